@@ -1,0 +1,134 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Text;
+using MicroNet.Aot.Cli.Checkpoints;
+using MicroNet.Aot.Model;
+using MicroNet.Aot.Model.Lowering;
+
+namespace MicroNet.Aot.Cli.Import;
+
+public sealed class ImportOptions
+{
+    public string Checkpoint { get; init; } = "";
+    public string? Preset { get; init; }
+    public string? ArchPath { get; init; }
+    public int? InputSize { get; init; }
+    public int? Classes { get; init; }
+    public string Name { get; init; } = "";
+    public string OutDir { get; init; } = "";
+}
+
+/// <summary>
+/// `micronet import`: architecture -> strict key/shape check of the checkpoint -> BatchNorm folding
+/// -> NAME.micronet.json + NAME.weights.bin. Nothing is written unless every step succeeded.
+/// </summary>
+public static class Importer
+{
+    public static (string JsonPath, string BlobPath) Run(ImportOptions o, TextWriter log)
+    {
+        var (spec, archName) = LoadArchitecture(o);
+        var network = Architectures.Lower(spec, archName);
+        log.WriteLine($"architecture {archName}: {network.Layers.Count} layers, {network.Parameters:N0} parameters, {network.Macs:N0} MACs");
+
+        var info = new FileInfo(o.Checkpoint);
+        log.WriteLine($"reading {o.Checkpoint} ({(info.Exists ? info.Length / 1048576.0 : 0):F1} MiB)");
+        var checkpoint = CheckpointReader.Read(o.Checkpoint, m => log.WriteLine("  " + m));
+        if (checkpoint.Ignored.Count > 0)
+            log.WriteLine("  training checkpoint: using 'state_dict', ignoring " + string.Join(", ", checkpoint.Ignored.Select(k => "'" + k + "'")));
+        var state = Match(checkpoint, network, o.Checkpoint, archName);
+
+        var cache = new Dictionary<string, double[]>(StringComparer.Ordinal);
+        double[] Source(string key)
+        {
+            if (!cache.TryGetValue(key, out var v)) cache[key] = v = state[key].ToDoubles();
+            return v;
+        }
+        var stored = network.StoredTensors.ToList();
+        var values = new List<float[]>(stored.Count);
+        for (int i = 0; i < stored.Count; i++)
+        {
+            values.Add(Folding.Fold(stored[i], Source));
+            if (stored.Count >= 100 && (i + 1) % (stored.Count / 4) == 0) log.WriteLine($"  folded {i + 1}/{stored.Count} tensors");
+        }
+
+        var result = ModelWriter.Write(spec, network, values, o.OutDir);
+        log.WriteLine($"wrote {result.JsonPath} and {result.BlobPath} ({spec.Weights!.Bytes:N0} bytes, sha256 {spec.Weights.Sha256[..16]}...)");
+        return result;
+    }
+
+    private static (ModelSpec Spec, string Name) LoadArchitecture(ImportOptions o)
+    {
+        if ((o.Preset == null) == (o.ArchPath == null)) throw new CliError("give exactly one of --preset and --arch");
+        string name = o.Preset != null ? "preset " + o.Preset.ToLowerInvariant() : o.ArchPath!;
+        string text = o.Preset != null ? Architectures.PresetText(o.Preset) : ReadText(o.ArchPath!);
+        var spec = Architectures.Read(text, name, requireWeights: false);
+        spec.Weights = null; // a model file given as --arch: only its architecture is used
+        if (o.InputSize is int size)
+        {
+            if (size < 32 || size % 32 != 0) throw new CliError("--input-size " + size + ": must be a positive multiple of 32 (the reference asserts it)");
+            spec.InputHeight = spec.InputWidth = size;
+        }
+        if (o.Classes is int classes)
+        {
+            if (classes < 1) throw new CliError("--classes " + classes + ": must be at least 1");
+            spec.Classes = classes;
+        }
+        if (string.IsNullOrEmpty(o.Name) || !IsIdentifier(o.Name))
+            throw new CliError("--name '" + o.Name + "': use letters, digits and '_', not starting with a digit (it names the generated class and the files)");
+        spec.Name = o.Name;
+        return (spec, name);
+    }
+
+    private static string ReadText(string path)
+    {
+        if (!File.Exists(path)) throw new CliError(path + ": no such file");
+        return File.ReadAllText(path);
+    }
+
+    private static bool IsIdentifier(string s) =>
+        s.Length > 0 && !char.IsAsciiDigit(s[0]) && s.All(c => c == '_' || char.IsAsciiLetterOrDigit(c));
+
+    /// <summary>
+    /// Strict check, as load_state_dict(strict=True) after main.py's prefix handling: every expected
+    /// key present with its shape and a floating-point type, nothing unexpected. All problems are
+    /// listed at once. num_batches_tracked entries may be absent and are never used.
+    /// </summary>
+    private static Dictionary<string, RawTensor> Match(Checkpoint checkpoint, Network network, string path, string archName)
+    {
+        var state = new Dictionary<string, RawTensor>(StringComparer.Ordinal);
+        var problems = new StringBuilder();
+        foreach (var (key, tensor) in checkpoint.Tensors)
+        {
+            string bare = key.StartsWith("module.", StringComparison.Ordinal) ? key["module.".Length..] : key;
+            if (!state.TryAdd(bare, tensor)) problems.Append("\n  duplicate key after removing 'module.': ").Append(bare);
+        }
+        var expected = network.CheckpointTensors.ToDictionary(t => t.Key, StringComparer.Ordinal);
+        var missing = expected.Values.Where(t => !t.Optional && !state.ContainsKey(t.Key)).Select(t => t.Key).ToList();
+        var unexpected = state.Keys.Where(k => !expected.ContainsKey(k)).OrderBy(k => k, StringComparer.Ordinal).ToList();
+        var wrongShape = new List<string>();
+        var wrongType = new List<string>();
+        foreach (var t in expected.Values)
+        {
+            if (t.Optional || !state.TryGetValue(t.Key, out var raw)) continue;
+            if (!raw.Shape.SequenceEqual(t.Shape))
+                wrongShape.Add($"{t.Key}: checkpoint {ManifestValidator.ShapeText(raw.Shape)}, architecture {ManifestValidator.ShapeText(t.Shape)}");
+            else if (!DTypes.IsFloat(raw.DType))
+                wrongType.Add($"{t.Key}: {raw.DType} (a floating-point tensor is required)");
+        }
+        void List(string title, List<string> items)
+        {
+            if (items.Count == 0) return;
+            problems.Append("\n  ").Append(title).Append(" (").Append(items.Count).Append("):");
+            foreach (var i in items) problems.Append("\n    ").Append(i);
+        }
+        List("missing keys", missing);
+        List("unexpected keys", unexpected);
+        List("wrong shapes", wrongShape);
+        List("wrong types", wrongType);
+        if (problems.Length > 0)
+            throw new CliError(path + " does not match the architecture (" + archName + "); nothing was written:" + problems);
+        return state;
+    }
+}

@@ -1,0 +1,70 @@
+using System;
+using System.CommandLine;
+using System.IO;
+using MicroNet.Aot.Cli;
+using MicroNet.Aot.Cli.Import;
+using MicroNet.Aot.Cli.Inspect;
+
+// micronet: import PyTorch MicroNet checkpoints into MicroNet.Aot model files, print presets,
+// inspect model files. Errors go to stderr as "error: ..." with exit code 1.
+
+var root = new RootCommand("MicroNet.Aot model tool: import PyTorch checkpoints, print presets, inspect model files.");
+
+// import
+var checkpointArg = new Argument<string>("CHECKPOINT") { Description = "torch.save file (.pth/.pt, zip or legacy format) or .safetensors holding the state_dict" };
+var presetOpt = new Option<string?>("--preset") { Description = "official architecture: m0, m1, m2 or m3" };
+presetOpt.AcceptOnlyFromAmong(Architectures.PresetNames);
+var archOpt = new Option<string?>("--arch") { Description = "architecture JSON file (see 'micronet preset m0' for a start)" };
+var inputSizeOpt = new Option<int?>("--input-size") { Description = "override the input height and width (a multiple of 32)" };
+var classesOpt = new Option<int?>("--classes") { Description = "override the number of classes" };
+var nameOpt = new Option<string>("--name") { Description = "model name: the files are NAME.micronet.json and NAME.weights.bin", Required = true };
+var outOpt = new Option<string>("--out") { Description = "output directory (created if missing)", Required = true };
+var import = new Command("import", "Check a checkpoint against an architecture, fold BatchNorm, write NAME.micronet.json + NAME.weights.bin")
+{
+    checkpointArg, presetOpt, archOpt, inputSizeOpt, classesOpt, nameOpt, outOpt,
+};
+import.SetAction(parse => Guarded(() => Importer.Run(new ImportOptions
+{
+    Checkpoint = parse.GetValue(checkpointArg)!,
+    Preset = parse.GetValue(presetOpt),
+    ArchPath = parse.GetValue(archOpt),
+    InputSize = parse.GetValue(inputSizeOpt),
+    Classes = parse.GetValue(classesOpt),
+    Name = parse.GetValue(nameOpt)!,
+    OutDir = parse.GetValue(outOpt)!,
+}, Console.Error)));
+root.Subcommands.Add(import);
+
+// preset
+var presetArg = new Argument<string>("PRESET") { Description = "m0, m1, m2 or m3" };
+presetArg.AcceptOnlyFromAmong(Architectures.PresetNames);
+var preset = new Command("preset", "Print a preset architecture as JSON (a start for custom architectures)") { presetArg };
+preset.SetAction(parse => Guarded(() => Console.Out.Write(Architectures.PresetText(parse.GetValue(presetArg)!))));
+root.Subcommands.Add(preset);
+
+// inspect
+var fileArg = new Argument<string>("FILE") { Description = "a model or architecture JSON file, or a preset name" };
+var inspect = new Command("inspect", "Print the per-layer table (layer, op, output shape, params, MACs) and totals; verify the weights blob if there is one") { fileArg };
+inspect.SetAction(parse => Guarded(() => Inspector.Run(parse.GetValue(fileArg)!, Console.Out)));
+root.Subcommands.Add(inspect);
+
+return root.Parse(args).Invoke();
+
+static int Guarded(Action action)
+{
+    try
+    {
+        action();
+        return 0;
+    }
+    catch (CliError e)
+    {
+        Console.Error.WriteLine("error: " + e.Message);
+        return 1;
+    }
+    catch (IOException e)
+    {
+        Console.Error.WriteLine("error: " + e.Message);
+        return 1;
+    }
+}
