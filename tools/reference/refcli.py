@@ -3,7 +3,7 @@
 
     refcli.py counts          --arch A.json
     refcli.py make-checkpoint --arch A.json --seed N --out CKPT [--wrap] [--module-prefix]
-                              [--format pth|safetensors]
+                              [--format pth|safetensors] [--drop KEY ...]
     refcli.py fold            --arch A.json --checkpoint CKPT --out FOLDED.safetensors
     refcli.py run             --arch A.json --checkpoint CKPT --input X.f32 --output Y.f32
     refcli.py random-input    --arch A.json --seed N --batch B --out X.f32
@@ -170,6 +170,8 @@ def cmd_make_checkpoint(a):
     arch, model = build(a.arch)
     randomize(model, a.seed, arch)
     state = model.state_dict()
+    for key in a.drop or []:
+        del state[key]
     if a.module_prefix:
         state = type(state)(("module." + k, v) for k, v in state.items())
     if a.format == "safetensors":
@@ -227,6 +229,7 @@ def main(argv=None):
     s.add_argument("--arch", required=True); s.add_argument("--seed", type=int, default=0)
     s.add_argument("--out", required=True); s.add_argument("--wrap", action="store_true")
     s.add_argument("--module-prefix", action="store_true")
+    s.add_argument("--drop", action="append", help="leave this key out (to test refusals)")
     s.add_argument("--format", choices=["pth", "safetensors"], default="pth")
     s.set_defaults(fn=cmd_make_checkpoint)
     s = sub.add_parser("fold")

@@ -1,0 +1,104 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Runtime.InteropServices;
+using MicroNet.Aot.Cli.Checkpoints;
+using MicroNet.Aot.Model;
+using MicroNet.Aot.Tests.Infrastructure;
+using Xunit;
+
+namespace MicroNet.Aot.Tests;
+
+/// <summary>
+/// Checkpoints made by the PyTorch reference, imported by `micronet import`: every folded tensor in
+/// the blob must equal the reference's own BatchNorm folding, and the files must pass the schema.
+/// </summary>
+public class ImportRoundTripTests
+{
+    public static TheoryData<string, string[], string> Configurations => new()
+    {
+        // (reference architecture, import arguments, label)
+        { "presets/m0.json", new[] { "--preset", "m0" }, "M0" },
+        { "presets/m1.json", new[] { "--preset", "m1" }, "M1" },
+        { "presets/m2.json", new[] { "--preset", "m2" }, "M2" },
+        { "presets/m3.json", new[] { "--preset", "m3" }, "M3" },
+        // another input size and class count, through the CLI's overrides
+        { "configs/m1-96-10.json", new[] { "--preset", "m1", "--input-size", "96", "--classes", "10" }, "M1 96px 10 classes" },
+        // a custom table: n > 1, every block kind, y1/y2/y3 values the presets don't use
+        { "configs/custom-mixed.json", new[] { "--arch", "configs/custom-mixed.json" }, "custom table" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Configurations))]
+    public void Imported_blob_equals_reference_folding(string arch, string[] importArgs, string label)
+    {
+        string archPath = Path.Combine(TestEnv.BaseDir, arch);
+        string ckpt = Reference.Checkpoint(archPath, 11);
+        string folded = Reference.Fold(archPath, ckpt);
+        string outDir = TestEnv.NewTempDir("import");
+
+        var args = new List<string> { "import", ckpt, "--name", "Model", "--out", outDir };
+        args.AddRange(importArgs.Select(a => a.StartsWith("configs/") ? Path.Combine(TestEnv.BaseDir, a) : a));
+        var r = TestEnv.Cli(args.ToArray());
+        Assert.True(r.ExitCode == 0, label + ": import failed\n" + r);
+
+        AssertMatchesReference(Path.Combine(outDir, "Model.micronet.json"), folded);
+        SchemaTests.AssertValid(File.ReadAllText(Path.Combine(outDir, "Model.micronet.json")));
+        Assert.Equal(new[] { "Model.micronet.json", "Model.weights.bin" },
+            Directory.GetFiles(outDir).Select(Path.GetFileName).Order().ToArray());
+    }
+
+    public static TheoryData<string[]> CheckpointVariants => new()
+    {
+        new[] { "--wrap" },                       // {"state_dict": ..., "epoch": ..., ...} as main.py saves
+        new[] { "--module-prefix" },              // DataParallel keys
+        new[] { "--wrap", "--module-prefix" },
+        new[] { "--format", "safetensors" },
+        new[] { "--drop", "features.0.stem.0.conv.1.num_batches_tracked" }, // optional in PyTorch too
+    };
+
+    [Theory]
+    [MemberData(nameof(CheckpointVariants))]
+    public void Accepts_every_checkpoint_shape_main_py_accepts(string[] variant)
+    {
+        string arch = TestEnv.Config("custom-mixed.json");
+        string plain = Reference.Checkpoint(arch, 5);
+        string ckpt = Reference.Checkpoint(arch, 5, variant);
+        string folded = Reference.Fold(arch, plain);
+        string outDir = TestEnv.NewTempDir("variant");
+        var r = TestEnv.Cli("import", ckpt, "--arch", arch, "--name", "Variant", "--out", outDir);
+        Assert.True(r.ExitCode == 0, string.Join(" ", variant) + ": import failed\n" + r);
+        AssertMatchesReference(Path.Combine(outDir, "Variant.micronet.json"), folded);
+    }
+
+    /// <summary>Reads the blob through the manifest and compares every tensor with the reference's.</summary>
+    internal static void AssertMatchesReference(string jsonPath, string referenceFolded)
+    {
+        var spec = ModelSpecReader.Read(File.ReadAllText(jsonPath), requireWeights: true, out var issues);
+        Assert.True(spec != null, string.Join("\n", issues));
+        byte[] blob = File.ReadAllBytes(Path.Combine(Path.GetDirectoryName(jsonPath)!, spec!.Weights!.File));
+        Assert.Equal(spec.Weights.Bytes, blob.LongLength);
+        var reference = SafetensorsReader.Read(referenceFolded).Tensors;
+        Assert.Equal(reference.Keys.Order(StringComparer.Ordinal), spec.Weights.Tensors.Select(t => t.Name).Order(StringComparer.Ordinal));
+        int mismatched = 0;
+        var report = new List<string>();
+        foreach (var t in spec.Weights.Tensors)
+        {
+            var expected = reference[t.Name];
+            Assert.Equal(expected.Shape, t.Shape);
+            var actual = MemoryMarshal.Cast<byte, float>(blob.AsSpan((int)t.Offset, (int)(expected.Elements * 4)));
+            double[] want = expected.ToDoubles();
+            for (int i = 0; i < want.Length; i++)
+            {
+                // Both sides fold in float64 with the same formula and round once to float32.
+                double tolerance = 1e-6 * Math.Max(1.0, Math.Abs(want[i]));
+                if (Math.Abs(actual[i] - want[i]) > tolerance)
+                {
+                    if (mismatched++ < 5) report.Add($"{t.Name}[{i}]: blob {actual[i]:R}, reference {want[i]:R}");
+                }
+            }
+        }
+        Assert.True(mismatched == 0, mismatched + " values differ from the reference folding:\n" + string.Join("\n", report));
+    }
+}
