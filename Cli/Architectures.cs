@@ -44,6 +44,10 @@ public static class Architectures
         return network;
     }
 
-    public static CliError Issues(string displayName, IEnumerable<ModelIssue> issues) =>
-        new(string.Join(Environment.NewLine, issues.Select(i => i.Format(displayName))));
+    public static CliError Issues(string displayName, IEnumerable<ModelIssue> issues)
+    {
+        var list = issues.ToList();
+        return new(displayName + ": " + list.Count + (list.Count == 1 ? " problem" : " problems") + ":" + Environment.NewLine +
+            string.Join(Environment.NewLine, list.Select(i => "  " + i.Format(displayName))));
+    }
 }

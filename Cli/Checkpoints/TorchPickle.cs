@@ -68,7 +68,9 @@ public sealed class TorchUnpickler : Unpickler
         using var u = new TorchUnpickler(where);
         try
         {
-            return u.loads(new ReadOnlyMemory<byte>(data, start, end - start), 1);
+            // Razorvine reads a ReadOnlyMemory from its array's start, ignoring the offset: hand it a copy.
+            byte[] pickle = start == 0 && end == data.Length ? data : data.AsSpan(start, end - start).ToArray();
+            return u.loads(pickle);
         }
         catch (CliError) { throw; }
         catch (Exception e) when (e is PickleException or InvalidCastException or IndexOutOfRangeException or ArgumentException or InvalidOperationException or KeyNotFoundException)

@@ -51,7 +51,9 @@ public class ImportRoundTripTests
 
     public static TheoryData<string[]> CheckpointVariants => new()
     {
-        new[] { "--wrap" },                       // {"state_dict": ..., "epoch": ..., ...} as main.py saves
+        new[] { "--wrap" },                       // {"state_dict", "epoch", "optimizer", ...} as main.py saves
+        new[] { "--legacy" },                     // the pre-1.6 torch.save format
+        new[] { "--legacy", "--wrap" },
         new[] { "--module-prefix" },              // DataParallel keys
         new[] { "--wrap", "--module-prefix" },
         new[] { "--format", "safetensors" },

@@ -14,6 +14,9 @@ reference, then checks:
    ``strict=True`` (and back);
 3. identical outputs (eval mode) on random inputs, batch 2.
 
+With --save-dir the official checkpoints (``torch.save(model.state_dict())`` of the authors' model)
+are kept, so that ``micronet import`` can be run on them.
+
 The official code is only imported, never copied. Exit code 0 when everything matches.
 """
 
@@ -57,7 +60,7 @@ def build_official(official_dir, arch):
     return model.eval()
 
 
-def check(official_dir, arch_path):
+def check(official_dir, arch_path, save_dir=None):
     arch = ref.Arch.load(arch_path)
     if arch.in_channels != 3 or arch.height != arch.width:
         return f"skipped (the official model is 3-channel and square): {arch_path}"
@@ -74,6 +77,10 @@ def check(official_dir, arch_path):
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "official.pth")
         torch.save(official.state_dict(), path)  # exactly how a user saves the authors' model
+        if save_dir:
+            import shutil
+            os.makedirs(save_dir, exist_ok=True)
+            shutil.copy(path, os.path.join(save_dir, arch.name + ".official.pth"))
         mine.load_state_dict(torch.load(path), strict=True)
     x = torch.randn(2, 3, arch.height, arch.width, generator=torch.Generator().manual_seed(7))
     with torch.no_grad():
@@ -88,11 +95,12 @@ def check(official_dir, arch_path):
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--official", required=True, help="directory holding the authors' backbone/ package")
+    p.add_argument("--save-dir", help="also keep each official checkpoint there (to import it with micronet)")
     p.add_argument("arch", nargs="+")
     a = p.parse_args()
     torch.set_num_threads(1)
     for path in a.arch:
-        print(check(a.official, path))
+        print(check(a.official, path, a.save_dir))
 
 
 if __name__ == "__main__":

@@ -3,7 +3,7 @@
 
     refcli.py counts          --arch A.json
     refcli.py make-checkpoint --arch A.json --seed N --out CKPT [--wrap] [--module-prefix]
-                              [--format pth|safetensors] [--drop KEY ...]
+                              [--format pth|safetensors] [--legacy] [--drop KEY ...]
     refcli.py fold            --arch A.json --checkpoint CKPT --out FOLDED.safetensors
     refcli.py run             --arch A.json --checkpoint CKPT --input X.f32 --output Y.f32
     refcli.py random-input    --arch A.json --seed N --batch B --out X.f32
@@ -169,7 +169,10 @@ def cmd_counts(a):
 def cmd_make_checkpoint(a):
     arch, model = build(a.arch)
     randomize(model, a.seed, arch)
-    state = model.state_dict()
+    original = model.state_dict()
+    # a copy (the optimizer step below must not change it), keeping PyTorch's _metadata attribute
+    state = type(original)((k, v.clone()) for k, v in original.items())
+    state._metadata = original._metadata
     for key in a.drop or []:
         del state[key]
     if a.module_prefix:
@@ -177,8 +180,18 @@ def cmd_make_checkpoint(a):
     if a.format == "safetensors":
         write_safetensors(a.out, state)
         return
-    obj = {"epoch": 3, "arch": "MicroNet", "state_dict": state, "best_prec1": 12.5} if a.wrap else state
-    torch.save(obj, a.out)
+    obj = state
+    if a.wrap:
+        # what the official main.py's save_checkpoint writes: state_dict beside training state,
+        # including an optimizer state_dict with momentum buffers (tensors) and hyper-parameters
+        opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9, weight_decay=4e-5, nesterov=True)
+        model.train()
+        model(torch.randn(2, arch.in_channels, arch.height, arch.width)).square().mean().backward()
+        opt.step()
+        model.eval()
+        obj = {"epoch": 3, "arch": "MicroNet", "state_dict": state, "best_prec1": torch.tensor(12.5),
+               "optimizer": opt.state_dict()}
+    torch.save(obj, a.out, _use_new_zipfile_serialization=not a.legacy)
 
 
 def cmd_fold(a):
@@ -230,6 +243,7 @@ def main(argv=None):
     s.add_argument("--out", required=True); s.add_argument("--wrap", action="store_true")
     s.add_argument("--module-prefix", action="store_true")
     s.add_argument("--drop", action="append", help="leave this key out (to test refusals)")
+    s.add_argument("--legacy", action="store_true", help="the pre-1.6 torch.save format (not zip)")
     s.add_argument("--format", choices=["pth", "safetensors"], default="pth")
     s.set_defaults(fn=cmd_make_checkpoint)
     s = sub.add_parser("fold")
