@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# The whole test suite: installs what the tests need (when run as root), then runs every test.
+#   ./test.sh
+# Prerequisites: the .NET 10 SDK. PyTorch and ONNX (Debian's python3-torch and python3-onnx, for the reference model) are
+# installed with apt when missing and this runs as root; otherwise the tests that need it skip
+# loudly (or fail, with MICRONET_REQUIRE_ALL=1, as CI sets).
+set -euo pipefail
+cd "$(dirname "$0")"
+
+need_apt=()
+/usr/bin/python3 -c "import torch" 2>/dev/null || need_apt+=(python3-torch)
+/usr/bin/python3 -c "import onnx" 2>/dev/null || need_apt+=(python3-onnx)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "== installing ${need_apt[*]} (apt)"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
+  else
+    echo "WARNING: missing ${need_apt[*]} and not root: the tests that need them will skip (or fail under MICRONET_REQUIRE_ALL=1)" >&2
+  fi
+fi
+
+echo "== dotnet test (Release)"
+set +e
+dotnet test MicroNet.Aot.sln -c Release --nologo 2>&1 | tee /tmp/micronet-test.log | grep -vE '^\s+at '
+status=${PIPESTATUS[0]}
+set -e
+echo "== summary"
+grep -E '^(Passed!|Failed!)' /tmp/micronet-test.log || echo "no test summary found"
+exit "$status"
