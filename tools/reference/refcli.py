@@ -46,12 +46,16 @@ def randomize(model, seed, arch=None):
     gen = torch.Generator().manual_seed(seed)
     bns = []
     with torch.no_grad():
-        for m in model.modules():
+        for name, m in model.named_modules():
             if isinstance(m, nn.Conv2d):
                 fan_in = m.in_channels // m.groups * m.kernel_size[0] * m.kernel_size[1]
                 m.weight.copy_(torch.randn(m.weight.shape, generator=gen) * (2.0 / fan_in) ** 0.5)
             elif isinstance(m, nn.Linear):
-                m.weight.copy_(torch.randn(m.weight.shape, generator=gen) * (1.0 / m.in_features) ** 0.5)
+                # Shift-Max's coefficient layers (fc.2) get small weights: the coefficients then vary
+                # per image and channel by about +-0.2 around INIT_A/INIT_B, as in a trained model,
+                # instead of spanning +-ACT_MAX, which makes a random deep network chaotic.
+                gain = 0.3 if name.endswith("fc.2") else 1.0
+                m.weight.copy_(torch.randn(m.weight.shape, generator=gen) * gain * (1.0 / m.in_features) ** 0.5)
                 m.bias.copy_(torch.randn(m.bias.shape, generator=gen) * 0.1)
             elif isinstance(m, (nn.BatchNorm2d, nn.BatchNorm1d)):
                 c = m.num_features
@@ -67,6 +71,10 @@ def randomize(model, seed, arch=None):
             model.eval()
         for m in bns:
             c = m.num_features
+            # Keep the network well conditioned: a channel whose spread is tiny next to its mean
+            # (the head's features barely differ between noise images) would otherwise amplify
+            # float32 rounding far beyond any tolerance; float32 and float64 runs then disagree.
+            m.running_var.copy_(torch.maximum(m.running_var, 0.25 * m.running_mean ** 2 + 1e-3))
             std = torch.sqrt(m.running_var + 1e-5)
             m.running_mean.add_(torch.randn(c, generator=gen) * 0.1 * std)
             m.running_var.mul_(torch.rand(c, generator=gen) * 0.6 + 0.7)

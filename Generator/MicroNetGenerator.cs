@@ -1,0 +1,82 @@
+using System;
+using System.Collections.Generic;
+using System.Collections.Immutable;
+using MicroNet.Aot.Diagnostics;
+using MicroNet.Aot.Pipeline;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.Text;
+
+namespace MicroNet.Aot;
+
+/// <summary>
+/// Turns each MicroNetModel item (an AdditionalFiles entry with MicroNetModel=true metadata, see
+/// build/MicroNet.Aot.targets) into a static partial class that runs the network.
+/// Pipeline: AdditionalTexts + options -> ModelInput (plain values) -> GenerationResult (source and
+/// diagnostics as values) -> collected, so duplicate classes are reported instead of colliding.
+/// </summary>
+[Generator(LanguageNames.CSharp)]
+public sealed class MicroNetGenerator : IIncrementalGenerator
+{
+    public static class TrackingNames
+    {
+        public const string Inputs = "MicroNet.Inputs";
+        public const string Results = "MicroNet.Results";
+        public const string Collected = "MicroNet.Collected";
+    }
+
+    public void Initialize(IncrementalGeneratorInitializationContext context)
+    {
+        var inputs = context.AdditionalTextsProvider
+            .Combine(context.AnalyzerConfigOptionsProvider)
+            .Select(static (pair, cancellationToken) => ToInput(pair.Left, pair.Right, cancellationToken))
+            .Where(static input => input != null)
+            .Select(static (input, _) => input!)
+            .WithTrackingName(TrackingNames.Inputs);
+
+        var results = inputs
+            .Select(static (input, _) => ModelCompiler.Compile(input))
+            .WithTrackingName(TrackingNames.Results);
+
+        var collected = results.Collect().WithTrackingName(TrackingNames.Collected);
+
+        context.RegisterSourceOutput(collected, static (spc, all) => Produce(spc, all));
+    }
+
+    private static ModelInput? ToInput(AdditionalText text, AnalyzerConfigOptionsProvider options, System.Threading.CancellationToken cancellationToken)
+    {
+        var fileOptions = options.GetOptions(text);
+        if (!fileOptions.TryGetValue("build_metadata.AdditionalFiles.MicroNetModel", out var flag) ||
+            !string.Equals(flag, "true", StringComparison.OrdinalIgnoreCase))
+            return null;
+        string? Get(string key) => fileOptions.TryGetValue("build_metadata.AdditionalFiles." + key, out var v) && !string.IsNullOrWhiteSpace(v) ? v.Trim() : null;
+        options.GlobalOptions.TryGetValue("build_property.RootNamespace", out var rootNamespace);
+        var source = text.GetText(cancellationToken);
+        return new ModelInput(
+            text.Path,
+            source?.ToString() ?? "",
+            Get("ClassName"),
+            Get("Namespace"),
+            string.IsNullOrWhiteSpace(rootNamespace) ? null : rootNamespace!.Trim(),
+            Get("MicroNetResourceName"),
+            Get("MicroNetWeightsFile"),
+            !string.Equals(Get("MicroNetWeightsExist"), "false", StringComparison.OrdinalIgnoreCase));
+    }
+
+    private static void Produce(SourceProductionContext context, ImmutableArray<GenerationResult> results)
+    {
+        var hints = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var result in results)
+        {
+            foreach (var d in result.Diagnostics) context.ReportDiagnostic(d.ToDiagnostic());
+            if (result.Source == null) continue;
+            if (!hints.Add(result.HintName))
+            {
+                context.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.Get(DiagnosticDescriptors.DuplicateClass), Location.None,
+                    "two MicroNetModel items generate " + result.HintName.Replace(".MicroNet.g.cs", "") + ": give one of them another ClassName or Namespace"));
+                continue;
+            }
+            context.AddSource(result.HintName, SourceText.From(result.Source, new System.Text.UTF8Encoding(encoderShouldEmitUTF8Identifier: false)));
+        }
+    }
+}

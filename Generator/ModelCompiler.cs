@@ -1,0 +1,107 @@
+// The generator's stages for one model file, in order: parse (Model/ModelSpecReader) -> lower
+// (Model/Lowering/NetworkBuilder) -> check the manifest (Model/ManifestValidator) -> plan memory
+// (Planning/MemoryPlanner) -> emit (Emit/Emitter). Every problem becomes a DiagnosticInfo with a
+// location in the JSON; nothing here lets an exception escape.
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using MicroNet.Aot.Diagnostics;
+using MicroNet.Aot.Emit;
+using MicroNet.Aot.Model;
+using MicroNet.Aot.Model.Json;
+using MicroNet.Aot.Model.Lowering;
+using MicroNet.Aot.Pipeline;
+using MicroNet.Aot.Planning;
+using Microsoft.CodeAnalysis.Text;
+
+namespace MicroNet.Aot;
+
+internal static class ModelCompiler
+{
+    public static GenerationResult Compile(ModelInput input)
+    {
+        var diagnostics = new List<DiagnosticInfo>();
+        string fileName = System.IO.Path.GetFileName(input.Path);
+        string hintBase = fileName.EndsWith(".micronet.json", StringComparison.OrdinalIgnoreCase) ? fileName.Substring(0, fileName.Length - ".micronet.json".Length) : fileName;
+        try
+        {
+            var lines = LineStarts(input.Text);
+            DiagnosticInfo At(string id, string message, TextPosition position)
+            {
+                int line = Math.Max(1, Math.Min(position.Line, lines.Count)) - 1;
+                int start = Math.Min(lines[line] + Math.Max(0, position.Column - 1), input.Text.Length);
+                var linePos = new LinePosition(line, start - lines[line]);
+                return new DiagnosticInfo(id, message, input.Path, new TextSpan(start, start < input.Text.Length ? 1 : 0), new LinePositionSpan(linePos, linePos));
+            }
+            GenerationResult Fail(IEnumerable<ModelIssue> issues)
+            {
+                foreach (var i in issues) diagnostics.Add(At(i.Id, (i.Path.Length > 0 ? i.Path + ": " : "") + i.Message, i.Position));
+                return new GenerationResult(hintBase, null, new EquatableArray<DiagnosticInfo>(diagnostics.ToArray()));
+            }
+
+            // stage 1: parse
+            var spec = ModelSpecReader.Read(input.Text, requireWeights: true, out var readIssues);
+            if (spec == null) return Fail(readIssues);
+
+            string className = string.IsNullOrEmpty(input.ClassName) ? spec.Name : input.ClassName!;
+            string? ns = input.Namespace ?? input.RootNamespace;
+            var itemIssues = new List<ModelIssue>();
+            if (!IsIdentifier(className))
+                itemIssues.Add(new ModelIssue(DiagnosticDescriptors.InvalidItemMetadata, "ClassName \"" + className + "\" is not a valid C# identifier", "name", spec.Locate("name")));
+            if (!string.IsNullOrEmpty(ns) && !ns!.Split('.').All(IsIdentifier))
+                itemIssues.Add(new ModelIssue(DiagnosticDescriptors.InvalidItemMetadata, "Namespace \"" + ns + "\" is not a valid C# namespace", "", spec.Locate("")));
+            if (!input.WeightsExist)
+                itemIssues.Add(new ModelIssue(IssueIds.MissingWeights, "the weights file \"" + spec.Weights!.File + "\" does not exist next to " + fileName +
+                    " (run 'micronet import', or set Weights=\"...\" on the MicroNetModel item)", "weights.file", spec.Locate("weights.file")));
+            else if (input.WeightsFile != null && !string.Equals(input.WeightsFile, spec.Weights!.File, StringComparison.Ordinal))
+                itemIssues.Add(new ModelIssue(DiagnosticDescriptors.WeightsFileMismatch, "the model names \"" + spec.Weights.File + "\" but the build embeds \"" + input.WeightsFile +
+                    "\" (rename the blob, or set Weights=\"" + spec.Weights.File + "\" on the MicroNetModel item)", "weights.file", spec.Locate("weights.file")));
+            if (itemIssues.Count > 0) return Fail(itemIssues);
+
+            // stage 2: the lowered layer graph, and the manifest checked against it
+            var network = NetworkBuilder.Build(spec, out var archIssues);
+            if (network == null) return Fail(archIssues);
+            var manifestIssues = ManifestValidator.Check(spec, network);
+            if (manifestIssues.Count > 0) return Fail(manifestIssues);
+
+            // stage 3: the memory plan
+            var plan = MemoryPlanner.Plan(network, out string? planError);
+            if (plan == null)
+                return Fail(new[] { new ModelIssue(DiagnosticDescriptors.InternalError, "memory planning failed: " + planError, "", spec.Locate("")) });
+            if (plan.ArenaLength > int.MaxValue)
+                return Fail(new[] { new ModelIssue(IssueIds.InvalidValue, "the network needs " + plan.ArenaLength + " floats of scratch, more than an array can hold", "input", spec.Locate("input")) });
+
+            // stage 4: emit
+            string source = Emitter.Emit(plan, new EmitOptions
+            {
+                ClassName = className,
+                Namespace = string.IsNullOrEmpty(ns) ? null : ns,
+                ResourceName = input.ResourceName ?? "MicroNet.Aot.Weights." + spec.Weights!.File,
+                SourceFileName = fileName,
+            });
+            string hint = (string.IsNullOrEmpty(ns) ? "" : ns + ".") + className + ".MicroNet.g.cs";
+            return new GenerationResult(hint, source, EquatableArray<DiagnosticInfo>.Empty);
+        }
+        catch (Exception e)
+        {
+            // A bug, not a user error: still a diagnostic, never an exception out of the generator.
+            diagnostics.Add(new DiagnosticInfo(DiagnosticDescriptors.InternalError, "internal error while compiling " + fileName + ": " + e.GetType().Name + ": " + e.Message +
+                ". Please report it with the model file.", input.Path, new TextSpan(0, 0), new LinePositionSpan(new LinePosition(0, 0), new LinePosition(0, 0))));
+            return new GenerationResult(hintBase, null, new EquatableArray<DiagnosticInfo>(diagnostics.ToArray()));
+        }
+    }
+
+    private static List<int> LineStarts(string text)
+    {
+        var starts = new List<int> { 0 };
+        for (int i = 0; i < text.Length; i++) if (text[i] == '\n') starts.Add(i + 1);
+        return starts;
+    }
+
+    private static bool IsIdentifier(string s)
+    {
+        if (string.IsNullOrEmpty(s) || char.IsDigit(s[0])) return false;
+        foreach (char c in s) if (!(char.IsLetterOrDigit(c) || c == '_')) return false;
+        return Microsoft.CodeAnalysis.CSharp.SyntaxFacts.GetKeywordKind(s) == Microsoft.CodeAnalysis.CSharp.SyntaxKind.None;
+    }
+}

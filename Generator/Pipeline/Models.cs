@@ -1,0 +1,28 @@
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Text;
+
+namespace MicroNet.Aot.Pipeline;
+
+/// <summary>
+/// One MicroNetModel item as the generator sees it: the JSON text and the MSBuild metadata, all
+/// plain values (no Compilation, symbols, syntax or arrays), so unchanged inputs compare equal.
+/// </summary>
+internal sealed record ModelInput(
+    string Path,
+    string Text,
+    string? ClassName,
+    string? Namespace,
+    string? RootNamespace,
+    string? ResourceName,
+    string? WeightsFile,
+    bool WeightsExist);
+
+/// <summary>A diagnostic carried as values: the descriptor's ID, the message and where it points.</summary>
+internal sealed record DiagnosticInfo(string Id, string Message, string FilePath, TextSpan Span, LinePositionSpan LineSpan)
+{
+    public Diagnostic ToDiagnostic() =>
+        Diagnostic.Create(Diagnostics.DiagnosticDescriptors.Get(Id), Location.Create(FilePath, Span, LineSpan), Message);
+}
+
+/// <summary>What one model yields: the source (null when the model is invalid) and its diagnostics.</summary>
+internal sealed record GenerationResult(string HintName, string? Source, EquatableArray<DiagnosticInfo> Diagnostics);

@@ -1,0 +1,245 @@
+using System;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace MicroNet.Aot.Runtime;
+
+/// <summary>
+/// Row primitives the generated layer methods are built from: contiguous float runs, vectorized
+/// with Vector256 where accelerated, then Vector128 (SSE / ARM64 AdvSimd), then a scalar tail
+/// (the TensorPrimitives pattern; the JIT and NativeAOT drop the branches a CPU cannot take).
+/// Callers guarantee the ranges: these methods do no bounds checks.
+/// </summary>
+public static class Kernels
+{
+    /// <summary>dst[i] = value.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Fill(ref float dst, nint n, float value)
+    {
+        nint i = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var v = Vector256.Create(value);
+            for (; i <= n - 8; i += 8) v.StoreUnsafe(ref dst, (nuint)i);
+        }
+        if (Vector128.IsHardwareAccelerated)
+        {
+            var v = Vector128.Create(value);
+            for (; i <= n - 4; i += 4) v.StoreUnsafe(ref dst, (nuint)i);
+        }
+        for (; i < n; i++) Unsafe.Add(ref dst, i) = value;
+    }
+
+    /// <summary>dst[i] += w * src[i].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void MultiplyAdd(ref float dst, ref float src, float w, nint n)
+    {
+        nint i = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var wv = Vector256.Create(w);
+            for (; i <= n - 16; i += 16)
+            {
+                var d0 = Fma(Vector256.LoadUnsafe(ref src, (nuint)i), wv, Vector256.LoadUnsafe(ref dst, (nuint)i));
+                var d1 = Fma(Vector256.LoadUnsafe(ref src, (nuint)(i + 8)), wv, Vector256.LoadUnsafe(ref dst, (nuint)(i + 8)));
+                d0.StoreUnsafe(ref dst, (nuint)i);
+                d1.StoreUnsafe(ref dst, (nuint)(i + 8));
+            }
+            for (; i <= n - 8; i += 8)
+                Fma(Vector256.LoadUnsafe(ref src, (nuint)i), wv, Vector256.LoadUnsafe(ref dst, (nuint)i)).StoreUnsafe(ref dst, (nuint)i);
+        }
+        if (Vector128.IsHardwareAccelerated)
+        {
+            var wv = Vector128.Create(w);
+            for (; i <= n - 4; i += 4)
+                Fma(Vector128.LoadUnsafe(ref src, (nuint)i), wv, Vector128.LoadUnsafe(ref dst, (nuint)i)).StoreUnsafe(ref dst, (nuint)i);
+        }
+        for (; i < n; i++) Unsafe.Add(ref dst, i) = Fma(Unsafe.Add(ref src, i), w, Unsafe.Add(ref dst, i));
+    }
+
+    /// <summary>dst[i] += w * src[i * stride] (strided reads: horizontal convs with stride 2).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void MultiplyAddStrided(ref float dst, ref float src, float w, nint n, nint stride)
+    {
+        for (nint i = 0; i < n; i++)
+            Unsafe.Add(ref dst, i) = Fma(Unsafe.Add(ref src, i * stride), w, Unsafe.Add(ref dst, i));
+    }
+
+    /// <summary>x[i] = min(max(x[i], 0), 6).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Relu6(ref float x, nint n)
+    {
+        nint i = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var six = Vector256.Create(6f);
+            for (; i <= n - 8; i += 8)
+                Vector256.Min(Vector256.Max(Vector256.LoadUnsafe(ref x, (nuint)i), Vector256<float>.Zero), six).StoreUnsafe(ref x, (nuint)i);
+        }
+        if (Vector128.IsHardwareAccelerated)
+        {
+            var six = Vector128.Create(6f);
+            for (; i <= n - 4; i += 4)
+                Vector128.Min(Vector128.Max(Vector128.LoadUnsafe(ref x, (nuint)i), Vector128<float>.Zero), six).StoreUnsafe(ref x, (nuint)i);
+        }
+        for (; i < n; i++) Unsafe.Add(ref x, i) = Relu6(Unsafe.Add(ref x, i));
+    }
+
+    /// <summary>dst[i] = max(a[i], b[i]).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Max(ref float dst, ref float a, ref float b, nint n)
+    {
+        nint i = 0;
+        if (Vector256.IsHardwareAccelerated)
+            for (; i <= n - 8; i += 8)
+                Vector256.Max(Vector256.LoadUnsafe(ref a, (nuint)i), Vector256.LoadUnsafe(ref b, (nuint)i)).StoreUnsafe(ref dst, (nuint)i);
+        if (Vector128.IsHardwareAccelerated)
+            for (; i <= n - 4; i += 4)
+                Vector128.Max(Vector128.LoadUnsafe(ref a, (nuint)i), Vector128.LoadUnsafe(ref b, (nuint)i)).StoreUnsafe(ref dst, (nuint)i);
+        for (; i < n; i++) Unsafe.Add(ref dst, i) = MathF.Max(Unsafe.Add(ref a, i), Unsafe.Add(ref b, i));
+    }
+
+    /// <summary>dst[i] += src[i].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Add(ref float dst, ref float src, nint n)
+    {
+        nint i = 0;
+        if (Vector256.IsHardwareAccelerated)
+            for (; i <= n - 8; i += 8)
+                (Vector256.LoadUnsafe(ref dst, (nuint)i) + Vector256.LoadUnsafe(ref src, (nuint)i)).StoreUnsafe(ref dst, (nuint)i);
+        if (Vector128.IsHardwareAccelerated)
+            for (; i <= n - 4; i += 4)
+                (Vector128.LoadUnsafe(ref dst, (nuint)i) + Vector128.LoadUnsafe(ref src, (nuint)i)).StoreUnsafe(ref dst, (nuint)i);
+        for (; i < n; i++) Unsafe.Add(ref dst, i) += Unsafe.Add(ref src, i);
+    }
+
+    /// <summary>The sum of x[0..n).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Sum(ref float x, nint n)
+    {
+        nint i = 0;
+        float sum = 0;
+        if (Vector256.IsHardwareAccelerated && n >= 8)
+        {
+            var acc = Vector256<float>.Zero;
+            for (; i <= n - 8; i += 8) acc += Vector256.LoadUnsafe(ref x, (nuint)i);
+            sum = Vector256.Sum(acc);
+        }
+        else if (Vector128.IsHardwareAccelerated && n >= 4)
+        {
+            var acc = Vector128<float>.Zero;
+            for (; i <= n - 4; i += 4) acc += Vector128.LoadUnsafe(ref x, (nuint)i);
+            sum = Vector128.Sum(acc);
+        }
+        for (; i < n; i++) sum += Unsafe.Add(ref x, i);
+        return sum;
+    }
+
+    /// <summary>The dot product of a[0..n) and b[0..n).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Dot(ref float a, ref float b, nint n)
+    {
+        nint i = 0;
+        float sum = 0;
+        if (Vector256.IsHardwareAccelerated && n >= 8)
+        {
+            var acc = Vector256<float>.Zero;
+            for (; i <= n - 8; i += 8) acc = Fma(Vector256.LoadUnsafe(ref a, (nuint)i), Vector256.LoadUnsafe(ref b, (nuint)i), acc);
+            sum = Vector256.Sum(acc);
+        }
+        else if (Vector128.IsHardwareAccelerated && n >= 4)
+        {
+            var acc = Vector128<float>.Zero;
+            for (; i <= n - 4; i += 4) acc = Fma(Vector128.LoadUnsafe(ref a, (nuint)i), Vector128.LoadUnsafe(ref b, (nuint)i), acc);
+            sum = Vector128.Sum(acc);
+        }
+        for (; i < n; i++) sum = Fma(Unsafe.Add(ref a, i), Unsafe.Add(ref b, i), sum);
+        return sum;
+    }
+
+    /// <summary>Shift-Max with one mix: dst[i] = x[i]*a + partner[i]*b (two products, then the sum, as PyTorch).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void ShiftMix(ref float dst, ref float x, ref float partner, float a, float b, nint n)
+    {
+        nint i = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var av = Vector256.Create(a); var bv = Vector256.Create(b);
+            for (; i <= n - 8; i += 8)
+                (Vector256.LoadUnsafe(ref x, (nuint)i) * av + Vector256.LoadUnsafe(ref partner, (nuint)i) * bv).StoreUnsafe(ref dst, (nuint)i);
+        }
+        if (Vector128.IsHardwareAccelerated)
+        {
+            var av = Vector128.Create(a); var bv = Vector128.Create(b);
+            for (; i <= n - 4; i += 4)
+                (Vector128.LoadUnsafe(ref x, (nuint)i) * av + Vector128.LoadUnsafe(ref partner, (nuint)i) * bv).StoreUnsafe(ref dst, (nuint)i);
+        }
+        for (; i < n; i++) Unsafe.Add(ref dst, i) = Unsafe.Add(ref x, i) * a + Unsafe.Add(ref partner, i) * b;
+    }
+
+    /// <summary>Shift-Max with two mixes: dst[i] = max(x[i]*a1 + partner[i]*b1, x[i]*a2 + partner[i]*b2).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void ShiftMax(ref float dst, ref float x, ref float partner, float a1, float b1, float a2, float b2, nint n)
+    {
+        nint i = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var a1v = Vector256.Create(a1); var b1v = Vector256.Create(b1);
+            var a2v = Vector256.Create(a2); var b2v = Vector256.Create(b2);
+            for (; i <= n - 8; i += 8)
+            {
+                var xv = Vector256.LoadUnsafe(ref x, (nuint)i);
+                var pv = Vector256.LoadUnsafe(ref partner, (nuint)i);
+                Vector256.Max(xv * a1v + pv * b1v, xv * a2v + pv * b2v).StoreUnsafe(ref dst, (nuint)i);
+            }
+        }
+        if (Vector128.IsHardwareAccelerated)
+        {
+            var a1v = Vector128.Create(a1); var b1v = Vector128.Create(b1);
+            var a2v = Vector128.Create(a2); var b2v = Vector128.Create(b2);
+            for (; i <= n - 4; i += 4)
+            {
+                var xv = Vector128.LoadUnsafe(ref x, (nuint)i);
+                var pv = Vector128.LoadUnsafe(ref partner, (nuint)i);
+                Vector128.Max(xv * a1v + pv * b1v, xv * a2v + pv * b2v).StoreUnsafe(ref dst, (nuint)i);
+            }
+        }
+        for (; i < n; i++)
+        {
+            float xs = Unsafe.Add(ref x, i), ps = Unsafe.Add(ref partner, i);
+            Unsafe.Add(ref dst, i) = MathF.Max(xs * a1 + ps * b1, xs * a2 + ps * b2);
+        }
+    }
+
+    /// <summary>min(max(x, 0), 6).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Relu6(float x) => MathF.Min(MathF.Max(x, 0f), 6f);
+
+    /// <summary>h_sigmoid as the official Shift-Max computes it: ReLU6(x + 3) * (1/6).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float HSigmoidShiftMax(float x) => Relu6(x + 3f) * (1f / 6f);
+
+    /// <summary>h_swish as the official head computes it: x * (ReLU6(x + 3) / 6).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float HSwish(float x) => x * (Relu6(x + 3f) / 6f);
+
+    // Fused multiply-add only where the hardware has it (x86 FMA3, ARM64 AdvSimd); elsewhere a
+    // multiply and an add, never the software-emulated fused operation.
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Fma(Vector256<float> a, Vector256<float> b, Vector256<float> c) =>
+        System.Runtime.Intrinsics.X86.Fma.IsSupported ? System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a, b, c) : a * b + c;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<float> Fma(Vector128<float> a, Vector128<float> b, Vector128<float> c)
+    {
+        if (System.Runtime.Intrinsics.X86.Fma.IsSupported) return System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a, b, c);
+        if (System.Runtime.Intrinsics.Arm.AdvSimd.IsSupported) return System.Runtime.Intrinsics.Arm.AdvSimd.FusedMultiplyAdd(c, a, b);
+        return a * b + c;
+    }
+
+    /// <summary>a * b + c, fused where the hardware has FMA.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Fma(float a, float b, float c) =>
+        System.Runtime.Intrinsics.X86.Fma.IsSupported || System.Runtime.Intrinsics.Arm.AdvSimd.IsSupported ? MathF.FusedMultiplyAdd(a, b, c) : a * b + c;
+}
