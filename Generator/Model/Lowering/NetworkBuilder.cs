@@ -26,8 +26,12 @@ public sealed class NetworkBuilder
         return issues.Count == 0 ? new Network(spec, b._layers) : null;
     }
 
-    private void Report(string path, string message) =>
+    private void Report(string path, string message)
+    {
+        // one message per value at fault: a bad group count breaks several layers the same way
+        foreach (var existing in _issues) if (existing.Path == path) return;
         _issues.Add(new ModelIssue(IssueIds.InvalidArchitecture, message, path, _spec.Locate(path)));
+    }
 
     /// <summary>Checks that <paramref name="groups"/> divides the channel count; returns a usable divisor.</summary>
     private int CheckGroups(int channels, int groups, string path, string what)

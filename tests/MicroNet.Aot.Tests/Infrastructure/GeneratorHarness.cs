@@ -108,7 +108,7 @@ public static class GeneratorHarness
     /// <summary>Runs the generator; asserts it did not throw; returns its result.</summary>
     public static GeneratorRunResult Generate(params ModelItem[] items)
     {
-        var driver = NewDriver(items).RunGenerators(NewCompilation());
+        var driver = NewDriver(items).RunGenerators(NewCompilation(), TestContext.Current.CancellationToken);
         var result = driver.GetRunResult().Results.Single();
         Assert.Null(result.Exception);
         return result;

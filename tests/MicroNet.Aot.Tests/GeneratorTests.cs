@@ -1,0 +1,193 @@
+extern alias generator;
+using System;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using MicroNet.Aot.Tests.Infrastructure;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Xunit;
+using TrackingNames = generator::MicroNet.Aot.MicroNetGenerator.TrackingNames;
+
+namespace MicroNet.Aot.Tests;
+
+/// <summary>The source generator itself: golden output, determinism, incrementality, diagnostics.</summary>
+public class GeneratorTests
+{
+    private static string TinyPath => Path.Combine(TestEnv.BaseDir, "models", "Tiny.micronet.json");
+    private static GeneratorHarness.ModelItem Tiny => GeneratorHarness.ModelItem.FromFile(TinyPath, null, "Tests.Models");
+
+    private static string GenerateSource(GeneratorHarness.ModelItem item)
+    {
+        var result = GeneratorHarness.Generate(item);
+        Assert.True(result.Diagnostics.IsEmpty, string.Join("\n", result.Diagnostics));
+        return Assert.Single(result.GeneratedSources).SourceText.ToString();
+    }
+
+    [Fact]
+    public void Generated_source_matches_the_golden_file()
+    {
+        string actual = GenerateSource(Tiny);
+        string golden = Path.Combine(TestEnv.BaseDir, "golden", "Tiny.g.cs");
+        if (Environment.GetEnvironmentVariable("MICRONET_UPDATE_GOLDEN") == "1")
+        {
+            // run from the repository: MICRONET_UPDATE_GOLDEN=1 dotnet test --filter Golden
+            string repoGolden = Path.GetFullPath(Path.Combine(TestEnv.BaseDir, "..", "..", "..", "golden", "Tiny.g.cs"));
+            File.WriteAllText(repoGolden, actual);
+            File.WriteAllText(golden, actual);
+        }
+        Assert.True(File.Exists(golden), "golden file missing: run with MICRONET_UPDATE_GOLDEN=1 once");
+        string expected = File.ReadAllText(golden).Replace("\r\n", "\n");
+        if (expected != actual)
+        {
+            var e = expected.Split('\n'); var a = actual.Split('\n');
+            int line = Enumerable.Range(0, Math.Min(e.Length, a.Length)).FirstOrDefault(i => e[i] != a[i], Math.Min(e.Length, a.Length));
+            Assert.Fail($"generated source differs from golden/Tiny.g.cs at line {line + 1}:\n  golden:    {(line < e.Length ? e[line] : "<end>")}\n  generated: {(line < a.Length ? a[line] : "<end>")}\n" +
+                "If the change is intended, rerun with MICRONET_UPDATE_GOLDEN=1 and review the diff.");
+        }
+    }
+
+    [Fact]
+    public void Generated_source_is_deterministic_and_culture_independent()
+    {
+        string first = GenerateSource(Tiny);
+        var saved = CultureInfo.CurrentCulture;
+        try
+        {
+            CultureInfo.CurrentCulture = new CultureInfo("de-DE"); // decimal comma, other digit grouping
+            Assert.Equal(first, GenerateSource(Tiny));
+        }
+        finally
+        {
+            CultureInfo.CurrentCulture = saved;
+        }
+        Assert.DoesNotContain(Path.GetDirectoryName(TinyPath)!, first); // no absolute paths in the output
+        Assert.Matches(@"\* 4f;", first); // act_max 2.0 -> 4f, invariant formatting
+    }
+
+    [Fact]
+    public void An_unrelated_edit_leaves_every_step_cached()
+    {
+        var compilation = GeneratorHarness.NewCompilation("class A { }");
+        var driver = GeneratorHarness.NewDriver(new[] { Tiny }).RunGenerators(compilation, TestContext.Current.CancellationToken);
+        var edited = compilation.AddSyntaxTrees(CSharpSyntaxTree.ParseText("class B { int x = 1; }", new CSharpParseOptions(LanguageVersion.Latest), cancellationToken: TestContext.Current.CancellationToken));
+        driver = driver.RunGenerators(edited, TestContext.Current.CancellationToken);
+        var run = driver.GetRunResult().Results.Single();
+        Assert.Null(run.Exception);
+        var tracked = run.TrackedSteps;
+        foreach (var name in new[] { TrackingNames.Inputs, TrackingNames.Results, TrackingNames.Collected })
+        {
+            Assert.True(tracked.ContainsKey(name), "step " + name + " was not tracked");
+            foreach (var step in tracked[name])
+                foreach (var (_, reason) in step.Outputs)
+                    Assert.True(reason is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged, name + " re-ran: " + reason);
+        }
+        Assert.All(run.TrackedOutputSteps.SelectMany(s => s.Value).SelectMany(s => s.Outputs),
+            o => Assert.Equal(IncrementalStepRunReason.Cached, o.Reason));
+    }
+
+    [Fact]
+    public void Editing_the_model_reruns_the_pipeline()
+    {
+        var compilation = GeneratorHarness.NewCompilation("class A { }");
+        var driver = GeneratorHarness.NewDriver(new[] { Tiny }).RunGenerators(compilation, TestContext.Current.CancellationToken);
+        string before = Assert.Single(driver.GetRunResult().GeneratedTrees).GetText(TestContext.Current.CancellationToken).ToString();
+        var changed = Tiny with { Text = Tiny.Text.Replace("\"classes\": 4", "\"classes\": 4 ") };
+        driver = GeneratorHarness.NewDriver(new[] { changed }).RunGenerators(compilation, TestContext.Current.CancellationToken);
+        Assert.Equal(before, Assert.Single(driver.GetRunResult().GeneratedTrees).GetText(TestContext.Current.CancellationToken).ToString()); // whitespace only: same output
+    }
+
+    public static TheoryData<string, string, string, string> BrokenModels => new()
+    {
+        // (replace, with, expected diagnostic, text the diagnostic points at)
+        { "\"classes\": 4,", "\"classes\": 4", "MNA0001", "\"stem\"" },
+        { "\"classes\": 4,", "", "MNA0002", "{" },
+        { "\"classes\": 4,", "\"classes\": 4, \"extra\": true,", "MNA0003", "\"extra\"" },
+        { "\"classes\": 4,", "\"classes\": \"four\",", "MNA0004", "\"four\"" },
+        { "\"height\": 32", "\"height\": 48", "MNA0005", "48" },
+        { "\"height\": 32", "\"height\": 0", "MNA0005", "0, \"width\"" },
+        { "\"format\": \"micronet/1\"", "\"format\": \"micronet/9\"", "MNA0006", "\"micronet/9\"" },
+        { "\"g2\":   4, \"c3\":   8", "\"g2\":   3, \"c3\":   8", "MNA0007", "3, \"c3\":   8" },
+        { "\"shape\": [2, 3, 3, 1]", "\"shape\": [2, 3, 1, 3]", "MNA0008", "[2, 3, 1, 3]" },
+        { "\"name\": \"features.0.stem.0.conv.0.bias\"", "\"name\": \"features.0.stem.0.conv.0.b\"", "MNA0008", "\"features.0.stem.0.conv.0.b\"" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BrokenModels))]
+    public void Broken_models_give_one_diagnostic_at_the_right_place_and_no_source(string from, string to, string id, string at)
+    {
+        Assert.Contains(from, Tiny.Text);
+        string text = Tiny.Text.Replace(from, to);
+        var result = GeneratorHarness.Generate(Tiny with { Text = text });
+        Assert.Empty(result.GeneratedSources);
+        var d = Assert.Single(result.Diagnostics);
+        Assert.Equal(id, d.Id);
+        Assert.Equal(DiagnosticSeverity.Error, d.Severity);
+        var span = d.Location.GetLineSpan();
+        Assert.Equal(TinyPath, span.Path);
+        int index = at == "{" ? 0 : text.IndexOf(at, StringComparison.Ordinal);
+        Assert.True(index >= 0);
+        Assert.Equal(index, d.Location.SourceSpan.Start);
+    }
+
+    [Fact]
+    public void Item_metadata_problems_are_diagnostics()
+    {
+        var missing = GeneratorHarness.Generate(Tiny with { WeightsExist = false });
+        Assert.Equal("MNA0009", Assert.Single(missing.Diagnostics).Id);
+        Assert.Empty(missing.GeneratedSources);
+
+        var other = GeneratorHarness.Generate(Tiny with { WeightsFile = "Other.weights.bin" });
+        Assert.Equal("MNA0013", Assert.Single(other.Diagnostics).Id);
+
+        var badClass = GeneratorHarness.Generate(Tiny with { ClassName = "class" });
+        Assert.Equal("MNA0011", Assert.Single(badClass.Diagnostics).Id);
+
+        var badNamespace = GeneratorHarness.Generate(Tiny with { Namespace = "My..Models" });
+        Assert.Equal("MNA0011", Assert.Single(badNamespace.Diagnostics).Id);
+
+        var twice = GeneratorHarness.Generate(Tiny, Tiny with { Path = TinyPath.Replace("Tiny.micronet", "Copy.micronet") });
+        Assert.Equal("MNA0012", Assert.Single(twice.Diagnostics).Id);
+        Assert.Single(twice.GeneratedSources);
+    }
+
+    [Fact]
+    public void Class_name_and_namespace_default_to_the_json_name_and_root_namespace()
+    {
+        var result = GeneratorHarness.Generate(Tiny with { Namespace = null });
+        string source = Assert.Single(result.GeneratedSources).SourceText.ToString();
+        Assert.Contains("namespace Tests.Root;", source);
+        Assert.Contains("public static unsafe partial class Tiny", source);
+    }
+
+    [Fact]
+    public void The_generator_never_throws_on_mangled_input()
+    {
+        var random = new Random(1234);
+        string text = Tiny.Text;
+        for (int trial = 0; trial < 300; trial++)
+        {
+            var chars = text.ToCharArray();
+            int edits = 1 + random.Next(4);
+            for (int e = 0; e < edits; e++)
+            {
+                int at = random.Next(chars.Length);
+                chars[at] = "{}[]:,\"0123456789-.eE aZ\n"[random.Next(25)];
+            }
+            var result = GeneratorHarness.Generate(Tiny with { Text = new string(chars) });
+            Assert.True(result.GeneratedSources.Length + result.Diagnostics.Length > 0);
+            Assert.DoesNotContain(result.Diagnostics, d => d.Id == "MNA0099");
+        }
+    }
+
+    [Fact]
+    public void Tiny_model_compiles_and_runs()
+    {
+        using var model = GeneratorHarness.Compile(Tiny);
+        var output = new float[model.OutputLength];
+        var input = Enumerable.Range(0, model.InputLength).Select(i => MathF.Sin(i * 0.37f)).ToArray();
+        model.Run(input, output);
+        Assert.All(output, v => Assert.True(float.IsFinite(v)));
+        Assert.True(output.Distinct().Count() == output.Length);
+    }
+}
