@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite: installs what the tests need (when run as root), then runs every test.
 #   ./test.sh
-# Prerequisites: the .NET 10 SDK. PyTorch and ONNX (Debian's python3-torch and python3-onnx, for the reference model) are
+# Prerequisites: the .NET 10 SDK (NativeAOT publishing included). PyTorch, ONNX, torchvision and
+# PIL (Debian's python3-torch, python3-onnx, python3-torchvision, python3-pil: the reference) are
 # installed with apt when missing and this runs as root; otherwise the tests that need it skip
 # loudly (or fail, with MICRONET_REQUIRE_ALL=1, as CI sets).
 set -euo pipefail
@@ -10,6 +11,7 @@ cd "$(dirname "$0")"
 need_apt=()
 /usr/bin/python3 -c "import torch" 2>/dev/null || need_apt+=(python3-torch)
 /usr/bin/python3 -c "import onnx" 2>/dev/null || need_apt+=(python3-onnx)
+/usr/bin/python3 -c "import torchvision, PIL" 2>/dev/null || need_apt+=(python3-torchvision python3-pil)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     echo "== installing ${need_apt[*]} (apt)"

@@ -1,0 +1,85 @@
+using System;
+using System.IO;
+using System.Linq;
+using System.Text.RegularExpressions;
+using MicroNet.Aot.Tests.Infrastructure;
+using Xunit;
+
+namespace MicroNet.Aot.Tests;
+
+/// <summary>
+/// The image-classifier sample through the real toolchain: MSBuild + targets + generator, JIT
+/// (`dotnet run`) and NativeAOT (`dotnet publish -r linux-x64 -p:PublishAot=true`).
+/// </summary>
+public class SampleTests
+{
+    private static string RepoRoot
+    {
+        get
+        {
+            var dir = new DirectoryInfo(TestEnv.BaseDir);
+            while (dir != null && !File.Exists(Path.Combine(dir.FullName, "MicroNet.Aot.sln"))) dir = dir.Parent;
+            return dir?.FullName ?? throw new InvalidOperationException("repository root not found above " + TestEnv.BaseDir);
+        }
+    }
+
+    private static string Dotnet => Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
+
+    private static (int Class, double P)[] Top5(string stdout) =>
+        Regex.Matches(stdout, @"top-\d: class\s+(\d+)\s+p = ([0-9.]+)")
+            .Select(m => (int.Parse(m.Groups[1].Value), double.Parse(m.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture)))
+            .ToArray();
+
+    [Fact]
+    public void NativeAot_publish_has_no_warnings_and_gives_the_same_top5_as_dotnet_run()
+    {
+        string project = Path.Combine(RepoRoot, "samples", "ImageClassifier");
+        string image = Path.Combine(project, "sample.png");
+        string outDir = TestEnv.NewTempDir("aot");
+
+        var publish = TestEnv.Run(Dotnet, new[] { "publish", project, "-c", "Release", "-r", "linux-x64", "-p:PublishAot=true", "-o", outDir, "--nologo" }, TimeSpan.FromMinutes(10));
+        Assert.True(publish.ExitCode == 0, "publish failed:\n" + publish);
+        var warnings = publish.Stdout.Split('\n').Where(l => Regex.IsMatch(l, @"\bwarning\b", RegexOptions.IgnoreCase)).ToList();
+        Assert.True(warnings.Count == 0, "publish warnings:\n" + string.Join("\n", warnings));
+        string binary = Path.Combine(outDir, "micronet-classify");
+        Assert.True(File.Exists(binary), "no native binary in " + outDir);
+
+        var native = TestEnv.Run(binary, new[] { image, "--runs", "3" });
+        Assert.True(native.ExitCode == 0, native.ToString());
+        var jit = TestEnv.Run(Dotnet, new[] { "run", "--project", project, "-c", "Release", "--", image, "--runs", "3" }, TimeSpan.FromMinutes(5));
+        Assert.True(jit.ExitCode == 0, jit.ToString());
+
+        var a = Top5(native.Stdout);
+        var b = Top5(jit.Stdout);
+        Assert.Equal(5, a.Length);
+        Assert.Equal(b.Select(t => t.Class), a.Select(t => t.Class));
+        for (int i = 0; i < 5; i++) Assert.True(Math.Abs(a[i].P - b[i].P) <= 1e-4, $"top-{i + 1} probability {a[i].P} (AOT) vs {b[i].P} (JIT)");
+        Assert.Contains("latency:", native.Stdout);
+    }
+
+    [Fact]
+    public void Preprocessing_equals_torchvision_bit_for_bit()
+    {
+        string python = Reference.RequirePython();
+        var probe = TestEnv.Run(python, new[] { "-c", "import torchvision, PIL" });
+        TestEnv.Require(probe.ExitCode == 0, "torchvision and PIL", "install Debian's python3-torchvision and python3-pil, as test.sh does as root");
+        string image = Path.Combine(RepoRoot, "samples", "ImageClassifier", "sample.png");
+        string expectedPath = Path.Combine(TestEnv.NewTempDir("pre"), "x.f32");
+        const string script =
+            "import sys, torch\nfrom PIL import Image\nimport torchvision.transforms as T\n" +
+            "t = T.Compose([T.Resize(int(round(224 / 0.875))), T.CenterCrop(224), T.ToTensor(), T.Normalize([0.485, 0.456, 0.406], [0.229, 0.224, 0.225])])\n" +
+            "x = t(Image.open(sys.argv[1]).convert('RGB'))\nopen(sys.argv[2], 'wb').write(x.contiguous().numpy().astype('<f4').tobytes())\n";
+        var r = TestEnv.Run(python, new[] { "-c", script, image, expectedPath });
+        Assert.True(r.ExitCode == 0, r.ToString());
+        float[] expected = ModelFixtures.ReadFloats(expectedPath);
+
+        using var stream = File.OpenRead(image);
+        var decoded = StbImageSharp.ImageResult.FromStream(stream, StbImageSharp.ColorComponents.RedGreenBlue);
+        var actual = new float[3 * 224 * 224];
+        MicroNet.Aot.Runtime.Preprocessing.ImageNet(decoded.Data, decoded.Width, decoded.Height, 3, 224,
+            MicroNet.Aot.Runtime.Preprocessing.ImageNetMean, MicroNet.Aot.Runtime.Preprocessing.ImageNetStd, actual);
+        Assert.Equal(expected.Length, actual.Length);
+        int differing = Enumerable.Range(0, actual.Length).Count(i => actual[i] != expected[i]);
+        Assert.True(differing == 0, differing + " of " + actual.Length + " values differ from torchvision's");
+    }
+}
