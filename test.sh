@@ -12,6 +12,9 @@ need_apt=()
 /usr/bin/python3 -c "import torch" 2>/dev/null || need_apt+=(python3-torch)
 /usr/bin/python3 -c "import onnx" 2>/dev/null || need_apt+=(python3-onnx)
 /usr/bin/python3 -c "import torchvision, PIL" 2>/dev/null || need_apt+=(python3-torchvision python3-pil)
+# NativeAOT links with the system C toolchain
+{ command -v clang >/dev/null || command -v gcc >/dev/null; } || need_apt+=(clang)
+[ -e /usr/include/zlib.h ] || need_apt+=(zlib1g-dev)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     echo "== installing ${need_apt[*]} (apt)"
