@@ -2,7 +2,8 @@
 # The whole test suite: installs what the tests need (when run as root), then runs every test.
 #   ./test.sh
 # Prerequisites: the .NET 10 SDK (NativeAOT publishing included). PyTorch, ONNX, torchvision and
-# PIL (Debian's python3-torch, python3-onnx, python3-torchvision, python3-pil: the reference) are
+# PIL (Debian's python3-torch, python3-onnx, python3-torchvision, python3-pil: the reference) and
+# the ARM64 cross toolchain with qemu-user are
 # installed with apt when missing and this runs as root; otherwise the tests that need it skip
 # loudly (or fail, with MICRONET_REQUIRE_ALL=1, as CI sets).
 set -euo pipefail
@@ -12,8 +13,11 @@ need_apt=()
 /usr/bin/python3 -c "import torch" 2>/dev/null || need_apt+=(python3-torch)
 /usr/bin/python3 -c "import onnx" 2>/dev/null || need_apt+=(python3-onnx)
 /usr/bin/python3 -c "import torchvision, PIL" 2>/dev/null || need_apt+=(python3-torchvision python3-pil)
-# NativeAOT links with the system C toolchain
-{ command -v clang >/dev/null || command -v gcc >/dev/null; } || need_apt+=(clang)
+# ARM64: cross-publishing with NativeAOT and running under emulation (tools/arm64/publish.sh)
+for p in clang lld binutils-aarch64-linux-gnu gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user; do
+  dpkg -s "$p" >/dev/null 2>&1 || need_apt+=("$p")
+done
+# NativeAOT (x64) links with clang (above) and zlib
 [ -e /usr/include/zlib.h ] || need_apt+=(zlib1g-dev)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then

@@ -53,6 +53,7 @@ public static class ModelJsonWriter
             sb.Append("    \"file\": ").Append(Str(w.File)).Append(",\n");
             sb.Append("    \"bytes\": ").Append(w.Bytes).Append(",\n");
             sb.Append("    \"sha256\": ").Append(Str(w.Sha256)).Append(",\n");
+            sb.Append("    \"xxhash64\": ").Append(Str(w.XxHash64)).Append(",\n");
             sb.Append("    \"tensors\": [\n");
             for (int i = 0; i < w.Tensors.Count; i++)
             {

@@ -33,7 +33,8 @@ public static class ModelWriter
             MemoryMarshal.AsBytes(values[i].AsSpan()).CopyTo(blob.AsSpan((int)entries[i].Offset));
 
         string blobName = spec.Name + ".weights.bin";
-        spec.Weights = new WeightsSpec(blobName, blob.LongLength, Convert.ToHexStringLower(SHA256.HashData(blob)), entries);
+        spec.Weights = new WeightsSpec(blobName, blob.LongLength, Convert.ToHexStringLower(SHA256.HashData(blob)),
+            System.IO.Hashing.XxHash64.HashToUInt64(blob).ToString("x16"), entries);
         string json = ModelJsonWriter.ToJson(spec);
 
         Directory.CreateDirectory(outDir);

@@ -62,7 +62,10 @@ public static class Inspector
             string sha = Convert.ToHexStringLower(SHA256.HashData(blob));
             if (sha != w.Sha256)
                 throw new CliError(blobPath + ": error " + IssueIds.WeightsMismatch + ": SHA-256 " + sha + " differs from weights.sha256 " + w.Sha256 + " in " + display + " (the blob was changed or belongs to another model)");
-            output.WriteLine($"weights: {w.File}, {w.Bytes:N0} bytes, {w.Tensors.Count} tensors, SHA-256 verified");
+            string xxh = System.IO.Hashing.XxHash64.HashToUInt64(blob).ToString("x16");
+            if (xxh != w.XxHash64)
+                throw new CliError(blobPath + ": error " + IssueIds.WeightsMismatch + ": XxHash64 " + xxh + " differs from weights.xxhash64 " + w.XxHash64 + " in " + display);
+            output.WriteLine($"weights: {w.File}, {w.Bytes:N0} bytes, {w.Tensors.Count} tensors, SHA-256 and XxHash64 verified");
         }
     }
 }

@@ -144,7 +144,7 @@ internal sealed class Emitter
         _w.Line("throw new ArgumentException($\"{name} must hold {relation} {expected} floats ({what}); it holds {actual}.\", name);");
         _w.Close();
         _w.Line();
-        _w.Line("// The weights blob, embedded as a resource and read in place. Opened (length and SHA-256");
+        _w.Line("// The weights blob, embedded as a resource and read in place. Opened (length and XxHash64");
         _w.Line("// checked) on first use; the pointer is immutable afterwards, so a race only opens it twice.");
         _w.Line("private static float* s_weights;");
         _w.Line();
@@ -156,7 +156,7 @@ internal sealed class Emitter
         _w.Line();
         _w.Line("[MethodImpl(MethodImplOptions.NoInlining)]");
         _w.Line("private static float* OpenWeights() => s_weights = WeightBlob.Open(typeof(" + _options.ClassName + ").Assembly, \"" +
-            Escape(_options.ResourceName) + "\", " + I(_spec.Weights!.Bytes) + ", \"" + _spec.Weights.Sha256 + "\");");
+            Escape(_options.ResourceName) + "\", " + I(_spec.Weights!.Bytes) + ", 0x" + _spec.Weights.XxHash64 + "UL);");
     }
 
     // --- layers ------------------------------------------------------------------------------

@@ -42,15 +42,20 @@ public sealed class TensorEntry
 
 public sealed class WeightsSpec
 {
-    public WeightsSpec(string file, long bytes, string sha256, List<TensorEntry> tensors)
+    public WeightsSpec(string file, long bytes, string sha256, string xxHash64, List<TensorEntry> tensors)
     {
-        File = file; Bytes = bytes; Sha256 = sha256; Tensors = tensors;
+        File = file; Bytes = bytes; Sha256 = sha256; XxHash64 = xxHash64; Tensors = tensors;
     }
     /// <summary>The blob's file name, relative to the JSON file.</summary>
     public string File { get; }
     public long Bytes { get; }
     /// <summary>Lower-case hexadecimal SHA-256 of the blob.</summary>
     public string Sha256 { get; }
+    /// <summary>
+    /// XxHash64 (seed 0) of the blob, 16 lower-case hexadecimal digits: what the Runtime checks on
+    /// first use (fast, and fully managed: no OpenSSL needed on the device).
+    /// </summary>
+    public string XxHash64 { get; }
     public List<TensorEntry> Tensors { get; }
 }
 

@@ -273,7 +273,7 @@ public sealed class ModelSpecReader
 
     private void ReadWeights(JsonNode node)
     {
-        var obj = AsObject(node, "weights", "file", "bytes", "sha256", "tensors");
+        var obj = AsObject(node, "weights", "file", "bytes", "sha256", "xxhash64", "tensors");
         if (obj == null) return;
         string file = String(Required(obj, "weights", "file"), "weights.file") ?? "";
         if (_spec.Positions.ContainsKey("weights.file") && (file.Length == 0 || file.IndexOfAny(new[] { '/', '\\' }) >= 0 || file == "." || file == ".."))
@@ -281,8 +281,11 @@ public sealed class ModelSpecReader
                 "must be a plain file name next to the JSON file (no directories), found \"" + file + "\"");
         long bytes = Long(Required(obj, "weights", "bytes"), "weights.bytes", 0);
         string sha = String(Required(obj, "weights", "sha256"), "weights.sha256") ?? "";
-        if (_spec.Positions.ContainsKey("weights.sha256") && !IsSha256(sha))
+        if (_spec.Positions.ContainsKey("weights.sha256") && !IsHex(sha, 64))
             Report(IssueIds.InvalidValue, "weights.sha256", _spec.Locate("weights.sha256"), "expected 64 lower-case hexadecimal digits");
+        string xxh = String(Required(obj, "weights", "xxhash64"), "weights.xxhash64") ?? "";
+        if (_spec.Positions.ContainsKey("weights.xxhash64") && !IsHex(xxh, 16))
+            Report(IssueIds.InvalidValue, "weights.xxhash64", _spec.Locate("weights.xxhash64"), "expected 16 lower-case hexadecimal digits");
         var tensors = new List<TensorEntry>();
         var arr = Array(Required(obj, "weights", "tensors"), "weights.tensors");
         if (arr != null)
@@ -300,7 +303,7 @@ public sealed class ModelSpecReader
                 tensors.Add(new TensorEntry(name, shape, offset));
             }
         }
-        _spec.Weights = new WeightsSpec(file, bytes, sha, tensors);
+        _spec.Weights = new WeightsSpec(file, bytes, sha, xxh, tensors);
     }
 
     private static bool IsIdentifier(string s)
@@ -311,9 +314,9 @@ public sealed class ModelSpecReader
         return true;
     }
 
-    private static bool IsSha256(string s)
+    private static bool IsHex(string s, int length)
     {
-        if (s.Length != 64) return false;
+        if (s.Length != length) return false;
         foreach (char c in s)
             if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
         return true;

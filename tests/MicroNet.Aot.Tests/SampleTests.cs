@@ -13,18 +13,6 @@ namespace MicroNet.Aot.Tests;
 /// </summary>
 public class SampleTests
 {
-    private static string RepoRoot
-    {
-        get
-        {
-            var dir = new DirectoryInfo(TestEnv.BaseDir);
-            while (dir != null && !File.Exists(Path.Combine(dir.FullName, "MicroNet.Aot.sln"))) dir = dir.Parent;
-            return dir?.FullName ?? throw new InvalidOperationException("repository root not found above " + TestEnv.BaseDir);
-        }
-    }
-
-    private static string Dotnet => Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
-
     private static (int Class, double P)[] Top5(string stdout) =>
         Regex.Matches(stdout, @"top-\d: class\s+(\d+)\s+p = ([0-9.]+)")
             .Select(m => (int.Parse(m.Groups[1].Value), double.Parse(m.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture)))
@@ -33,11 +21,11 @@ public class SampleTests
     [Fact]
     public void NativeAot_publish_has_no_warnings_and_gives_the_same_top5_as_dotnet_run()
     {
-        string project = Path.Combine(RepoRoot, "samples", "ImageClassifier");
+        string project = TestEnv.Repo("samples", "ImageClassifier");
         string image = Path.Combine(project, "sample.png");
         string outDir = TestEnv.NewTempDir("aot");
 
-        var publish = TestEnv.Run(Dotnet, new[] { "publish", project, "-c", "Release", "-r", "linux-x64", "-p:PublishAot=true", "-o", outDir, "--nologo" }, TimeSpan.FromMinutes(10));
+        var publish = TestEnv.Run(TestEnv.Dotnet, new[] { "publish", project, "-c", "Release", "-r", "linux-x64", "-p:PublishAot=true", "-o", outDir, "--nologo" }, TimeSpan.FromMinutes(10));
         Assert.True(publish.ExitCode == 0, "publish failed:\n" + publish);
         var warnings = publish.Stdout.Split('\n').Where(l => Regex.IsMatch(l, @"\bwarning\b", RegexOptions.IgnoreCase)).ToList();
         Assert.True(warnings.Count == 0, "publish warnings:\n" + string.Join("\n", warnings));
@@ -46,7 +34,7 @@ public class SampleTests
 
         var native = TestEnv.Run(binary, new[] { image, "--runs", "3" });
         Assert.True(native.ExitCode == 0, native.ToString());
-        var jit = TestEnv.Run(Dotnet, new[] { "run", "--project", project, "-c", "Release", "--", image, "--runs", "3" }, TimeSpan.FromMinutes(5));
+        var jit = TestEnv.Run(TestEnv.Dotnet, new[] { "run", "--project", project, "-c", "Release", "--", image, "--runs", "3" }, TimeSpan.FromMinutes(5));
         Assert.True(jit.ExitCode == 0, jit.ToString());
 
         var a = Top5(native.Stdout);
@@ -63,7 +51,7 @@ public class SampleTests
         string python = Reference.RequirePython();
         var probe = TestEnv.Run(python, new[] { "-c", "import torchvision, PIL" });
         TestEnv.Require(probe.ExitCode == 0, "torchvision and PIL", "install Debian's python3-torchvision and python3-pil, as test.sh does as root");
-        string image = Path.Combine(RepoRoot, "samples", "ImageClassifier", "sample.png");
+        string image = TestEnv.Repo("samples", "ImageClassifier", "sample.png");
         string expectedPath = Path.Combine(TestEnv.NewTempDir("pre"), "x.f32");
         const string script =
             "import sys, torch\nfrom PIL import Image\nimport torchvision.transforms as T\n" +

@@ -7,6 +7,7 @@
     refcli.py fold            --arch A.json --checkpoint CKPT --out FOLDED.safetensors
     refcli.py run             --arch A.json --checkpoint CKPT --input X.f32 --output Y.f32
     refcli.py random-input    --arch A.json --seed N --batch B --out X.f32
+    refcli.py classify-idx    --arch A.json --checkpoint CKPT --images IMAGES.idx.gz --out LOGITS.f32
     refcli.py export-onnx     --arch A.json --checkpoint CKPT --out MODEL.onnx [--opset 13]
 
 Tensor files (``.f32``) are raw little-endian float32 in NCHW order, nothing else.
@@ -234,6 +235,27 @@ def cmd_random_input(a):
         f.write(x.numpy().astype("<f4").tobytes())
 
 
+def cmd_classify_idx(a):
+    """Logits for (Fashion-)MNIST IDX images: pixel/255, zero-padded to the model's size, normalized."""
+    import gzip
+    import numpy as np
+    arch, model = load_model(a.arch, a.checkpoint)
+    with (gzip.open if a.images.endswith(".gz") else open)(a.images, "rb") as f:
+        data = f.read()
+    magic, count, rows, cols = struct.unpack(">IIII", data[:16])
+    if magic != 2051:
+        sys.exit(f"{a.images}: not an IDX image file")
+    images = np.frombuffer(data, dtype=np.uint8, offset=16).reshape(count, 1, rows, cols).astype(np.float32) / 255.0
+    x = torch.from_numpy(images)
+    pad_h, pad_w = (arch.height - rows) // 2, (arch.width - cols) // 2
+    x = torch.nn.functional.pad(x, (pad_w, arch.width - cols - pad_w, pad_h, arch.height - rows - pad_h), value=0.0)
+    x = (x - arch.mean[0]) / arch.std[0]
+    with torch.no_grad():
+        y = torch.cat([model(x[i:i + 500]) for i in range(0, count, 500)])
+    with open(a.out, "wb") as f:
+        f.write(y.contiguous().numpy().astype("<f4").tobytes())
+
+
 def cmd_export_onnx(a):
     arch, model = load_model(a.arch, a.checkpoint)
     dummy = torch.zeros(1, arch.in_channels, arch.height, arch.width)
@@ -265,6 +287,10 @@ def main(argv=None):
     s.add_argument("--arch", required=True); s.add_argument("--seed", type=int, default=0)
     s.add_argument("--batch", type=int, default=1); s.add_argument("--out", required=True)
     s.set_defaults(fn=cmd_random_input)
+    s = sub.add_parser("classify-idx")
+    s.add_argument("--arch", required=True); s.add_argument("--checkpoint", required=True)
+    s.add_argument("--images", required=True); s.add_argument("--out", required=True)
+    s.set_defaults(fn=cmd_classify_idx)
     s = sub.add_parser("export-onnx")
     s.add_argument("--arch", required=True); s.add_argument("--checkpoint", required=True)
     s.add_argument("--out", required=True); s.add_argument("--opset", type=int, default=13)

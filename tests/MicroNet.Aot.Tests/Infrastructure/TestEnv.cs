@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Diagnostics;
 using System.IO;
+using System.Linq;
 using System.Text;
 using Xunit;
 
@@ -14,6 +15,22 @@ public static class TestEnv
     public static string Config(string file) => Path.Combine(BaseDir, "configs", file);
     public static string Preset(string name) => Path.Combine(BaseDir, "presets", name + ".json");
     public static string SchemaPath => Path.Combine(BaseDir, "micronet.schema.json");
+
+    /// <summary>The repository (for tests that build its samples with the real toolchain).</summary>
+    public static string RepoRoot
+    {
+        get
+        {
+            var dir = new DirectoryInfo(BaseDir);
+            while (dir != null && !File.Exists(Path.Combine(dir.FullName, "MicroNet.Aot.sln"))) dir = dir.Parent;
+            return dir?.FullName ?? throw new InvalidOperationException("repository root not found above " + BaseDir);
+        }
+    }
+
+    public static string Repo(params string[] parts) => Path.Combine(new[] { RepoRoot }.Concat(parts).ToArray());
+
+    /// <summary>The dotnet host running the tests.</summary>
+    public static string Dotnet => Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
 
     /// <summary>CI sets MICRONET_REQUIRE_ALL=1: a missing external tool is then a failure, not a skip.</summary>
     public static bool RequireAll => Environment.GetEnvironmentVariable("MICRONET_REQUIRE_ALL") == "1";
@@ -66,9 +83,8 @@ public static class TestEnv
     public static ProcessResult Cli(params string[] args)
     {
         string dll = Path.Combine(BaseDir, "micronet.dll");
-        string dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
         var all = new List<string> { "exec", dll };
         all.AddRange(args);
-        return Run(dotnet, all);
+        return Run(Dotnet, all);
     }
 }

@@ -155,7 +155,7 @@ public static unsafe partial class Tiny
         throw new ArgumentException($"{name} must hold {relation} {expected} floats ({what}); it holds {actual}.", name);
     }
 
-    // The weights blob, embedded as a resource and read in place. Opened (length and SHA-256
+    // The weights blob, embedded as a resource and read in place. Opened (length and XxHash64
     // checked) on first use; the pointer is immutable afterwards, so a race only opens it twice.
     private static float* s_weights;
 
@@ -166,7 +166,7 @@ public static unsafe partial class Tiny
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static float* OpenWeights() => s_weights = WeightBlob.Open(typeof(Tiny).Assembly, "MicroNet.Aot.Weights.Tiny", 16336, "013f2b6f85c32061f26897ca527ae8d1ff27f0b3f059157d252cbc7f036b7392");
+    private static float* OpenWeights() => s_weights = WeightBlob.Open(typeof(Tiny).Assembly, "MicroNet.Aot.Weights.Tiny", 16336, 0x994168e7617cb33aUL);
 
     // ---------------------------------------------------------------------------------
     // features.0.stem.0.conv.0: conv 3x1 stride 2,1 dense +BN

@@ -1,0 +1,184 @@
+using System;
+using System.Diagnostics;
+using System.IO;
+using System.Linq;
+using System.Text;
+using System.Threading;
+using System.Threading.Tasks;
+using MicroNet.Aot.Runtime;
+using MicroNet.Samples.Fashion;
+
+// fashion-mnist [IMAGES LABELS | --full] [--errors FILE.svg] [--predictions FILE]
+// Classifies Fashion-MNIST images with the generated FashionMicroNet (a MicroNet trained on
+// Fashion-MNIST by tools/reference/train_fashion_mnist.py and imported with `micronet import`).
+// Default input: the bundled 1,000 test images; --full: the 10,000 of Debian's dataset-fashion-mnist.
+
+string[] classNames = { "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot" };
+const string DebianDir = "/usr/share/datasets/fashion-mnist";
+string dataDir = Path.Combine(AppContext.BaseDirectory, "data");
+string images = Path.Combine(dataDir, "t10k-subset-images-idx3-ubyte.gz");
+string labels = Path.Combine(dataDir, "t10k-subset-labels-idx1-ubyte.gz");
+string errorsPath = "fashion-mnist-errors.svg";
+string? predictionsPath = null;
+var positional = new System.Collections.Generic.List<string>();
+for (int i = 0; i < args.Length; i++)
+{
+    switch (args[i])
+    {
+        case "--full":
+            images = Path.Combine(DebianDir, "t10k-images-idx3-ubyte.gz");
+            labels = Path.Combine(DebianDir, "t10k-labels-idx1-ubyte.gz");
+            break;
+        case "--errors" when i + 1 < args.Length: errorsPath = args[++i]; break;
+        case "--predictions" when i + 1 < args.Length: predictionsPath = args[++i]; break;
+        case "-h" or "--help":
+            Console.WriteLine("usage: fashion-mnist [IMAGES.idx[.gz] LABELS.idx[.gz] | --full] [--errors FILE.svg] [--predictions FILE]");
+            return 0;
+        default: positional.Add(args[i]); break;
+    }
+}
+if (positional.Count == 2) (images, labels) = (positional[0], positional[1]);
+else if (positional.Count != 0) { Console.Error.WriteLine("error: give both an images and a labels file, or neither"); return 2; }
+
+byte[] pixels, truth;
+int count, rows, cols;
+try
+{
+    pixels = Idx.Read(images, 2051, out count, out rows, out cols);
+    truth = Idx.Read(labels, 2049, out int labelCount, out _, out _);
+    if (labelCount != count) throw new InvalidDataException($"{images} has {count} images but {labels} has {labelCount} labels");
+    if (rows != 28 || cols != 28) throw new InvalidDataException($"{images}: {rows}x{cols} images, expected 28x28");
+}
+catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
+{
+    Console.Error.WriteLine("error: " + e.Message + (images.StartsWith(DebianDir) ? " (install Debian's dataset-fashion-mnist)" : ""));
+    return 1;
+}
+
+// pixel / 255, zero-padded 28x28 -> 32x32, then normalized (as the model was trained)
+int side = FashionMicroNet.InputHeight, pad = (side - 28) / 2;
+float mean = FashionMicroNet.InputMean[0], std = FashionMicroNet.InputStd[0];
+void Prepare(int index, Span<float> input)
+{
+    input.Fill((0f - mean) / std);
+    for (int y = 0; y < 28; y++)
+        for (int x = 0; x < 28; x++)
+            input[(y + pad) * side + x + pad] = (pixels[index * 784 + y * 28 + x] / 255f - mean) / std;
+}
+
+var predicted = new int[count];
+// one thread: every image, with a progress bar on long runs, allocations measured
+{
+    var input = new float[FashionMicroNet.InputLength];
+    var logits = new float[FashionMicroNet.OutputLength];
+    var scratch = new float[FashionMicroNet.ScratchLength];
+    Prepare(0, input);
+    // warm-up (first call opens the weights; the JIT then optimizes the hot methods), untimed
+    for (int n = 0; n < Math.Min(count, 300); n++)
+    {
+        Prepare(n, input);
+        FashionMicroNet.Run(input, logits, scratch);
+    }
+    bool showProgress = count >= 2000 && !Console.IsErrorRedirected;
+    long allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
+    var clock = Stopwatch.StartNew();
+    for (int n = 0; n < count; n++)
+    {
+        Prepare(n, input);
+        FashionMicroNet.Run(input, logits, scratch);
+        predicted[n] = ArgMax(logits);
+        if (showProgress && (n % 250 == 0 || n == count - 1))
+        {
+            int filled = (n + 1) * 40 / count;
+            Console.Error.Write($"\r[{new string('#', filled)}{new string('.', 40 - filled)}] {n + 1}/{count}");
+        }
+    }
+    clock.Stop();
+    long allocated = GC.GetAllocatedBytesForCurrentThread() - allocatedBefore;
+    if (showProgress) Console.Error.WriteLine();
+    int correct = Enumerable.Range(0, count).Count(n => predicted[n] == truth[n]);
+    Console.WriteLine($"FashionMicroNet ({FashionMicroNet.Parameters:N0} parameters, {FashionMicroNet.Macs:N0} MACs) on {count:N0} images from {Path.GetFileName(images)}");
+    Console.WriteLine($"accuracy: {correct}/{count} = {100.0 * correct / count:F2}%");
+    Console.WriteLine();
+    PrintConfusion(truth, predicted, classNames);
+    Console.WriteLine();
+    Console.WriteLine($"throughput, 1 thread:  {count / clock.Elapsed.TotalSeconds,10:N0} images/s ({clock.Elapsed.TotalMilliseconds * 1000 / count:F1} us per image, preprocessing included)");
+    Console.WriteLine($"allocations per image: {allocated / (double)count:F1} bytes");
+}
+
+// all cores: the same images split across threads, each with its own scratch
+{
+    int threads = Environment.ProcessorCount;
+    var clock = Stopwatch.StartNew();
+    Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
+    {
+        var input = new float[FashionMicroNet.InputLength];
+        var logits = new float[FashionMicroNet.OutputLength];
+        var scratch = new float[FashionMicroNet.ScratchLength];
+        for (int n = t; n < count; n += threads)
+        {
+            Prepare(n, input);
+            FashionMicroNet.Run(input, logits, scratch);
+            if (ArgMax(logits) != predicted[n]) throw new InvalidOperationException("a parallel run disagrees with the sequential one at image " + n);
+        }
+    });
+    clock.Stop();
+    Console.WriteLine($"throughput, {threads} threads: {count / clock.Elapsed.TotalSeconds,10:N0} images/s");
+}
+
+if (predictionsPath != null) File.WriteAllLines(predictionsPath, predicted.Select(p => p.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+int errors = WriteErrorGrid(errorsPath, pixels, truth, predicted, classNames);
+Console.WriteLine($"wrote {errorsPath} ({errors} misclassified images shown)");
+return 0;
+
+static int ArgMax(ReadOnlySpan<float> v)
+{
+    int best = 0;
+    for (int i = 1; i < v.Length; i++) if (v[i] > v[best]) best = i;
+    return best;
+}
+
+static void PrintConfusion(byte[] truth, int[] predicted, string[] names)
+{
+    int k = names.Length;
+    var m = new int[k, k];
+    for (int n = 0; n < predicted.Length; n++) m[truth[n], predicted[n]]++;
+    Console.WriteLine("confusion matrix (rows: true class, columns: predicted)");
+    Console.WriteLine(new string(' ', 13) + string.Concat(Enumerable.Range(0, k).Select(c => c.ToString().PadLeft(6))) + "  recall");
+    for (int t = 0; t < k; t++)
+    {
+        int total = Enumerable.Range(0, k).Sum(p => m[t, p]);
+        var sb = new StringBuilder($"{t} {names[t],-11}");
+        for (int p = 0; p < k; p++) sb.Append(m[t, p].ToString().PadLeft(6));
+        sb.Append(total == 0 ? "     -" : $"  {100.0 * m[t, t] / total,5:F1}%");
+        Console.WriteLine(sb.ToString());
+    }
+}
+
+// An SVG grid of (up to 48) misclassified images, each labelled "true -> predicted".
+static int WriteErrorGrid(string path, byte[] pixels, byte[] truth, int[] predicted, string[] names)
+{
+    var wrong = Enumerable.Range(0, predicted.Length).Where(n => predicted[n] != truth[n]).Take(48).ToList();
+    const int scale = 3, cell = 28 * scale, label = 30, columns = 8;
+    int gridRows = Math.Max(1, (wrong.Count + columns - 1) / columns);
+    var svg = new StringBuilder();
+    svg.Append($"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{columns * (cell + 8)}\" height=\"{gridRows * (cell + label) + 30}\" font-family=\"sans-serif\" font-size=\"10\">\n");
+    svg.Append($"<text x=\"4\" y=\"18\" font-size=\"14\">Fashion-MNIST: misclassified images (true -&gt; predicted), first {wrong.Count}</text>\n");
+    for (int i = 0; i < wrong.Count; i++)
+    {
+        int n = wrong[i], x0 = i % columns * (cell + 8), y0 = 30 + i / columns * (cell + label);
+        svg.Append($"<g transform=\"translate({x0},{y0})\"><rect width=\"{cell}\" height=\"{cell}\" fill=\"black\"/>");
+        for (int y = 0; y < 28; y++)
+            for (int x = 0; x < 28; x++)
+            {
+                byte v = pixels[n * 784 + y * 28 + x];
+                if (v > 8) svg.Append($"<rect x=\"{x * scale}\" y=\"{y * scale}\" width=\"{scale}\" height=\"{scale}\" fill=\"#{v:x2}{v:x2}{v:x2}\"/>");
+            }
+        svg.Append($"<text y=\"{cell + 11}\">{Escape(names[truth[n]])}</text><text y=\"{cell + 22}\" fill=\"#c00\">-&gt; {Escape(names[predicted[n]])}</text></g>\n");
+    }
+    svg.Append("</svg>\n");
+    File.WriteAllText(path, svg.ToString());
+    return wrong.Count;
+}
+
+static string Escape(string s) => s.Replace("&", "&amp;").Replace("<", "&lt;").Replace(">", "&gt;");
