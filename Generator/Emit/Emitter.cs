@@ -226,60 +226,59 @@ internal sealed class Emitter
         int inPerGroup = l.Input.C / l.Groups, outPerGroup = l.Output.C / l.Groups;
         long inPlane = (long)l.Input.H * l.Input.W, outPlane = (long)l.Output.H * l.Output.W;
         int taps = l.KernelH * l.KernelW;
+        if (l.KernelH == 1 && l.KernelW == 1 && l.StrideH == 1 && l.StrideW == 1)
+        {
+            WritePointwise(step);
+            return;
+        }
         _w.Line("ref float src = " + BaseRef(input) + ";");
         _w.Line("ref float dst = " + BaseRef(step.Output) + ";");
         _w.Line("float* weight = w + " + I(_weights[l.Name + ".weight"]) + "; // [" + I(l.Output.C) + ", " + I(inPerGroup) + ", " + I(l.KernelH) + ", " + I(l.KernelW) + "]");
         _w.Line("float* bias = w + " + I(_weights[l.Name + ".bias"]) + ";");
         _w.Open("for (int oc = 0; oc < " + I(l.Output.C) + "; oc++)");
         _w.Line("ref float outPlane = ref Unsafe.Add(ref dst, oc * " + I(outPlane) + ");");
-        _w.Line("Kernels.Fill(ref outPlane, " + I(outPlane) + ", bias[oc]);");
         _w.Line("int firstInput = oc / " + I(outPerGroup) + " * " + I(inPerGroup) + "; // first input channel of oc's group");
         _w.Open("for (int i = 0; i < " + I(inPerGroup) + "; i++)");
         _w.Line("ref float inPlane = ref Unsafe.Add(ref src, " + Plane(input, "firstInput + i", Table(l, "InputPlanes")) + " * " + I(inPlane) + ");");
         _w.Line("float* taps = weight + (oc * " + I(inPerGroup) + " + i) * " + I(taps) + ";");
-        if (l.KernelH == 1 && l.KernelW == 1 && l.StrideH == 1 && l.StrideW == 1)
+        if (l.KernelW == 1 && l.StrideW == 1)
         {
-            _w.Line("Kernels.MultiplyAdd(ref outPlane, ref inPlane, taps[0], " + I(outPlane) + ");");
+            // k x 1, stride along H: whole rows, every tap accumulated in registers
+            _w.Line("SpatialKernels.Column(ref inPlane, ref outPlane, taps, bias[oc], " + I(l.KernelH) + ", " + I(l.PadH) + ", " + I(l.StrideH) + ", " +
+                I(l.Input.H) + ", " + I(l.Output.H) + ", " + I(l.Output.W) + ", accumulate: i > 0);");
         }
-        else if (l.KernelW == 1 && l.StrideW == 1)
+        else if (l.KernelH == 1 && l.StrideH == 1 && inPerGroup == 1)
         {
-            // k x 1: whole rows, tap t of output row oy reads input row oy*sh + t - ph
-            _w.Open("for (int oy = 0; oy < " + I(l.Output.H) + "; oy++)");
-            _w.Line("ref float outRow = ref Unsafe.Add(ref outPlane, oy * " + I(l.Output.W) + ");");
-            _w.Open("for (int t = 0; t < " + I(l.KernelH) + "; t++)");
-            _w.Line("int iy = oy * " + I(l.StrideH) + " + t - " + I(l.PadH) + ";");
-            _w.Line("if ((uint)iy < " + I(l.Input.H) + "u) Kernels.MultiplyAdd(ref outRow, ref Unsafe.Add(ref inPlane, iy * " + I(l.Input.W) + "), taps[t], " + I(l.Output.W) + ");");
-            _w.Close();
-            _w.Close();
-        }
-        else if (l.KernelH == 1 && l.StrideH == 1)
-        {
-            // 1 x k: tap t covers the output columns whose input column x*sw + t - pw lies inside the row
-            _w.Open("for (int oy = 0; oy < " + I(l.Output.H) + "; oy++)");
-            _w.Line("ref float outRow = ref Unsafe.Add(ref outPlane, oy * " + I(l.Output.W) + ");");
-            _w.Line("ref float inRow = ref Unsafe.Add(ref inPlane, oy * " + I(l.Input.W) + ");");
-            for (int t = 0; t < l.KernelW; t++)
-            {
-                int x0 = 0;
-                while (x0 * l.StrideW + t - l.PadW < 0) x0++;
-                int x1 = l.Output.W;
-                while (x1 > x0 && (x1 - 1) * l.StrideW + t - l.PadW > l.Input.W - 1) x1--;
-                if (x1 <= x0) continue;
-                string outAt = x0 == 0 ? "ref outRow" : "ref Unsafe.Add(ref outRow, " + I(x0) + ")";
-                int inStart = x0 * l.StrideW + t - l.PadW;
-                string inAt = inStart == 0 ? "ref inRow" : "ref Unsafe.Add(ref inRow, " + I(inStart) + ")";
-                if (l.StrideW == 1)
-                    _w.Line("Kernels.MultiplyAdd(" + outAt + ", " + inAt + ", taps[" + I(t) + "], " + I(x1 - x0) + "); // tap " + I(t) + ": output columns " + I(x0) + ".." + I(x1 - 1));
-                else
-                    _w.Line("Kernels.MultiplyAddStrided(" + outAt + ", " + inAt + ", taps[" + I(t) + "], " + I(x1 - x0) + ", " + I(l.StrideW) + "); // tap " + I(t) + ": output columns " + I(x0) + ".." + I(x1 - 1));
-            }
-            _w.Close();
+            // 1 x k, stride along W (one input channel per output channel)
+            _w.Line("SpatialKernels.Row(ref inPlane, ref outPlane, taps, bias[oc], " + I(l.KernelW) + ", " + I(l.PadW) + ", " + I(l.StrideW) + ", " +
+                I(l.Output.H) + ", " + I(l.Input.W) + ", " + I(l.Output.W) + ");");
         }
         else
         {
             throw new InvalidOperationException(l.Name + ": no kernel for a " + l.KernelH + "x" + l.KernelW + " convolution with stride " + l.StrideH + "," + l.StrideW);
         }
         _w.Close();
+        _w.Close();
+    }
+
+    /// <summary>1x1 group conv: per group, the register-blocked kernel over the group's input planes.</summary>
+    private void WritePointwise(PlannedLayer step)
+    {
+        var l = step.Layer;
+        var input = step.Inputs[0];
+        int inPerGroup = l.Input.C / l.Groups, outPerGroup = l.Output.C / l.Groups;
+        long plane = (long)l.Output.H * l.Output.W;
+        string table = Table(l, "InputPlanes");
+        var planes = new int[l.Input.C];
+        for (int c = 0; c < planes.Length; c++) planes[c] = input.Plane(c);
+        _tables.Add((table, planes));
+        _w.Line("ref float src = " + BaseRef(input) + ";");
+        _w.Line("ref float dst = " + BaseRef(step.Output) + ";");
+        _w.Line("float* weight = w + " + I(_weights[l.Name + ".weight"]) + "; // [" + I(l.Output.C) + ", " + I(inPerGroup) + "]");
+        _w.Line("float* bias = w + " + I(_weights[l.Name + ".bias"]) + ";");
+        _w.Open("for (int g = 0; g < " + I(l.Groups) + "; g++)");
+        _w.Line("PointwiseKernels.GroupConv(ref src, " + table + ".Slice(g * " + I(inPerGroup) + ", " + I(inPerGroup) + "), ref Unsafe.Add(ref dst, g * " +
+            I(outPerGroup * plane) + "), weight + g * " + I(outPerGroup * inPerGroup) + ", bias + g * " + I(outPerGroup) + ", " + I(outPerGroup) + ", " + I(plane) + ");");
         _w.Close();
     }
 

@@ -1,0 +1,135 @@
+using System;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace MicroNet.Aot.Runtime;
+
+/// <summary>
+/// The 1x1 group convolution, register-blocked: four output channels at a time over a tile of
+/// positions, every input channel of the group read once per tile and shared by the four
+/// accumulators (instead of one read-modify-write pass of the output plane per input channel).
+/// </summary>
+public static unsafe class PointwiseKernels
+{
+    /// <summary>
+    /// For o in [0, outputs): output[o*n + p] = bias[o] + sum_i weights[o*inputsPerOutput + i] * input[planes[i]*n + p].
+    /// <paramref name="planes"/> are the arena planes of the group's input channels (channel maps applied).
+    /// </summary>
+    public static void GroupConv(ref float input, ReadOnlySpan<int> planes, ref float output, float* weights, float* bias, int outputs, nint n)
+    {
+        int inputsPerOutput = planes.Length;
+        int o = 0;
+        for (; o + 4 <= outputs; o += 4)
+            Block4(ref input, planes, ref Unsafe.Add(ref output, o * n), weights + o * inputsPerOutput, bias + o, n);
+        for (; o < outputs; o++)
+            Block1(ref input, planes, ref Unsafe.Add(ref output, o * n), weights + o * inputsPerOutput, bias[o], n);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Fma(Vector256<float> a, Vector256<float> b, Vector256<float> c) =>
+        System.Runtime.Intrinsics.X86.Fma.IsSupported ? System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a, b, c) : a * b + c;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<float> Fma(Vector128<float> a, Vector128<float> b, Vector128<float> c)
+    {
+        if (System.Runtime.Intrinsics.X86.Fma.IsSupported) return System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a, b, c);
+        if (System.Runtime.Intrinsics.Arm.AdvSimd.IsSupported) return System.Runtime.Intrinsics.Arm.AdvSimd.FusedMultiplyAdd(c, a, b);
+        return a * b + c;
+    }
+
+    private static void Block4(ref float input, ReadOnlySpan<int> planes, ref float output, float* w, float* bias, nint n)
+    {
+        int k = planes.Length;
+        nint p = 0;
+        ref float out0 = ref output;
+        ref float out1 = ref Unsafe.Add(ref output, n);
+        ref float out2 = ref Unsafe.Add(ref output, 2 * n);
+        ref float out3 = ref Unsafe.Add(ref output, 3 * n);
+        if (Vector256.IsHardwareAccelerated)
+        {
+            // 4 outputs x 2 vectors = 8 accumulators, 16 positions per tile
+            for (; p + 16 <= n; p += 16)
+            {
+                var a00 = Vector256.Create(bias[0]); var a01 = a00;
+                var a10 = Vector256.Create(bias[1]); var a11 = a10;
+                var a20 = Vector256.Create(bias[2]); var a21 = a20;
+                var a30 = Vector256.Create(bias[3]); var a31 = a30;
+                for (int i = 0; i < k; i++)
+                {
+                    ref float src = ref Unsafe.Add(ref input, planes[i] * n + p);
+                    var x0 = Vector256.LoadUnsafe(ref src);
+                    var x1 = Vector256.LoadUnsafe(ref src, 8);
+                    var w0 = Vector256.Create(w[i]); var w1 = Vector256.Create(w[k + i]);
+                    var w2 = Vector256.Create(w[2 * k + i]); var w3 = Vector256.Create(w[3 * k + i]);
+                    a00 = Fma(x0, w0, a00); a01 = Fma(x1, w0, a01);
+                    a10 = Fma(x0, w1, a10); a11 = Fma(x1, w1, a11);
+                    a20 = Fma(x0, w2, a20); a21 = Fma(x1, w2, a21);
+                    a30 = Fma(x0, w3, a30); a31 = Fma(x1, w3, a31);
+                }
+                a00.StoreUnsafe(ref out0, (nuint)p); a01.StoreUnsafe(ref out0, (nuint)(p + 8));
+                a10.StoreUnsafe(ref out1, (nuint)p); a11.StoreUnsafe(ref out1, (nuint)(p + 8));
+                a20.StoreUnsafe(ref out2, (nuint)p); a21.StoreUnsafe(ref out2, (nuint)(p + 8));
+                a30.StoreUnsafe(ref out3, (nuint)p); a31.StoreUnsafe(ref out3, (nuint)(p + 8));
+            }
+        }
+        if (Vector128.IsHardwareAccelerated)
+        {
+            // 4 outputs x 2 vectors of 4, 8 positions per tile (the ARM64 AdvSimd path)
+            for (; p + 8 <= n; p += 8)
+            {
+                var a00 = Vector128.Create(bias[0]); var a01 = a00;
+                var a10 = Vector128.Create(bias[1]); var a11 = a10;
+                var a20 = Vector128.Create(bias[2]); var a21 = a20;
+                var a30 = Vector128.Create(bias[3]); var a31 = a30;
+                for (int i = 0; i < k; i++)
+                {
+                    ref float src = ref Unsafe.Add(ref input, planes[i] * n + p);
+                    var x0 = Vector128.LoadUnsafe(ref src);
+                    var x1 = Vector128.LoadUnsafe(ref src, 4);
+                    var w0 = Vector128.Create(w[i]); var w1 = Vector128.Create(w[k + i]);
+                    var w2 = Vector128.Create(w[2 * k + i]); var w3 = Vector128.Create(w[3 * k + i]);
+                    a00 = Fma(x0, w0, a00); a01 = Fma(x1, w0, a01);
+                    a10 = Fma(x0, w1, a10); a11 = Fma(x1, w1, a11);
+                    a20 = Fma(x0, w2, a20); a21 = Fma(x1, w2, a21);
+                    a30 = Fma(x0, w3, a30); a31 = Fma(x1, w3, a31);
+                }
+                a00.StoreUnsafe(ref out0, (nuint)p); a01.StoreUnsafe(ref out0, (nuint)(p + 4));
+                a10.StoreUnsafe(ref out1, (nuint)p); a11.StoreUnsafe(ref out1, (nuint)(p + 4));
+                a20.StoreUnsafe(ref out2, (nuint)p); a21.StoreUnsafe(ref out2, (nuint)(p + 4));
+                a30.StoreUnsafe(ref out3, (nuint)p); a31.StoreUnsafe(ref out3, (nuint)(p + 4));
+            }
+            for (; p + 4 <= n; p += 4)
+            {
+                var a0 = Vector128.Create(bias[0]); var a1 = Vector128.Create(bias[1]);
+                var a2 = Vector128.Create(bias[2]); var a3 = Vector128.Create(bias[3]);
+                for (int i = 0; i < k; i++)
+                {
+                    var x = Vector128.LoadUnsafe(ref Unsafe.Add(ref input, planes[i] * n + p));
+                    a0 = Fma(x, Vector128.Create(w[i]), a0); a1 = Fma(x, Vector128.Create(w[k + i]), a1);
+                    a2 = Fma(x, Vector128.Create(w[2 * k + i]), a2); a3 = Fma(x, Vector128.Create(w[3 * k + i]), a3);
+                }
+                a0.StoreUnsafe(ref out0, (nuint)p); a1.StoreUnsafe(ref out1, (nuint)p);
+                a2.StoreUnsafe(ref out2, (nuint)p); a3.StoreUnsafe(ref out3, (nuint)p);
+            }
+        }
+        for (; p < n; p++)
+        {
+            float s0 = bias[0], s1 = bias[1], s2 = bias[2], s3 = bias[3];
+            for (int i = 0; i < k; i++)
+            {
+                float x = Unsafe.Add(ref input, planes[i] * n + p);
+                s0 = Kernels.Fma(x, w[i], s0); s1 = Kernels.Fma(x, w[k + i], s1);
+                s2 = Kernels.Fma(x, w[2 * k + i], s2); s3 = Kernels.Fma(x, w[3 * k + i], s3);
+            }
+            Unsafe.Add(ref out0, p) = s0; Unsafe.Add(ref out1, p) = s1;
+            Unsafe.Add(ref out2, p) = s2; Unsafe.Add(ref out3, p) = s3;
+        }
+    }
+
+    private static void Block1(ref float input, ReadOnlySpan<int> planes, ref float output, float* w, float bias, nint n)
+    {
+        Kernels.Fill(ref output, n, bias);
+        for (int i = 0; i < planes.Length; i++)
+            Kernels.MultiplyAdd(ref output, ref Unsafe.Add(ref input, planes[i] * n), w[i], n);
+    }
+}
