@@ -1,12 +1,10 @@
 #!/usr/bin/env bash
-# The main job on the bundled default: import the bundled M0 checkpoint (seeded random weights in
-# the official format, made by tools/reference) into a model file pair and inspect it.
-#   ./run.sh [CHECKPOINT] [PRESET]
+# The main job on the bundled default: classify the bundled 1,000 Fashion-MNIST test images with
+# FashionMicroNet, a MicroNet trained on Fashion-MNIST (tools/reference/train_fashion_mnist.py),
+# imported with `micronet import` and compiled to C# by the source generator. Prints accuracy,
+# the confusion matrix, throughput and allocations per image; writes fashion-mnist-errors.svg.
+#   ./run.sh [--full | IMAGES LABELS] [--errors FILE.svg]
+# (--full: the 10,000 test images of Debian's dataset-fashion-mnist)
 set -euo pipefail
 cd "$(dirname "$0")"
-ckpt=${1:-Models/checkpoints/micronet-m0-random-seed1.pth}
-preset=${2:-m0}
-name=MicroNet$(echo "$preset" | tr a-z A-Z)
-out=artifacts/models
-dotnet run --project Cli -c Release -- import "$ckpt" --preset "$preset" --name "$name" --out "$out"
-dotnet run --project Cli -c Release --no-build -- inspect "$out/$name.micronet.json"
+dotnet run --project samples/FashionMnist -c Release -- "$@"

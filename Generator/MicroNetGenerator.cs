@@ -51,6 +51,7 @@ public sealed class MicroNetGenerator : IIncrementalGenerator
             return null;
         string? Get(string key) => fileOptions.TryGetValue("build_metadata.AdditionalFiles." + key, out var v) && !string.IsNullOrWhiteSpace(v) ? v.Trim() : null;
         options.GlobalOptions.TryGetValue("build_property.RootNamespace", out var rootNamespace);
+        options.GlobalOptions.TryGetValue("build_property.MicroNetProfile", out var profile);
         var source = text.GetText(cancellationToken);
         return new ModelInput(
             text.Path,
@@ -60,7 +61,8 @@ public sealed class MicroNetGenerator : IIncrementalGenerator
             string.IsNullOrWhiteSpace(rootNamespace) ? null : rootNamespace!.Trim(),
             Get("MicroNetResourceName"),
             Get("MicroNetWeightsFile"),
-            !string.Equals(Get("MicroNetWeightsExist"), "false", StringComparison.OrdinalIgnoreCase));
+            !string.Equals(Get("MicroNetWeightsExist"), "false", StringComparison.OrdinalIgnoreCase),
+            string.Equals(profile?.Trim(), "true", StringComparison.OrdinalIgnoreCase));
     }
 
     private static void Produce(SourceProductionContext context, ImmutableArray<GenerationResult> results)

@@ -78,6 +78,7 @@ internal static class ModelCompiler
                 Namespace = string.IsNullOrEmpty(ns) ? null : ns,
                 ResourceName = input.ResourceName ?? "MicroNet.Aot.Weights." + spec.Weights!.File,
                 SourceFileName = fileName,
+                Profile = input.Profile,
             });
             string hint = (string.IsNullOrEmpty(ns) ? "" : ns + ".") + className + ".MicroNet.g.cs";
             return new GenerationResult(hint, source, EquatableArray<DiagnosticInfo>.Empty);

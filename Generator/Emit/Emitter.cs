@@ -19,6 +19,8 @@ internal sealed class EmitOptions
     public string? Namespace { get; set; }
     public string ResourceName { get; set; } = "";
     public string SourceFileName { get; set; } = "";
+    /// <summary>MicroNetProfile=true: time every layer method (compiled out entirely otherwise).</summary>
+    public bool Profile { get; set; }
 }
 
 internal sealed class Emitter
@@ -108,6 +110,10 @@ internal sealed class Emitter
         _w.Line("public const int OutputLength = " + I(net.OutputLength) + ";");
         _w.Line("/// <summary>Floats of scratch memory (the arena) one inference needs.</summary>");
         _w.Line("public const int ScratchLength = " + I(_plan.ArenaLength) + ";");
+        _w.Line("/// <summary>The memory plan's lower bound: the most floats alive at one step (ScratchLength cannot be smaller).</summary>");
+        _w.Line("public const int ScratchLowerBound = " + I(_plan.LowerBound) + ";");
+        _w.Line("/// <summary>Floats all intermediate tensors would take without reusing memory.</summary>");
+        _w.Line("public const int ScratchWithoutReuse = " + I(_plan.NaiveSum) + ";");
         _w.Line("/// <summary>Trainable parameters, as PyTorch counts them (BatchNorm included).</summary>");
         _w.Line("public const long Parameters = " + I(net.Parameters) + ";");
         _w.Line("/// <summary>Multiply-accumulates of the convolutions and linear layers per image.</summary>");
@@ -136,9 +142,24 @@ internal sealed class Emitter
         _w.Line("ref float x = ref MemoryMarshal.GetReference(input);");
         _w.Line("ref float y = ref MemoryMarshal.GetReference(output);");
         _w.Line("ref float arena = ref MemoryMarshal.GetReference(scratch);");
-        foreach (var step in _plan.Steps.Where(s => s.Emits))
-            _w.Line(MethodName(step.Layer) + "(ref x, ref arena, ref y, w);");
+        var emitted = _plan.Steps.Where(s => s.Emits).ToList();
+        if (!_options.Profile)
+        {
+            foreach (var step in emitted)
+                _w.Line(MethodName(step.Layer) + "(ref x, ref arena, ref y, w);");
+        }
+        else
+        {
+            _w.Line("long t0 = System.Diagnostics.Stopwatch.GetTimestamp(), t1;");
+            for (int i = 0; i < emitted.Count; i++)
+            {
+                _w.Line(MethodName(emitted[i].Layer) + "(ref x, ref arena, ref y, w);");
+                _w.Line("t1 = System.Diagnostics.Stopwatch.GetTimestamp(); s_profileTicks[" + I(i) + "] += t1 - t0; t0 = t1;");
+            }
+            _w.Line("s_profileRuns++;");
+        }
         _w.Close();
+        if (_options.Profile) WriteProfileSupport(emitted);
         _w.Line();
         _w.Open("private static void ThrowLength(string name, string relation, int expected, int actual, string what)");
         _w.Line("throw new ArgumentException($\"{name} must hold {relation} {expected} floats ({what}); it holds {actual}.\", name);");
@@ -157,6 +178,37 @@ internal sealed class Emitter
         _w.Line("[MethodImpl(MethodImplOptions.NoInlining)]");
         _w.Line("private static float* OpenWeights() => s_weights = WeightBlob.Open(typeof(" + _options.ClassName + ").Assembly, \"" +
             Escape(_options.ResourceName) + "\", " + I(_spec.Weights!.Bytes) + ", 0x" + _spec.Weights.XxHash64 + "UL);");
+    }
+
+    private void WriteProfileSupport(List<PlannedLayer> emitted)
+    {
+        _w.Line();
+        _w.Line("// Per-layer profile (built with MicroNetProfile=true). Accumulates across calls; not thread-safe.");
+        _w.Line("private static readonly long[] s_profileTicks = new long[" + I(emitted.Count) + "];");
+        _w.Line("private static long s_profileRuns;");
+        _w.Line("private static readonly string[] s_profileNames = { " + string.Join(", ", emitted.Select(s => "\"" + s.Layer.Name + "\"")) + " };");
+        _w.Line("private static readonly string[] s_profileOps = { " + string.Join(", ", emitted.Select(s => "\"" + s.Layer.Describe() + "\"")) + " };");
+        _w.Line("private static readonly long[] s_profileMacs = { " + string.Join(", ", emitted.Select(s => I(s.Layer.Macs))) + " };");
+        _w.Line();
+        _w.Line("/// <summary>Clears the per-layer profile.</summary>");
+        _w.Line("public static void ResetProfile() { Array.Clear(s_profileTicks); s_profileRuns = 0; }");
+        _w.Line();
+        _w.Line("/// <summary>The per-layer profile as a Markdown table: time per run, share, MACs, GMAC/s.</summary>");
+        _w.Open("public static string ProfileReport()");
+        _w.Line("var sb = new System.Text.StringBuilder();");
+        _w.Line("double runs = Math.Max(1, s_profileRuns), total = 0;");
+        _w.Line("foreach (long t in s_profileTicks) total += t;");
+        _w.Line("double toUs = 1e6 / System.Diagnostics.Stopwatch.Frequency / runs;");
+        _w.Line("sb.AppendLine(\"| # | layer | op | us/run | share | MACs | GMAC/s |\");");
+        _w.Line("sb.AppendLine(\"|---|---|---|---:|---:|---:|---:|\");");
+        _w.Open("for (int i = 0; i < s_profileTicks.Length; i++)");
+        _w.Line("double us = s_profileTicks[i] * toUs;");
+        _w.Line("string rate = s_profileMacs[i] > 0 && us > 0 ? (s_profileMacs[i] / us / 1e3).ToString(\"F2\", System.Globalization.CultureInfo.InvariantCulture) : \"\";");
+        _w.Line("sb.AppendLine(string.Create(System.Globalization.CultureInfo.InvariantCulture, $\"| {i} | {s_profileNames[i]} | {s_profileOps[i]} | {us:F2} | {100 * s_profileTicks[i] / Math.Max(1, total):F1}% | {s_profileMacs[i]:N0} | {rate} |\"));");
+        _w.Close();
+        _w.Line("sb.AppendLine(string.Create(System.Globalization.CultureInfo.InvariantCulture, $\"| | total | | {total * toUs:F2} | 100% | {Macs:N0} | {Macs / Math.Max(1e-9, total * toUs) / 1e3:F2} |\"));");
+        _w.Line("return sb.ToString();");
+        _w.Close();
     }
 
     // --- layers ------------------------------------------------------------------------------

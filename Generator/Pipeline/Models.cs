@@ -15,7 +15,8 @@ internal sealed record ModelInput(
     string? RootNamespace,
     string? ResourceName,
     string? WeightsFile,
-    bool WeightsExist);
+    bool WeightsExist,
+    bool Profile);
 
 /// <summary>A diagnostic carried as values: the descriptor's ID, the message and where it points.</summary>
 internal sealed record DiagnosticInfo(string Id, string Message, string FilePath, TextSpan Span, LinePositionSpan LineSpan)

@@ -181,6 +181,21 @@ public class GeneratorTests
     }
 
     [Fact]
+    public void Per_layer_profiling_is_emitted_only_when_asked_for()
+    {
+        Assert.DoesNotContain("Stopwatch", GenerateSource(Tiny));
+        var driver = GeneratorHarness.NewDriver(new[] { Tiny }, profile: true).RunGenerators(GeneratorHarness.NewCompilation(), TestContext.Current.CancellationToken);
+        var result = driver.GetRunResult().Results.Single();
+        Assert.Empty(result.Diagnostics);
+        string source = Assert.Single(result.GeneratedSources).SourceText.ToString();
+        Assert.Contains("public static string ProfileReport()", source);
+        Assert.Contains("Stopwatch.GetTimestamp()", source);
+        var compilation = GeneratorHarness.NewCompilation(source);
+        var errors = compilation.GetDiagnostics(TestContext.Current.CancellationToken).Where(d => d.Severity == DiagnosticSeverity.Error).ToList();
+        Assert.True(errors.Count == 0, string.Join("\n", errors));
+    }
+
+    [Fact]
     public void Tiny_model_compiles_and_runs()
     {
         using var model = GeneratorHarness.Compile(Tiny);

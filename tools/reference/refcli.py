@@ -9,6 +9,7 @@
     refcli.py random-input    --arch A.json --seed N --batch B --out X.f32
     refcli.py classify-idx    --arch A.json --checkpoint CKPT --images IMAGES.idx.gz --out LOGITS.f32
     refcli.py export-onnx     --arch A.json --checkpoint CKPT --out MODEL.onnx [--opset 13]
+    refcli.py time            --arch A.json --checkpoint CKPT [--input X.f32] [--rounds 20] [--runs 5]
 
 Tensor files (``.f32``) are raw little-endian float32 in NCHW order, nothing else.
 Runs under Debian's python3-torch (1.13): ``/usr/bin/python3``.
@@ -256,6 +257,25 @@ def cmd_classify_idx(a):
         f.write(y.contiguous().numpy().astype("<f4").tobytes())
 
 
+def cmd_time(a):
+    """PyTorch eager latency, batch 1, one thread: median of --rounds rounds of --runs inferences."""
+    import time
+    arch, model = load_model(a.arch, a.checkpoint)
+    x = read_f32(a.input).view(1, arch.in_channels, arch.height, arch.width) if a.input else \
+        torch.randn(1, arch.in_channels, arch.height, arch.width, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        for _ in range(10):
+            model(x)
+        rounds = []
+        for _ in range(a.rounds):
+            start = time.perf_counter()
+            for _ in range(a.runs):
+                model(x)
+            rounds.append((time.perf_counter() - start) * 1000 / a.runs)
+    rounds.sort()
+    print(json.dumps({"torch": torch.__version__, "median_ms": rounds[len(rounds) // 2], "min_ms": rounds[0]}))
+
+
 def cmd_export_onnx(a):
     arch, model = load_model(a.arch, a.checkpoint)
     dummy = torch.zeros(1, arch.in_channels, arch.height, arch.width)
@@ -291,6 +311,10 @@ def main(argv=None):
     s.add_argument("--arch", required=True); s.add_argument("--checkpoint", required=True)
     s.add_argument("--images", required=True); s.add_argument("--out", required=True)
     s.set_defaults(fn=cmd_classify_idx)
+    s = sub.add_parser("time")
+    s.add_argument("--arch", required=True); s.add_argument("--checkpoint", required=True)
+    s.add_argument("--input"); s.add_argument("--rounds", type=int, default=20); s.add_argument("--runs", type=int, default=5)
+    s.set_defaults(fn=cmd_time)
     s = sub.add_parser("export-onnx")
     s.add_argument("--arch", required=True); s.add_argument("--checkpoint", required=True)
     s.add_argument("--out", required=True); s.add_argument("--opset", type=int, default=13)

@@ -77,7 +77,7 @@ public static class GeneratorHarness
             new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, allowUnsafe: true, optimizationLevel: OptimizationLevel.Release,
                 nullableContextOptions: NullableContextOptions.Enable));
 
-    public static GeneratorDriver NewDriver(IEnumerable<ModelItem> items, bool track = true, string? rootNamespace = "Tests.Root")
+    public static GeneratorDriver NewDriver(IEnumerable<ModelItem> items, bool track = true, string? rootNamespace = "Tests.Root", bool profile = false)
     {
         var perFile = new Dictionary<string, Dictionary<string, string>>();
         var texts = new List<AdditionalText>();
@@ -97,6 +97,7 @@ public static class GeneratorHarness
         }
         var global = new Dictionary<string, string>();
         if (rootNamespace != null) global["build_property.RootNamespace"] = rootNamespace;
+        if (profile) global["build_property.MicroNetProfile"] = "true";
         return CSharpGeneratorDriver.Create(
             new[] { new generator::MicroNet.Aot.MicroNetGenerator().AsSourceGenerator() },
             texts,

@@ -1,0 +1,36 @@
+using System;
+using MicroNet.Aot.Bench.Models;
+
+namespace MicroNet.Aot.Bench;
+
+public delegate void RunScratch(ReadOnlySpan<float> input, Span<float> output, Span<float> scratch);
+
+/// <summary>The four generated models by name, with their constants.</summary>
+public sealed record GeneratedModel(string Name, long Macs, int InputLength, int OutputLength, int ScratchLength, int ScratchLowerBound,
+    int ScratchWithoutReuse, RunScratch Run, Func<string>? Profile, Action? ResetProfile)
+{
+    public static readonly string[] Names = { "M0", "M1", "M2", "M3" };
+
+    public static GeneratedModel Get(string name) => name switch
+    {
+        "M0" => new(name, MicroNetM0.Macs, MicroNetM0.InputLength, MicroNetM0.OutputLength, MicroNetM0.ScratchLength, MicroNetM0.ScratchLowerBound, MicroNetM0.ScratchWithoutReuse, MicroNetM0.Run, ProfileOf(name), ResetOf(name)),
+        "M1" => new(name, MicroNetM1.Macs, MicroNetM1.InputLength, MicroNetM1.OutputLength, MicroNetM1.ScratchLength, MicroNetM1.ScratchLowerBound, MicroNetM1.ScratchWithoutReuse, MicroNetM1.Run, ProfileOf(name), ResetOf(name)),
+        "M2" => new(name, MicroNetM2.Macs, MicroNetM2.InputLength, MicroNetM2.OutputLength, MicroNetM2.ScratchLength, MicroNetM2.ScratchLowerBound, MicroNetM2.ScratchWithoutReuse, MicroNetM2.Run, ProfileOf(name), ResetOf(name)),
+        "M3" => new(name, MicroNetM3.Macs, MicroNetM3.InputLength, MicroNetM3.OutputLength, MicroNetM3.ScratchLength, MicroNetM3.ScratchLowerBound, MicroNetM3.ScratchWithoutReuse, MicroNetM3.Run, ProfileOf(name), ResetOf(name)),
+        _ => throw new ArgumentException("unknown model " + name + " (M0..M3)"),
+    };
+
+#if MICRONET_PROFILE
+    private static Func<string>? ProfileOf(string name) => name switch
+    {
+        "M0" => MicroNetM0.ProfileReport, "M1" => MicroNetM1.ProfileReport, "M2" => MicroNetM2.ProfileReport, _ => MicroNetM3.ProfileReport,
+    };
+    private static Action? ResetOf(string name) => name switch
+    {
+        "M0" => MicroNetM0.ResetProfile, "M1" => MicroNetM1.ResetProfile, "M2" => MicroNetM2.ResetProfile, _ => MicroNetM3.ResetProfile,
+    };
+#else
+    private static Func<string>? ProfileOf(string name) => null;
+    private static Action? ResetOf(string name) => null;
+#endif
+}

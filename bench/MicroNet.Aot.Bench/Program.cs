@@ -1,0 +1,45 @@
+using System;
+using System.IO;
+using System.Linq;
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Exporters.Json;
+using BenchmarkDotNet.Jobs;
+using BenchmarkDotNet.Running;
+using MicroNet.Aot.Bench;
+
+// micronet-bench bdn [BenchmarkDotNet args]         generated vs ONNX Runtime (JIT)
+// micronet-bench harness MODE OUT.json [MODELS]     the documented harness (MODE: jit or aot)
+// micronet-bench profile MODEL [OUT.md]             per-layer table (a MicroNetProfile=true build)
+// micronet-bench report RESULTS_DIR OUT_DIR         Markdown table + SVG chart from the results
+switch (args.FirstOrDefault())
+{
+    case "bdn":
+        {
+            var config = DefaultConfig.Instance
+                .AddJob(Job.Default.WithWarmupCount(5).WithIterationCount(15).WithId("net10"))
+                .AddExporter(JsonExporter.Full)
+                .WithOptions(ConfigOptions.DisableOptimizationsValidator)
+                .WithArtifactsPath(Path.Combine(BenchData.Dir, "..", "results", "bdn"));
+            BenchmarkRunner.Run<InferenceBenchmarks>(config, args.Skip(1).ToArray());
+            return 0;
+        }
+    case "harness" when args.Length >= 3:
+        {
+            var models = args.Length > 3 ? args[3].Split(',') : GeneratedModel.Names;
+            Harness.Save(args[2], Harness.Run(models, args[1]));
+            return 0;
+        }
+    case "profile" when args.Length >= 2:
+        {
+            string table = Profiler.Run(args[1]);
+            Console.Write(table);
+            if (args.Length >= 3) File.WriteAllText(args[2], table);
+            return 0;
+        }
+    case "report" when args.Length >= 3:
+        Report.Write(args[1], args[2]);
+        return 0;
+    default:
+        Console.Error.WriteLine("usage: micronet-bench bdn | harness jit|aot OUT.json [M0,M1,..] | profile MODEL [OUT.md] | report RESULTS_DIR OUT_DIR");
+        return 2;
+}

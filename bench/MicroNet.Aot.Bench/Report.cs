@@ -1,0 +1,153 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using System.Text;
+using System.Text.Json;
+
+namespace MicroNet.Aot.Bench;
+
+/// <summary>
+/// Builds docs/benchmarks/README.md (table, machine, method) and chart.svg from one run's results:
+/// BenchmarkDotNet's full JSON, the harness JSON files (JIT and NativeAOT) and PyTorch's timings.
+/// </summary>
+public static class Report
+{
+    private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
+
+    private sealed record Row(string Model, long Macs, double Ort, double Jit, long JitAllocated, double? HarnessJit, double? Aot, long? AotAllocated, double? Torch,
+        int Scratch, int LowerBound, int WithoutReuse);
+
+    public static void Write(string resultsDir, string outDir)
+    {
+        Directory.CreateDirectory(outDir);
+        var bdnFile = Directory.EnumerateFiles(Path.Combine(resultsDir, "bdn"), "*InferenceBenchmarks-report-full.json", SearchOption.AllDirectories).FirstOrDefault()
+            ?? throw new FileNotFoundException("BenchmarkDotNet results missing under " + resultsDir);
+        using var bdn = JsonDocument.Parse(File.ReadAllText(bdnFile));
+        var host = bdn.RootElement.GetProperty("HostEnvironmentInfo");
+        var timings = new Dictionary<(string Model, string Method), (double Ms, long Bytes)>();
+        foreach (var b in bdn.RootElement.GetProperty("Benchmarks").EnumerateArray())
+        {
+            string model = b.GetProperty("Parameters").GetString()!.Replace("Model=", "");
+            double ms = b.GetProperty("Statistics").GetProperty("Median").GetDouble() / 1e6;
+            long bytes = b.TryGetProperty("Memory", out var mem) ? mem.GetProperty("BytesAllocatedPerOperation").GetInt64() : -1;
+            timings[(model, b.GetProperty("Method").GetString()!)] = (ms, bytes);
+        }
+        var harnessJit = ReadHarness(Path.Combine(resultsDir, "harness-jit.json"));
+        var harnessAot = ReadHarness(Path.Combine(resultsDir, "harness-aot.json"));
+        var torch = new Dictionary<string, double>();
+        string torchVersion = "not installed";
+        string torchPath = Path.Combine(resultsDir, "pytorch.json");
+        if (File.Exists(torchPath))
+        {
+            using var t = JsonDocument.Parse(File.ReadAllText(torchPath));
+            torchVersion = t.RootElement.GetProperty("torch").GetString() ?? "?";
+            foreach (var p in t.RootElement.GetProperty("models").EnumerateObject()) torch[p.Name] = p.Value.GetDouble();
+        }
+
+        var rows = GeneratedModel.Names.Select(m =>
+        {
+            var g = GeneratedModel.Get(m);
+            var jit = timings[(m, "Generated")];
+            return new Row(m, g.Macs, timings[(m, "OnnxRuntime")].Ms, jit.Ms, jit.Bytes,
+                harnessJit.TryGetValue(m, out var hj) ? hj.MedianMs : null,
+                harnessAot.TryGetValue(m, out var ha) ? ha.MedianMs : null, harnessAot.TryGetValue(m, out var hb) ? hb.AllocatedBytes : null,
+                torch.TryGetValue(m, out var tt) ? tt : null, g.ScratchLength, g.ScratchLowerBound, g.ScratchWithoutReuse);
+        }).ToList();
+
+        double ghz = CpuGhz();
+        double peak = 16 * ghz; // GFMA/s: 2 FMA units x 8 float lanes (AVX2) per cycle, one core
+        var md = new StringBuilder();
+        md.AppendLine("# Benchmarks: MicroNet.Aot against ONNX Runtime and PyTorch");
+        md.AppendLine();
+        md.AppendLine("Batch 1, 3x224x224, one thread, float32, the same seeded weights and input for every engine (made by");
+        md.AppendLine("`bench/run.sh`: PyTorch reference checkpoints -> `micronet import` and ONNX export). Before timing, each");
+        md.AppendLine("engine's output is checked against the PyTorch reference (1e-4 relative).");
+        md.AppendLine();
+        md.AppendLine("| model | MACs | ONNX Runtime | MicroNet.Aot (JIT) | speed-up | GMAC/s | of FMA peak | alloc/op | NativeAOT x86-64-v3 | AOT / JIT | PyTorch eager |");
+        md.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (var r in rows)
+        {
+            double gmacs = r.Macs / (r.Jit * 1e6);
+            string aot = r.Aot is double a ? F(a, 3) + " ms" : "-";
+            string ratio = r.Aot is double a2 && r.HarnessJit is double j2 ? F(a2 / j2, 2) : "-";
+            md.AppendLine($"| {r.Model} | {r.Macs:N0} | {F(r.Ort, 3)} ms | {F(r.Jit, 3)} ms | **{F(r.Ort / r.Jit, 2)}x** | {F(gmacs, 2)} | {F(100 * gmacs / peak, 1)}% | {r.JitAllocated} B | {aot} | {ratio} | {(r.Torch is double t ? F(t, 2) + " ms" : "-")} |");
+        }
+        md.AppendLine();
+        md.AppendLine("| model | arena (ScratchLength) | liveness lower bound | without reuse |");
+        md.AppendLine("|---|---:|---:|---:|");
+        foreach (var r in rows)
+            md.AppendLine($"| {r.Model} | {r.Scratch * 4L:N0} B | {r.LowerBound * 4L:N0} B | {r.WithoutReuse * 4L:N0} B |");
+        md.AppendLine();
+        md.AppendLine("![bar chart](chart.svg)");
+        md.AppendLine();
+        md.AppendLine("## Machine and method");
+        md.AppendLine();
+        md.AppendLine($"* CPU: {host.GetProperty("ProcessorName").GetString()}, {Environment.ProcessorCount} logical cores; clock read from /proc/cpuinfo: {F(ghz, 2)} GHz.");
+        md.AppendLine($"  FMA peak used for the percentages: 16 FP32 FMA per cycle (AVX2, two FMA units) x {F(ghz, 2)} GHz = {F(peak, 1)} GFMA/s, one core.");
+        md.AppendLine($"* {host.GetProperty("OsVersion").GetString()}; .NET {host.GetProperty("RuntimeVersion").GetString()}; BenchmarkDotNet {bdn.RootElement.GetProperty("HostEnvironmentInfo").GetProperty("BenchmarkDotNetVersion").GetString()}; ONNX Runtime {typeof(Microsoft.ML.OnnxRuntime.InferenceSession).Assembly.GetName().Version}; PyTorch {torchVersion}.");
+        md.AppendLine("* ONNX Runtime and MicroNet.Aot (JIT): BenchmarkDotNet, median of 15 iterations after 5 warm-ups, MemoryDiagnoser; ONNX Runtime with IntraOpNumThreads=1, sequential execution, ORT_ENABLE_ALL, input and output bound once (IoBinding).");
+        md.AppendLine("* NativeAOT: the same generated code published with `PublishAot=true` and `IlcInstructionSet=x86-64-v3`, timed by the harness in `bench/MicroNet.Aot.Bench/Harness.cs` (1 s warm-up, median of 21 rounds of ~100 ms); AOT / JIT compares it with the same harness run under the JIT.");
+        md.AppendLine("* PyTorch eager: `tools/reference/refcli.py time` (torch.set_num_threads(1), no_grad, median of 20 rounds).");
+        md.AppendLine("* Per-layer profiles: `profile-M3.md` (a `MicroNetProfile=true` build).");
+        md.AppendLine();
+        md.AppendLine("Reproduce: `bench/run.sh` (about 15 minutes).");
+        File.WriteAllText(Path.Combine(outDir, "README.md"), md.ToString());
+        File.WriteAllText(Path.Combine(outDir, "chart.svg"), Chart(rows));
+        Console.Write(md.ToString());
+    }
+
+    private static Dictionary<string, Harness.Result> ReadHarness(string path) =>
+        File.Exists(path)
+            ? JsonSerializer.Deserialize(File.ReadAllText(path), BenchJson.Default.ListResult)!.ToDictionary(r => r.Model)
+            : new Dictionary<string, Harness.Result>();
+
+    private static string F(double v, int digits) => v.ToString("F" + digits, Inv);
+
+    private static double CpuGhz()
+    {
+        try
+        {
+            var mhz = File.ReadLines("/proc/cpuinfo").Where(l => l.StartsWith("cpu MHz", StringComparison.Ordinal))
+                .Select(l => double.Parse(l.Split(':')[1].Trim(), Inv)).ToList();
+            if (mhz.Count > 0) return mhz.Average() / 1000;
+        }
+        catch (IOException) { }
+        return 2.45;
+    }
+
+    /// <summary>Grouped horizontal bars, one group per model, milliseconds, each group on its own scale.</summary>
+    private static string Chart(List<Row> rows)
+    {
+        var series = new (string Name, string Color, Func<Row, double?> Value)[]
+        {
+            ("ONNX Runtime", "#9e9e9e", r => r.Ort), ("MicroNet.Aot JIT", "#1565c0", r => r.Jit),
+            ("MicroNet.Aot NativeAOT", "#2e7d32", r => r.Aot), ("PyTorch eager", "#ef6c00", r => r.Torch),
+        };
+        const int barHeight = 16, gap = 4, left = 190, width = 420;
+        int groupHeight = series.Length * (barHeight + gap) + 26;
+        int height = 40 + rows.Count * groupHeight + 30;
+        var svg = new StringBuilder();
+        svg.Append($"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{left + width + 120}\" height=\"{height}\" font-family=\"sans-serif\" font-size=\"12\">\n");
+        svg.Append("<text x=\"10\" y=\"22\" font-size=\"15\">Inference time, batch 1, 224x224, one thread (ms, shorter is better)</text>\n");
+        for (int g = 0; g < rows.Count; g++)
+        {
+            var r = rows[g];
+            int y0 = 40 + g * groupHeight;
+            double max = series.Max(s => s.Value(r) ?? 0);
+            svg.Append($"<text x=\"10\" y=\"{y0 + 14}\" font-weight=\"bold\">{r.Model} ({r.Macs / 1e6:F1} M MACs)</text>\n");
+            for (int s = 0; s < series.Length; s++)
+            {
+                if (series[s].Value(r) is not double v) continue;
+                int y = y0 + 20 + s * (barHeight + gap);
+                double w = Math.Max(1, width * v / max);
+                svg.Append($"<text x=\"{left - 8}\" y=\"{y + 12}\" text-anchor=\"end\">{series[s].Name}</text>");
+                svg.Append($"<rect x=\"{left}\" y=\"{y}\" width=\"{F(w, 1)}\" height=\"{barHeight}\" fill=\"{series[s].Color}\"/>");
+                svg.Append($"<text x=\"{F(left + w + 6, 1)}\" y=\"{y + 12}\">{F(v, 3)}</text>\n");
+            }
+        }
+        svg.Append("</svg>\n");
+        return svg.ToString();
+    }
+}

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# The benchmark (about 15 minutes): seeded M0-M3 made by the PyTorch reference, imported with
+# `micronet import` and exported to ONNX; then BenchmarkDotNet (MicroNet.Aot JIT vs ONNX Runtime),
+# the NativeAOT harness (x86-64-v3) and its JIT twin, PyTorch eager, the per-layer profile of M3;
+# finally docs/benchmarks/README.md and chart.svg. Needs Debian's python3-torch and python3-onnx.
+#   bench/run.sh
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+models=$root/bench/models
+results=$root/bench/results
+py=/usr/bin/python3
+ref=$root/tools/reference/refcli.py
+export MICRONET_BENCH_DIR=$models DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+mkdir -p "$models" "$results"
+"$py" -c "import torch, onnx" || { echo "error: bench/run.sh needs Debian's python3-torch and python3-onnx" >&2; exit 1; }
+
+echo "== models (seed 1), input (seed 3), PyTorch reference outputs and timings"
+dotnet build "$root/Cli" -c Release --nologo -v q >/dev/null
+torch_json="{"
+for m in 0 1 2 3; do
+  arch=$root/Models/presets/m$m.json
+  ckpt=$models/m$m.pth
+  if [ ! -f "$models/MicroNetM$m.micronet.json" ] || [ ! -f "$models/M$m.onnx" ]; then
+    "$py" "$ref" make-checkpoint --arch "$arch" --seed 1 --out "$ckpt"
+    dotnet "$root/Cli/bin/Release/net10.0/micronet.dll" import "$ckpt" --preset m$m --name MicroNetM$m --out "$models" 2>/dev/null
+    "$py" "$ref" export-onnx --arch "$arch" --checkpoint "$ckpt" --out "$models/M$m.onnx" 2>/dev/null
+  fi
+  [ -f "$models/input.f32" ] || "$py" "$ref" random-input --arch "$arch" --seed 3 --out "$models/input.f32"
+  "$py" "$ref" run --arch "$arch" --checkpoint "$ckpt" --input "$models/input.f32" --output "$models/M$m.reference.f32"
+  t=$("$py" "$ref" time --arch "$arch" --checkpoint "$ckpt" --input "$models/input.f32")
+  echo "PyTorch M$m: $t"
+  torch_json+="\"M$m\": $t,"
+done
+"$py" - "$results/pytorch.json" "${torch_json%,}}" <<'PY'
+import json, sys
+runs = json.loads(sys.argv[2])
+json.dump({"torch": next(iter(runs.values()))["torch"], "models": {k: v["median_ms"] for k, v in runs.items()}}, open(sys.argv[1], "w"), indent=2)
+PY
+
+bench=$root/bench/MicroNet.Aot.Bench
+echo "== per-layer profile of M3 (MicroNetProfile=true build)"
+dotnet run --project "$bench" -c Release -p:MicroNetProfile=true -- profile M3 "$results/profile-M3.md" >/dev/null
+echo "== BenchmarkDotNet: ONNX Runtime vs MicroNet.Aot (JIT)"
+dotnet run --project "$bench" -c Release -- bdn --filter '*'
+echo "== harness: JIT, then NativeAOT (x86-64-v3)"
+dotnet run --project "$bench" -c Release -- harness jit "$results/harness-jit.json"
+dotnet publish "$bench" -c Release -r linux-x64 -p:PublishAot=true -o "$results/aot" --nologo >/dev/null
+"$results/aot/micronet-bench" harness aot "$results/harness-aot.json"
+echo "== report"
+dotnet run --project "$bench" -c Release --no-build -- report "$results" "$root/docs/benchmarks"
+cp "$results/profile-M3.md" "$root/docs/benchmarks/profile-M3.md"
+echo "wrote docs/benchmarks/README.md, chart.svg, profile-M3.md"
