@@ -283,6 +283,11 @@ internal sealed class Emitter
             WritePointwise(step);
             return;
         }
+        if (l.KernelW == 1 && l.StrideW == 1 && outPerGroup >= 4)
+        {
+            WriteColumnGroups(step);
+            return;
+        }
         _w.Line("ref float src = " + BaseRef(input) + ";");
         _w.Line("ref float dst = " + BaseRef(step.Output) + ";");
         _w.Line("float* weight = w + " + I(_weights[l.Name + ".weight"]) + "; // [" + I(l.Output.C) + ", " + I(inPerGroup) + ", " + I(l.KernelH) + ", " + I(l.KernelW) + "]");
@@ -310,6 +315,29 @@ internal sealed class Emitter
             throw new InvalidOperationException(l.Name + ": no kernel for a " + l.KernelH + "x" + l.KernelW + " convolution with stride " + l.StrideH + "," + l.StrideW);
         }
         _w.Close();
+        _w.Close();
+    }
+
+    /// <summary>k x 1 conv whose groups have several outputs (the stem's dense conv): per group, outputs blocked by four.</summary>
+    private void WriteColumnGroups(PlannedLayer step)
+    {
+        var l = step.Layer;
+        var input = step.Inputs[0];
+        int inPerGroup = l.Input.C / l.Groups, outPerGroup = l.Output.C / l.Groups;
+        long inPlane = (long)l.Input.H * l.Input.W, outPlane = (long)l.Output.H * l.Output.W;
+        string table = Table(l, "InputPlanes");
+        var planes = new int[l.Input.C];
+        for (int c = 0; c < planes.Length; c++) planes[c] = input.Plane(c);
+        _tables.Add((table, planes));
+        _w.Line("ref float src = " + BaseRef(input) + ";");
+        _w.Line("ref float dst = " + BaseRef(step.Output) + ";");
+        _w.Line("float* weight = w + " + I(_weights[l.Name + ".weight"]) + "; // [" + I(l.Output.C) + ", " + I(inPerGroup) + ", " + I(l.KernelH) + ", 1]");
+        _w.Line("float* bias = w + " + I(_weights[l.Name + ".bias"]) + ";");
+        _w.Open("for (int g = 0; g < " + I(l.Groups) + "; g++)");
+        _w.Line("SpatialKernels.ColumnGroup(ref src, " + table + ".Slice(g * " + I(inPerGroup) + ", " + I(inPerGroup) + "), " + I(inPlane) +
+            ", ref Unsafe.Add(ref dst, g * " + I(outPerGroup * outPlane) + "), " + I(outPlane) + ", weight + g * " + I(outPerGroup * inPerGroup * l.KernelH) +
+            ", bias + g * " + I(outPerGroup) + ", " + I(outPerGroup) + ", " + I(l.KernelH) + ", " + I(l.PadH) + ", " + I(l.StrideH) + ", " +
+            I(l.Input.H) + ", " + I(l.Output.H) + ", " + I(l.Output.W) + ");");
         _w.Close();
     }
 
