@@ -220,14 +220,29 @@ public static unsafe class SpatialKernels
             for (int t = 0; t < k; t++) acc = Kernels.Fma(Unsafe.Add(ref input, j + t - pad), taps[t], acc);
             Unsafe.Add(ref output, j) = acc;
         }
-        // border columns of every row (and the plane's first and last positions): taps clipped to the row
+        // Border columns: the flat loop let their outer taps read the neighbouring row; take those
+        // products back out (a few FMAs per row). The plane's first and last positions, which the
+        // flat loop did not compute, and rows narrower than the kernel are computed directly.
         int right = k - 1 - pad;
         for (int y = 0; y < height; y++)
         {
             ref float inRow = ref Unsafe.Add(ref input, y * width);
             ref float outRow = ref Unsafe.Add(ref output, y * width);
-            for (int x = 0; x < Math.Min(pad, width); x++) Unsafe.Add(ref outRow, x) = Border(ref inRow, taps, bias, k, x - pad, width);
-            for (int x = Math.Max(pad, width - right); x < width; x++) Unsafe.Add(ref outRow, x) = Border(ref inRow, taps, bias, k, x - pad, width);
+            bool direct = width < k;
+            for (int x = 0; x < Math.Min(pad, width); x++)
+            {
+                if (y == 0 || direct) { Unsafe.Add(ref outRow, x) = Border(ref inRow, taps, bias, k, x - pad, width); continue; }
+                float acc = Unsafe.Add(ref outRow, x);
+                for (int t = 0; t < pad - x; t++) acc = Kernels.Fma(-taps[t], Unsafe.Add(ref inRow, x + t - pad), acc);
+                Unsafe.Add(ref outRow, x) = acc;
+            }
+            for (int x = Math.Max(pad, width - right); x < width; x++)
+            {
+                if (y == height - 1 || direct) { Unsafe.Add(ref outRow, x) = Border(ref inRow, taps, bias, k, x - pad, width); continue; }
+                float acc = Unsafe.Add(ref outRow, x);
+                for (int t = width - x + pad; t < k; t++) acc = Kernels.Fma(-taps[t], Unsafe.Add(ref inRow, x + t - pad), acc);
+                Unsafe.Add(ref outRow, x) = acc;
+            }
         }
     }
 
