@@ -37,6 +37,7 @@ public class ParityTests
             }
             Assert.Equal(ArgMax(expected), ArgMax(output));
         }
+        TestContext.Current.TestOutputHelper?.WriteLine($"{label}: worst relative error {worst:E2} over {p.Images} images x {outLength} outputs");
         // the outputs must carry information, or the comparison proves nothing
         Assert.True(p.ReferenceOutputs.Distinct().Count() > outLength / 2, "degenerate reference outputs");
     }
