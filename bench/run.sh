@@ -44,8 +44,8 @@ echo "== BenchmarkDotNet: ONNX Runtime vs MicroNet.Aot (JIT)"
 dotnet run --project "$bench" -c Release -- bdn --filter '*'
 echo "== harness: JIT, then NativeAOT (x86-64-v3)"
 dotnet run --project "$bench" -c Release -- harness jit "$results/harness-jit.json"
-dotnet publish "$bench" -c Release -r linux-x64 -p:PublishAot=true -o "$results/aot" --nologo >/dev/null
-"$results/aot/micronet-bench" harness aot "$results/harness-aot.json"
+dotnet publish "$root/bench/AotRunner" -c Release -r linux-x64 -p:PublishAot=true -o "$results/aot" --nologo >/dev/null
+"$results/aot/micronet-aot-runner" "$results/harness-aot.json"
 echo "== report"
 dotnet run --project "$bench" -c Release --no-build -- report "$results" "$root/docs/benchmarks"
 cp "$results/profile-M3.md" "$root/docs/benchmarks/profile-M3.md"
