@@ -57,14 +57,6 @@ public static class Kernels
         for (; i < n; i++) Unsafe.Add(ref dst, i) = Fma(Unsafe.Add(ref src, i), w, Unsafe.Add(ref dst, i));
     }
 
-    /// <summary>dst[i] += w * src[i * stride] (strided reads: horizontal convs with stride 2).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void MultiplyAddStrided(ref float dst, ref float src, float w, nint n, nint stride)
-    {
-        for (nint i = 0; i < n; i++)
-            Unsafe.Add(ref dst, i) = Fma(Unsafe.Add(ref src, i * stride), w, Unsafe.Add(ref dst, i));
-    }
-
     /// <summary>x[i] = min(max(x[i], 0), 6).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Relu6(ref float x, nint n)
@@ -227,11 +219,11 @@ public static class Kernels
     // multiply and an add, never the software-emulated fused operation.
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> Fma(Vector256<float> a, Vector256<float> b, Vector256<float> c) =>
+    internal static Vector256<float> Fma(Vector256<float> a, Vector256<float> b, Vector256<float> c) =>
         System.Runtime.Intrinsics.X86.Fma.IsSupported ? System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a, b, c) : a * b + c;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector128<float> Fma(Vector128<float> a, Vector128<float> b, Vector128<float> c)
+    internal static Vector128<float> Fma(Vector128<float> a, Vector128<float> b, Vector128<float> c)
     {
         if (System.Runtime.Intrinsics.X86.Fma.IsSupported) return System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a, b, c);
         if (System.Runtime.Intrinsics.Arm.AdvSimd.IsSupported) return System.Runtime.Intrinsics.Arm.AdvSimd.FusedMultiplyAdd(c, a, b);

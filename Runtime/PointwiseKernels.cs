@@ -25,18 +25,6 @@ public static unsafe class PointwiseKernels
             Block1(ref input, planes, ref Unsafe.Add(ref output, o * n), weights + o * inputsPerOutput, bias[o], n);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> Fma(Vector256<float> a, Vector256<float> b, Vector256<float> c) =>
-        System.Runtime.Intrinsics.X86.Fma.IsSupported ? System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a, b, c) : a * b + c;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector128<float> Fma(Vector128<float> a, Vector128<float> b, Vector128<float> c)
-    {
-        if (System.Runtime.Intrinsics.X86.Fma.IsSupported) return System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a, b, c);
-        if (System.Runtime.Intrinsics.Arm.AdvSimd.IsSupported) return System.Runtime.Intrinsics.Arm.AdvSimd.FusedMultiplyAdd(c, a, b);
-        return a * b + c;
-    }
-
     private static void Block4(ref float input, ReadOnlySpan<int> planes, ref float output, float* w, float* bias, nint n)
     {
         int k = planes.Length;
@@ -61,10 +49,10 @@ public static unsafe class PointwiseKernels
                     var x1 = Vector256.LoadUnsafe(ref src, 8);
                     var w0 = Vector256.Create(w[i]); var w1 = Vector256.Create(w[k + i]);
                     var w2 = Vector256.Create(w[2 * k + i]); var w3 = Vector256.Create(w[3 * k + i]);
-                    a00 = Fma(x0, w0, a00); a01 = Fma(x1, w0, a01);
-                    a10 = Fma(x0, w1, a10); a11 = Fma(x1, w1, a11);
-                    a20 = Fma(x0, w2, a20); a21 = Fma(x1, w2, a21);
-                    a30 = Fma(x0, w3, a30); a31 = Fma(x1, w3, a31);
+                    a00 = Kernels.Fma(x0, w0, a00); a01 = Kernels.Fma(x1, w0, a01);
+                    a10 = Kernels.Fma(x0, w1, a10); a11 = Kernels.Fma(x1, w1, a11);
+                    a20 = Kernels.Fma(x0, w2, a20); a21 = Kernels.Fma(x1, w2, a21);
+                    a30 = Kernels.Fma(x0, w3, a30); a31 = Kernels.Fma(x1, w3, a31);
                 }
                 a00.StoreUnsafe(ref out0, (nuint)p); a01.StoreUnsafe(ref out0, (nuint)(p + 8));
                 a10.StoreUnsafe(ref out1, (nuint)p); a11.StoreUnsafe(ref out1, (nuint)(p + 8));
@@ -88,10 +76,10 @@ public static unsafe class PointwiseKernels
                     var x1 = Vector128.LoadUnsafe(ref src, 4);
                     var w0 = Vector128.Create(w[i]); var w1 = Vector128.Create(w[k + i]);
                     var w2 = Vector128.Create(w[2 * k + i]); var w3 = Vector128.Create(w[3 * k + i]);
-                    a00 = Fma(x0, w0, a00); a01 = Fma(x1, w0, a01);
-                    a10 = Fma(x0, w1, a10); a11 = Fma(x1, w1, a11);
-                    a20 = Fma(x0, w2, a20); a21 = Fma(x1, w2, a21);
-                    a30 = Fma(x0, w3, a30); a31 = Fma(x1, w3, a31);
+                    a00 = Kernels.Fma(x0, w0, a00); a01 = Kernels.Fma(x1, w0, a01);
+                    a10 = Kernels.Fma(x0, w1, a10); a11 = Kernels.Fma(x1, w1, a11);
+                    a20 = Kernels.Fma(x0, w2, a20); a21 = Kernels.Fma(x1, w2, a21);
+                    a30 = Kernels.Fma(x0, w3, a30); a31 = Kernels.Fma(x1, w3, a31);
                 }
                 a00.StoreUnsafe(ref out0, (nuint)p); a01.StoreUnsafe(ref out0, (nuint)(p + 4));
                 a10.StoreUnsafe(ref out1, (nuint)p); a11.StoreUnsafe(ref out1, (nuint)(p + 4));
@@ -105,8 +93,8 @@ public static unsafe class PointwiseKernels
                 for (int i = 0; i < k; i++)
                 {
                     var x = Vector128.LoadUnsafe(ref Unsafe.Add(ref input, planes[i] * n + p));
-                    a0 = Fma(x, Vector128.Create(w[i]), a0); a1 = Fma(x, Vector128.Create(w[k + i]), a1);
-                    a2 = Fma(x, Vector128.Create(w[2 * k + i]), a2); a3 = Fma(x, Vector128.Create(w[3 * k + i]), a3);
+                    a0 = Kernels.Fma(x, Vector128.Create(w[i]), a0); a1 = Kernels.Fma(x, Vector128.Create(w[k + i]), a1);
+                    a2 = Kernels.Fma(x, Vector128.Create(w[2 * k + i]), a2); a3 = Kernels.Fma(x, Vector128.Create(w[3 * k + i]), a3);
                 }
                 a0.StoreUnsafe(ref out0, (nuint)p); a1.StoreUnsafe(ref out1, (nuint)p);
                 a2.StoreUnsafe(ref out2, (nuint)p); a3.StoreUnsafe(ref out3, (nuint)p);

@@ -12,18 +12,6 @@ namespace MicroNet.Aot.Runtime;
 /// </summary>
 public static unsafe class SpatialKernels
 {
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> Fma(Vector256<float> a, Vector256<float> b, Vector256<float> c) =>
-        System.Runtime.Intrinsics.X86.Fma.IsSupported ? System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a, b, c) : a * b + c;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector128<float> Fma(Vector128<float> a, Vector128<float> b, Vector128<float> c)
-    {
-        if (System.Runtime.Intrinsics.X86.Fma.IsSupported) return System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a, b, c);
-        if (System.Runtime.Intrinsics.Arm.AdvSimd.IsSupported) return System.Runtime.Intrinsics.Arm.AdvSimd.FusedMultiplyAdd(c, a, b);
-        return a * b + c;
-    }
-
     /// <summary>
     /// k x 1: out[oy][x] (+)= bias + sum_t taps[t] * in[oy*stride + t - pad][x]; rows of width
     /// <paramref name="width"/> (the same in and out). With <paramref name="accumulate"/> the
@@ -53,7 +41,7 @@ public static unsafe class SpatialKernels
                 {
                     var acc = accumulate ? Vector256.LoadUnsafe(ref outRow, (nuint)x) : Vector256.Create(bias);
                     for (int t = t0; t < t1; t++)
-                        acc = Fma(Vector256.LoadUnsafe(ref Unsafe.Add(ref input, (top + t) * width + x)), Vector256.Create(taps[t]), acc);
+                        acc = Kernels.Fma(Vector256.LoadUnsafe(ref Unsafe.Add(ref input, (top + t) * width + x)), Vector256.Create(taps[t]), acc);
                     acc.StoreUnsafe(ref outRow, (nuint)x);
                 }
             }
@@ -63,7 +51,7 @@ public static unsafe class SpatialKernels
                 {
                     var acc = accumulate ? Vector128.LoadUnsafe(ref outRow, (nuint)x) : Vector128.Create(bias);
                     for (int t = t0; t < t1; t++)
-                        acc = Fma(Vector128.LoadUnsafe(ref Unsafe.Add(ref input, (top + t) * width + x)), Vector128.Create(taps[t]), acc);
+                        acc = Kernels.Fma(Vector128.LoadUnsafe(ref Unsafe.Add(ref input, (top + t) * width + x)), Vector128.Create(taps[t]), acc);
                     acc.StoreUnsafe(ref outRow, (nuint)x);
                 }
             }
@@ -107,10 +95,10 @@ public static unsafe class SpatialKernels
                             {
                                 var v = Vector256.LoadUnsafe(ref Unsafe.Add(ref plane, (top + t) * width + x));
                                 int at = i * k + t;
-                                a0 = Fma(v, Vector256.Create(w[at]), a0);
-                                a1 = Fma(v, Vector256.Create(w[perOutput + at]), a1);
-                                a2 = Fma(v, Vector256.Create(w[2 * perOutput + at]), a2);
-                                a3 = Fma(v, Vector256.Create(w[3 * perOutput + at]), a3);
+                                a0 = Kernels.Fma(v, Vector256.Create(w[at]), a0);
+                                a1 = Kernels.Fma(v, Vector256.Create(w[perOutput + at]), a1);
+                                a2 = Kernels.Fma(v, Vector256.Create(w[2 * perOutput + at]), a2);
+                                a3 = Kernels.Fma(v, Vector256.Create(w[3 * perOutput + at]), a3);
                             }
                         }
                         ref float outAt = ref Unsafe.Add(ref output, o * outPlane + oy * width + x);
@@ -151,7 +139,7 @@ public static unsafe class SpatialKernels
             for (; j + 8 <= end; j += 8)
             {
                 var acc = accumulate ? Vector256.LoadUnsafe(ref output, (nuint)j) : Vector256.Create(bias);
-                for (int t = 0; t < k; t++) acc = Fma(Vector256.LoadUnsafe(ref Unsafe.Add(ref input, j + (t - pad) * width)), Vector256.Create(taps[t]), acc);
+                for (int t = 0; t < k; t++) acc = Kernels.Fma(Vector256.LoadUnsafe(ref Unsafe.Add(ref input, j + (t - pad) * width)), Vector256.Create(taps[t]), acc);
                 acc.StoreUnsafe(ref output, (nuint)j);
             }
         }
@@ -160,7 +148,7 @@ public static unsafe class SpatialKernels
             for (; j + 4 <= end; j += 4)
             {
                 var acc = accumulate ? Vector128.LoadUnsafe(ref output, (nuint)j) : Vector128.Create(bias);
-                for (int t = 0; t < k; t++) acc = Fma(Vector128.LoadUnsafe(ref Unsafe.Add(ref input, j + (t - pad) * width)), Vector128.Create(taps[t]), acc);
+                for (int t = 0; t < k; t++) acc = Kernels.Fma(Vector128.LoadUnsafe(ref Unsafe.Add(ref input, j + (t - pad) * width)), Vector128.Create(taps[t]), acc);
                 acc.StoreUnsafe(ref output, (nuint)j);
             }
         }
@@ -201,7 +189,7 @@ public static unsafe class SpatialKernels
             for (; j + 8 <= end; j += 8)
             {
                 var acc = Vector256.Create(bias);
-                for (int t = 0; t < k; t++) acc = Fma(Vector256.LoadUnsafe(ref Unsafe.Add(ref input, j + t - pad)), Vector256.Create(taps[t]), acc);
+                for (int t = 0; t < k; t++) acc = Kernels.Fma(Vector256.LoadUnsafe(ref Unsafe.Add(ref input, j + t - pad)), Vector256.Create(taps[t]), acc);
                 acc.StoreUnsafe(ref output, (nuint)j);
             }
         }
@@ -210,7 +198,7 @@ public static unsafe class SpatialKernels
             for (; j + 4 <= end; j += 4)
             {
                 var acc = Vector128.Create(bias);
-                for (int t = 0; t < k; t++) acc = Fma(Vector128.LoadUnsafe(ref Unsafe.Add(ref input, j + t - pad)), Vector128.Create(taps[t]), acc);
+                for (int t = 0; t < k; t++) acc = Kernels.Fma(Vector128.LoadUnsafe(ref Unsafe.Add(ref input, j + t - pad)), Vector128.Create(taps[t]), acc);
                 acc.StoreUnsafe(ref output, (nuint)j);
             }
         }
@@ -283,7 +271,7 @@ public static unsafe class SpatialKernels
                 for (; j + 8 <= end; j += 8)
                 {
                     var acc = Vector256.Create(bias);
-                    for (int t = 0; t < k; t++) acc = Fma(Vector256.LoadUnsafe(ref Unsafe.Add(ref splitRef, tapAt[t] + j)), Vector256.Create(taps[t]), acc);
+                    for (int t = 0; t < k; t++) acc = Kernels.Fma(Vector256.LoadUnsafe(ref Unsafe.Add(ref splitRef, tapAt[t] + j)), Vector256.Create(taps[t]), acc);
                     acc.StoreUnsafe(ref outBlock, (nuint)j);
                 }
             }
@@ -292,7 +280,7 @@ public static unsafe class SpatialKernels
                 for (; j + 4 <= end; j += 4)
                 {
                     var acc = Vector128.Create(bias);
-                    for (int t = 0; t < k; t++) acc = Fma(Vector128.LoadUnsafe(ref Unsafe.Add(ref splitRef, tapAt[t] + j)), Vector128.Create(taps[t]), acc);
+                    for (int t = 0; t < k; t++) acc = Kernels.Fma(Vector128.LoadUnsafe(ref Unsafe.Add(ref splitRef, tapAt[t] + j)), Vector128.Create(taps[t]), acc);
                     acc.StoreUnsafe(ref outBlock, (nuint)j);
                 }
             }

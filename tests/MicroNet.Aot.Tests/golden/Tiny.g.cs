@@ -89,6 +89,10 @@ public static unsafe partial class Tiny
     public const int OutputLength = 4;
     /// <summary>Floats of scratch memory (the arena) one inference needs.</summary>
     public const int ScratchLength = 4208;
+    /// <summary>The memory plan's lower bound: the most floats alive at one step (ScratchLength cannot be smaller).</summary>
+    public const int ScratchLowerBound = 4208;
+    /// <summary>Floats all intermediate tensors would take without reusing memory.</summary>
+    public const int ScratchWithoutReuse = 25296;
     /// <summary>Trainable parameters, as PyTorch counts them (BatchNorm included).</summary>
     public const long Parameters = 4118;
     /// <summary>Multiply-accumulates of the convolutions and linear layers per image.</summary>
@@ -184,21 +188,12 @@ public static unsafe partial class Tiny
         for (int oc = 0; oc < 2; oc++)
         {
             ref float outPlane = ref Unsafe.Add(ref dst, oc * 512);
-            Kernels.Fill(ref outPlane, 512, bias[oc]);
             int firstInput = oc / 2 * 3; // first input channel of oc's group
             for (int i = 0; i < 3; i++)
             {
                 ref float inPlane = ref Unsafe.Add(ref src, (firstInput + i) * 1024);
                 float* taps = weight + (oc * 3 + i) * 3;
-                for (int oy = 0; oy < 16; oy++)
-                {
-                    ref float outRow = ref Unsafe.Add(ref outPlane, oy * 32);
-                    for (int t = 0; t < 3; t++)
-                    {
-                        int iy = oy * 2 + t - 1;
-                        if ((uint)iy < 32u) Kernels.MultiplyAdd(ref outRow, ref Unsafe.Add(ref inPlane, iy * 32), taps[t], 32);
-                    }
-                }
+                SpatialKernels.Column(ref inPlane, ref outPlane, taps, bias[oc], 3, 1, 2, 32, 16, 32, accumulate: i > 0);
             }
         }
     }
@@ -219,20 +214,12 @@ public static unsafe partial class Tiny
         for (int oc = 0; oc < 8; oc++)
         {
             ref float outPlane = ref Unsafe.Add(ref dst, oc * 256);
-            Kernels.Fill(ref outPlane, 256, bias[oc]);
             int firstInput = oc / 4 * 1; // first input channel of oc's group
             for (int i = 0; i < 1; i++)
             {
                 ref float inPlane = ref Unsafe.Add(ref src, (firstInput + i) * 512);
                 float* taps = weight + (oc * 1 + i) * 3;
-                for (int oy = 0; oy < 16; oy++)
-                {
-                    ref float outRow = ref Unsafe.Add(ref outPlane, oy * 16);
-                    ref float inRow = ref Unsafe.Add(ref inPlane, oy * 32);
-                    Kernels.MultiplyAddStrided(ref Unsafe.Add(ref outRow, 1), ref Unsafe.Add(ref inRow, 1), taps[0], 15, 2); // tap 0: output columns 1..15
-                    Kernels.MultiplyAddStrided(ref outRow, ref inRow, taps[1], 16, 2); // tap 1: output columns 0..15
-                    Kernels.MultiplyAddStrided(ref outRow, ref Unsafe.Add(ref inRow, 1), taps[2], 16, 2); // tap 2: output columns 0..15
-                }
+                SpatialKernels.Row(ref inPlane, ref outPlane, taps, bias[oc], 3, 1, 2, 16, 32, 16);
             }
         }
     }
@@ -267,21 +254,12 @@ public static unsafe partial class Tiny
         for (int oc = 0; oc < 8; oc++)
         {
             ref float outPlane = ref Unsafe.Add(ref dst, oc * 128);
-            Kernels.Fill(ref outPlane, 128, bias[oc]);
             int firstInput = oc / 2 * 1; // first input channel of oc's group
             for (int i = 0; i < 1; i++)
             {
                 ref float inPlane = ref Unsafe.Add(ref src, (firstInput + i) * 256);
                 float* taps = weight + (oc * 1 + i) * 3;
-                for (int oy = 0; oy < 8; oy++)
-                {
-                    ref float outRow = ref Unsafe.Add(ref outPlane, oy * 16);
-                    for (int t = 0; t < 3; t++)
-                    {
-                        int iy = oy * 2 + t - 1;
-                        if ((uint)iy < 16u) Kernels.MultiplyAdd(ref outRow, ref Unsafe.Add(ref inPlane, iy * 16), taps[t], 16);
-                    }
-                }
+                SpatialKernels.Column(ref inPlane, ref outPlane, taps, bias[oc], 3, 1, 2, 16, 8, 16, accumulate: i > 0);
             }
         }
     }
@@ -302,20 +280,12 @@ public static unsafe partial class Tiny
         for (int oc = 0; oc < 16; oc++)
         {
             ref float outPlane = ref Unsafe.Add(ref dst, oc * 64);
-            Kernels.Fill(ref outPlane, 64, bias[oc]);
             int firstInput = oc / 2 * 1; // first input channel of oc's group
             for (int i = 0; i < 1; i++)
             {
                 ref float inPlane = ref Unsafe.Add(ref src, (firstInput + i) * 128);
                 float* taps = weight + (oc * 1 + i) * 3;
-                for (int oy = 0; oy < 8; oy++)
-                {
-                    ref float outRow = ref Unsafe.Add(ref outPlane, oy * 8);
-                    ref float inRow = ref Unsafe.Add(ref inPlane, oy * 16);
-                    Kernels.MultiplyAddStrided(ref Unsafe.Add(ref outRow, 1), ref Unsafe.Add(ref inRow, 1), taps[0], 7, 2); // tap 0: output columns 1..7
-                    Kernels.MultiplyAddStrided(ref outRow, ref inRow, taps[1], 8, 2); // tap 1: output columns 0..7
-                    Kernels.MultiplyAddStrided(ref outRow, ref Unsafe.Add(ref inRow, 1), taps[2], 8, 2); // tap 2: output columns 0..7
-                }
+                SpatialKernels.Row(ref inPlane, ref outPlane, taps, bias[oc], 3, 1, 2, 8, 16, 8);
             }
         }
     }
@@ -367,19 +337,11 @@ public static unsafe partial class Tiny
     {
         ref float src = ref Unsafe.Add(ref arena, 0);
         ref float dst = ref Unsafe.Add(ref arena, 1024);
-        float* weight = w + 608; // [8, 8, 1, 1]
+        float* weight = w + 608; // [8, 8]
         float* bias = w + 672;
-        for (int oc = 0; oc < 8; oc++)
+        for (int g = 0; g < 2; g++)
         {
-            ref float outPlane = ref Unsafe.Add(ref dst, oc * 64);
-            Kernels.Fill(ref outPlane, 64, bias[oc]);
-            int firstInput = oc / 4 * 8; // first input channel of oc's group
-            for (int i = 0; i < 8; i++)
-            {
-                ref float inPlane = ref Unsafe.Add(ref src, L009_InputPlanes[firstInput + i] * 64);
-                float* taps = weight + (oc * 8 + i) * 1;
-                Kernels.MultiplyAdd(ref outPlane, ref inPlane, taps[0], 64);
-            }
+            PointwiseKernels.GroupConv(ref src, L009_InputPlanes.Slice(g * 8, 8), ref Unsafe.Add(ref dst, g * 256), weight + g * 32, bias + g * 4, 4, 64);
         }
     }
 
@@ -430,19 +392,11 @@ public static unsafe partial class Tiny
     {
         ref float src = ref Unsafe.Add(ref arena, 2048);
         ref float dst = ref Unsafe.Add(ref arena, 0);
-        float* weight = w + 816; // [16, 4, 1, 1]
+        float* weight = w + 816; // [16, 4]
         float* bias = w + 880;
-        for (int oc = 0; oc < 16; oc++)
+        for (int g = 0; g < 2; g++)
         {
-            ref float outPlane = ref Unsafe.Add(ref dst, oc * 64);
-            Kernels.Fill(ref outPlane, 64, bias[oc]);
-            int firstInput = oc / 8 * 4; // first input channel of oc's group
-            for (int i = 0; i < 4; i++)
-            {
-                ref float inPlane = ref Unsafe.Add(ref src, (firstInput + i) * 64);
-                float* taps = weight + (oc * 4 + i) * 1;
-                Kernels.MultiplyAdd(ref outPlane, ref inPlane, taps[0], 64);
-            }
+            PointwiseKernels.GroupConv(ref src, L013_InputPlanes.Slice(g * 4, 4), ref Unsafe.Add(ref dst, g * 512), weight + g * 32, bias + g * 8, 8, 64);
         }
     }
 
@@ -498,21 +452,12 @@ public static unsafe partial class Tiny
         for (int oc = 0; oc < 16; oc++)
         {
             ref float outPlane = ref Unsafe.Add(ref dst, oc * 64);
-            Kernels.Fill(ref outPlane, 64, bias[oc]);
             int firstInput = oc / 1 * 1; // first input channel of oc's group
             for (int i = 0; i < 1; i++)
             {
                 ref float inPlane = ref Unsafe.Add(ref src, L016_InputPlanes[firstInput + i] * 64);
                 float* taps = weight + (oc * 1 + i) * 3;
-                for (int oy = 0; oy < 8; oy++)
-                {
-                    ref float outRow = ref Unsafe.Add(ref outPlane, oy * 8);
-                    for (int t = 0; t < 3; t++)
-                    {
-                        int iy = oy * 1 + t - 1;
-                        if ((uint)iy < 8u) Kernels.MultiplyAdd(ref outRow, ref Unsafe.Add(ref inPlane, iy * 8), taps[t], 8);
-                    }
-                }
+                SpatialKernels.Column(ref inPlane, ref outPlane, taps, bias[oc], 3, 1, 1, 8, 8, 8, accumulate: i > 0);
             }
         }
     }
@@ -533,20 +478,12 @@ public static unsafe partial class Tiny
         for (int oc = 0; oc < 16; oc++)
         {
             ref float outPlane = ref Unsafe.Add(ref dst, oc * 64);
-            Kernels.Fill(ref outPlane, 64, bias[oc]);
             int firstInput = oc / 1 * 1; // first input channel of oc's group
             for (int i = 0; i < 1; i++)
             {
                 ref float inPlane = ref Unsafe.Add(ref src, (firstInput + i) * 64);
                 float* taps = weight + (oc * 1 + i) * 3;
-                for (int oy = 0; oy < 8; oy++)
-                {
-                    ref float outRow = ref Unsafe.Add(ref outPlane, oy * 8);
-                    ref float inRow = ref Unsafe.Add(ref inPlane, oy * 8);
-                    Kernels.MultiplyAdd(ref Unsafe.Add(ref outRow, 1), ref inRow, taps[0], 7); // tap 0: output columns 1..7
-                    Kernels.MultiplyAdd(ref outRow, ref inRow, taps[1], 8); // tap 1: output columns 0..7
-                    Kernels.MultiplyAdd(ref outRow, ref Unsafe.Add(ref inRow, 1), taps[2], 7); // tap 2: output columns 0..6
-                }
+                SpatialKernels.Row(ref inPlane, ref outPlane, taps, bias[oc], 3, 1, 1, 8, 8, 8);
             }
         }
     }
@@ -598,19 +535,11 @@ public static unsafe partial class Tiny
     {
         ref float src = ref Unsafe.Add(ref arena, 0);
         ref float dst = ref Unsafe.Add(ref arena, 1024);
-        float* weight = w + 1664; // [8, 8, 1, 1]
+        float* weight = w + 1664; // [8, 8]
         float* bias = w + 1728;
-        for (int oc = 0; oc < 8; oc++)
+        for (int g = 0; g < 2; g++)
         {
-            ref float outPlane = ref Unsafe.Add(ref dst, oc * 64);
-            Kernels.Fill(ref outPlane, 64, bias[oc]);
-            int firstInput = oc / 4 * 8; // first input channel of oc's group
-            for (int i = 0; i < 8; i++)
-            {
-                ref float inPlane = ref Unsafe.Add(ref src, L020_InputPlanes[firstInput + i] * 64);
-                float* taps = weight + (oc * 8 + i) * 1;
-                Kernels.MultiplyAdd(ref outPlane, ref inPlane, taps[0], 64);
-            }
+            PointwiseKernels.GroupConv(ref src, L020_InputPlanes.Slice(g * 8, 8), ref Unsafe.Add(ref dst, g * 256), weight + g * 32, bias + g * 4, 4, 64);
         }
     }
 
@@ -673,19 +602,11 @@ public static unsafe partial class Tiny
     {
         ref float src = ref Unsafe.Add(ref arena, 2560);
         ref float dst = ref Unsafe.Add(ref arena, 0);
-        float* weight = w + 1872; // [16, 4, 1, 1]
+        float* weight = w + 1872; // [16, 4]
         float* bias = w + 1936;
-        for (int oc = 0; oc < 16; oc++)
+        for (int g = 0; g < 2; g++)
         {
-            ref float outPlane = ref Unsafe.Add(ref dst, oc * 64);
-            Kernels.Fill(ref outPlane, 64, bias[oc]);
-            int firstInput = oc / 8 * 4; // first input channel of oc's group
-            for (int i = 0; i < 4; i++)
-            {
-                ref float inPlane = ref Unsafe.Add(ref src, (firstInput + i) * 64);
-                float* taps = weight + (oc * 4 + i) * 1;
-                Kernels.MultiplyAdd(ref outPlane, ref inPlane, taps[0], 64);
-            }
+            PointwiseKernels.GroupConv(ref src, L025_InputPlanes.Slice(g * 4, 4), ref Unsafe.Add(ref dst, g * 512), weight + g * 32, bias + g * 8, 8, 64);
         }
     }
 
@@ -741,21 +662,12 @@ public static unsafe partial class Tiny
         for (int oc = 0; oc < 16; oc++)
         {
             ref float outPlane = ref Unsafe.Add(ref dst, oc * 64);
-            Kernels.Fill(ref outPlane, 64, bias[oc]);
             int firstInput = oc / 1 * 1; // first input channel of oc's group
             for (int i = 0; i < 1; i++)
             {
                 ref float inPlane = ref Unsafe.Add(ref src, L028_InputPlanes[firstInput + i] * 64);
                 float* taps = weight + (oc * 1 + i) * 3;
-                for (int oy = 0; oy < 8; oy++)
-                {
-                    ref float outRow = ref Unsafe.Add(ref outPlane, oy * 8);
-                    for (int t = 0; t < 3; t++)
-                    {
-                        int iy = oy * 1 + t - 1;
-                        if ((uint)iy < 8u) Kernels.MultiplyAdd(ref outRow, ref Unsafe.Add(ref inPlane, iy * 8), taps[t], 8);
-                    }
-                }
+                SpatialKernels.Column(ref inPlane, ref outPlane, taps, bias[oc], 3, 1, 1, 8, 8, 8, accumulate: i > 0);
             }
         }
     }
@@ -776,20 +688,12 @@ public static unsafe partial class Tiny
         for (int oc = 0; oc < 16; oc++)
         {
             ref float outPlane = ref Unsafe.Add(ref dst, oc * 64);
-            Kernels.Fill(ref outPlane, 64, bias[oc]);
             int firstInput = oc / 1 * 1; // first input channel of oc's group
             for (int i = 0; i < 1; i++)
             {
                 ref float inPlane = ref Unsafe.Add(ref src, (firstInput + i) * 64);
                 float* taps = weight + (oc * 1 + i) * 3;
-                for (int oy = 0; oy < 8; oy++)
-                {
-                    ref float outRow = ref Unsafe.Add(ref outPlane, oy * 8);
-                    ref float inRow = ref Unsafe.Add(ref inPlane, oy * 8);
-                    Kernels.MultiplyAdd(ref Unsafe.Add(ref outRow, 1), ref inRow, taps[0], 7); // tap 0: output columns 1..7
-                    Kernels.MultiplyAdd(ref outRow, ref inRow, taps[1], 8); // tap 1: output columns 0..7
-                    Kernels.MultiplyAdd(ref outRow, ref Unsafe.Add(ref inRow, 1), taps[2], 7); // tap 2: output columns 0..6
-                }
+                SpatialKernels.Row(ref inPlane, ref outPlane, taps, bias[oc], 3, 1, 1, 8, 8, 8);
             }
         }
     }
@@ -841,19 +745,11 @@ public static unsafe partial class Tiny
     {
         ref float src = ref Unsafe.Add(ref arena, 0);
         ref float dst = ref Unsafe.Add(ref arena, 1024);
-        float* weight = w + 2720; // [8, 8, 1, 1]
+        float* weight = w + 2720; // [8, 8]
         float* bias = w + 2784;
-        for (int oc = 0; oc < 8; oc++)
+        for (int g = 0; g < 2; g++)
         {
-            ref float outPlane = ref Unsafe.Add(ref dst, oc * 64);
-            Kernels.Fill(ref outPlane, 64, bias[oc]);
-            int firstInput = oc / 4 * 8; // first input channel of oc's group
-            for (int i = 0; i < 8; i++)
-            {
-                ref float inPlane = ref Unsafe.Add(ref src, L032_InputPlanes[firstInput + i] * 64);
-                float* taps = weight + (oc * 8 + i) * 1;
-                Kernels.MultiplyAdd(ref outPlane, ref inPlane, taps[0], 64);
-            }
+            PointwiseKernels.GroupConv(ref src, L032_InputPlanes.Slice(g * 8, 8), ref Unsafe.Add(ref dst, g * 256), weight + g * 32, bias + g * 4, 4, 64);
         }
     }
 
@@ -916,19 +812,11 @@ public static unsafe partial class Tiny
     {
         ref float src = ref Unsafe.Add(ref arena, 2048);
         ref float dst = ref Unsafe.Add(ref arena, 0);
-        float* weight = w + 2928; // [32, 2, 1, 1]
+        float* weight = w + 2928; // [32, 2]
         float* bias = w + 2992;
-        for (int oc = 0; oc < 32; oc++)
+        for (int g = 0; g < 4; g++)
         {
-            ref float outPlane = ref Unsafe.Add(ref dst, oc * 64);
-            Kernels.Fill(ref outPlane, 64, bias[oc]);
-            int firstInput = oc / 8 * 2; // first input channel of oc's group
-            for (int i = 0; i < 2; i++)
-            {
-                ref float inPlane = ref Unsafe.Add(ref src, (firstInput + i) * 64);
-                float* taps = weight + (oc * 2 + i) * 1;
-                Kernels.MultiplyAdd(ref outPlane, ref inPlane, taps[0], 64);
-            }
+            PointwiseKernels.GroupConv(ref src, L037_InputPlanes.Slice(g * 2, 2), ref Unsafe.Add(ref dst, g * 512), weight + g * 16, bias + g * 8, 8, 64);
         }
     }
 
@@ -1033,6 +921,10 @@ public static unsafe partial class Tiny
     {
         5, 6, 7, 4, 1, 2, 3, 0,
     };
+    private static ReadOnlySpan<int> L013_InputPlanes => new int[]
+    {
+        0, 1, 2, 3, 4, 5, 6, 7,
+    };
     private static ReadOnlySpan<int> L014_PartnerPlanes => new int[]
     {
         9, 10, 11, 12, 13, 14, 15, 8, 1, 2, 3, 4, 5, 6, 7, 0,
@@ -1053,6 +945,10 @@ public static unsafe partial class Tiny
     {
         5, 6, 7, 4, 1, 2, 3, 0,
     };
+    private static ReadOnlySpan<int> L025_InputPlanes => new int[]
+    {
+        0, 1, 2, 3, 4, 5, 6, 7,
+    };
     private static ReadOnlySpan<int> L026_PartnerPlanes => new int[]
     {
         9, 10, 11, 12, 13, 14, 15, 8, 1, 2, 3, 4, 5, 6, 7, 0,
@@ -1072,6 +968,10 @@ public static unsafe partial class Tiny
     private static ReadOnlySpan<int> L033_PartnerPlanes => new int[]
     {
         5, 6, 7, 4, 1, 2, 3, 0,
+    };
+    private static ReadOnlySpan<int> L037_InputPlanes => new int[]
+    {
+        0, 1, 2, 3, 4, 5, 6, 7,
     };
     private static ReadOnlySpan<int> L038_PartnerPlanes => new int[]
     {
