@@ -15,17 +15,30 @@ public static unsafe class PointwiseKernels
     /// For o in [0, outputs): output[o*n + p] = bias[o] + sum_i weights[o*inputsPerOutput + i] * input[planes[i]*n + p].
     /// <paramref name="planes"/> are the arena planes of the group's input channels (channel maps applied).
     /// </summary>
-    public static void GroupConv(ref float input, ReadOnlySpan<int> planes, ref float output, float* weights, float* bias, int outputs, nint n)
+    /// <remarks>With <paramref name="relu6"/> the outputs are clamped to [0, 6] as they are stored (a fused ReLU6).</remarks>
+    public static void GroupConv(ref float input, ReadOnlySpan<int> planes, ref float output, float* weights, float* bias, int outputs, nint n, bool relu6 = false)
     {
         int inputsPerOutput = planes.Length;
         int o = 0;
         for (; o + 4 <= outputs; o += 4)
-            Block4(ref input, planes, ref Unsafe.Add(ref output, o * n), weights + o * inputsPerOutput, bias + o, n);
+            Block4(ref input, planes, ref Unsafe.Add(ref output, o * n), weights + o * inputsPerOutput, bias + o, n, relu6);
         for (; o < outputs; o++)
+        {
             Block1(ref input, planes, ref Unsafe.Add(ref output, o * n), weights + o * inputsPerOutput, bias[o], n);
+            if (relu6) Kernels.Relu6(ref Unsafe.Add(ref output, o * n), n);
+        }
     }
 
-    private static void Block4(ref float input, ReadOnlySpan<int> planes, ref float output, float* w, float* bias, nint n)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Clamp(Vector256<float> v, bool relu6) => relu6 ? Vector256.Min(Vector256.Max(v, Vector256<float>.Zero), Vector256.Create(6f)) : v;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<float> Clamp(Vector128<float> v, bool relu6) => relu6 ? Vector128.Min(Vector128.Max(v, Vector128<float>.Zero), Vector128.Create(6f)) : v;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float Clamp(float v, bool relu6) => relu6 ? Kernels.Relu6(v) : v;
+
+    private static void Block4(ref float input, ReadOnlySpan<int> planes, ref float output, float* w, float* bias, nint n, bool relu6)
     {
         int k = planes.Length;
         nint p = 0;
@@ -54,10 +67,10 @@ public static unsafe class PointwiseKernels
                     a20 = Kernels.Fma(x0, w2, a20); a21 = Kernels.Fma(x1, w2, a21);
                     a30 = Kernels.Fma(x0, w3, a30); a31 = Kernels.Fma(x1, w3, a31);
                 }
-                a00.StoreUnsafe(ref out0, (nuint)p); a01.StoreUnsafe(ref out0, (nuint)(p + 8));
-                a10.StoreUnsafe(ref out1, (nuint)p); a11.StoreUnsafe(ref out1, (nuint)(p + 8));
-                a20.StoreUnsafe(ref out2, (nuint)p); a21.StoreUnsafe(ref out2, (nuint)(p + 8));
-                a30.StoreUnsafe(ref out3, (nuint)p); a31.StoreUnsafe(ref out3, (nuint)(p + 8));
+                Clamp(a00, relu6).StoreUnsafe(ref out0, (nuint)p); Clamp(a01, relu6).StoreUnsafe(ref out0, (nuint)(p + 8));
+                Clamp(a10, relu6).StoreUnsafe(ref out1, (nuint)p); Clamp(a11, relu6).StoreUnsafe(ref out1, (nuint)(p + 8));
+                Clamp(a20, relu6).StoreUnsafe(ref out2, (nuint)p); Clamp(a21, relu6).StoreUnsafe(ref out2, (nuint)(p + 8));
+                Clamp(a30, relu6).StoreUnsafe(ref out3, (nuint)p); Clamp(a31, relu6).StoreUnsafe(ref out3, (nuint)(p + 8));
             }
         }
         if (Vector128.IsHardwareAccelerated)
@@ -81,10 +94,10 @@ public static unsafe class PointwiseKernels
                     a20 = Kernels.Fma(x0, w2, a20); a21 = Kernels.Fma(x1, w2, a21);
                     a30 = Kernels.Fma(x0, w3, a30); a31 = Kernels.Fma(x1, w3, a31);
                 }
-                a00.StoreUnsafe(ref out0, (nuint)p); a01.StoreUnsafe(ref out0, (nuint)(p + 4));
-                a10.StoreUnsafe(ref out1, (nuint)p); a11.StoreUnsafe(ref out1, (nuint)(p + 4));
-                a20.StoreUnsafe(ref out2, (nuint)p); a21.StoreUnsafe(ref out2, (nuint)(p + 4));
-                a30.StoreUnsafe(ref out3, (nuint)p); a31.StoreUnsafe(ref out3, (nuint)(p + 4));
+                Clamp(a00, relu6).StoreUnsafe(ref out0, (nuint)p); Clamp(a01, relu6).StoreUnsafe(ref out0, (nuint)(p + 4));
+                Clamp(a10, relu6).StoreUnsafe(ref out1, (nuint)p); Clamp(a11, relu6).StoreUnsafe(ref out1, (nuint)(p + 4));
+                Clamp(a20, relu6).StoreUnsafe(ref out2, (nuint)p); Clamp(a21, relu6).StoreUnsafe(ref out2, (nuint)(p + 4));
+                Clamp(a30, relu6).StoreUnsafe(ref out3, (nuint)p); Clamp(a31, relu6).StoreUnsafe(ref out3, (nuint)(p + 4));
             }
             for (; p + 4 <= n; p += 4)
             {
@@ -96,8 +109,8 @@ public static unsafe class PointwiseKernels
                     a0 = Kernels.Fma(x, Vector128.Create(w[i]), a0); a1 = Kernels.Fma(x, Vector128.Create(w[k + i]), a1);
                     a2 = Kernels.Fma(x, Vector128.Create(w[2 * k + i]), a2); a3 = Kernels.Fma(x, Vector128.Create(w[3 * k + i]), a3);
                 }
-                a0.StoreUnsafe(ref out0, (nuint)p); a1.StoreUnsafe(ref out1, (nuint)p);
-                a2.StoreUnsafe(ref out2, (nuint)p); a3.StoreUnsafe(ref out3, (nuint)p);
+                Clamp(a0, relu6).StoreUnsafe(ref out0, (nuint)p); Clamp(a1, relu6).StoreUnsafe(ref out1, (nuint)p);
+                Clamp(a2, relu6).StoreUnsafe(ref out2, (nuint)p); Clamp(a3, relu6).StoreUnsafe(ref out3, (nuint)p);
             }
         }
         for (; p < n; p++)
@@ -109,8 +122,8 @@ public static unsafe class PointwiseKernels
                 s0 = Kernels.Fma(x, w[i], s0); s1 = Kernels.Fma(x, w[k + i], s1);
                 s2 = Kernels.Fma(x, w[2 * k + i], s2); s3 = Kernels.Fma(x, w[3 * k + i], s3);
             }
-            Unsafe.Add(ref out0, p) = s0; Unsafe.Add(ref out1, p) = s1;
-            Unsafe.Add(ref out2, p) = s2; Unsafe.Add(ref out3, p) = s3;
+            Unsafe.Add(ref out0, p) = Clamp(s0, relu6); Unsafe.Add(ref out1, p) = Clamp(s1, relu6);
+            Unsafe.Add(ref out2, p) = Clamp(s2, relu6); Unsafe.Add(ref out3, p) = Clamp(s3, relu6);
         }
     }
 

@@ -166,17 +166,22 @@ public static unsafe class SpatialKernels
     /// many short rows) and then recomputes the border columns, whose taps would otherwise reach
     /// into the neighbouring row. Stride 2 deinterleaves each row into even and odd columns first.
     /// </summary>
+    /// <remarks>With <paramref name="relu6"/> the finished plane is clamped to [0, 6] while it is still in cache (a fused ReLU6).</remarks>
     public static void Row(ref float input, ref float output, float* taps, float bias, int k, int pad, int stride,
-        int height, int inWidth, int outWidth)
+        int height, int inWidth, int outWidth, bool relu6 = false)
     {
-        if (stride == 1 && inWidth == outWidth) { RowStride1(ref input, ref output, taps, bias, k, pad, height, inWidth); return; }
-        if (stride == 2 && inWidth == 2 * outWidth && k <= 2 * pad + 2) { RowStride2(ref input, ref output, taps, bias, k, pad, height, inWidth, outWidth); return; }
-        for (int y = 0; y < height; y++)
+        if (stride == 1 && inWidth == outWidth) RowStride1(ref input, ref output, taps, bias, k, pad, height, inWidth);
+        else if (stride == 2 && inWidth == 2 * outWidth && k <= 2 * pad + 2) RowStride2(ref input, ref output, taps, bias, k, pad, height, inWidth, outWidth);
+        else
         {
-            ref float inRow = ref Unsafe.Add(ref input, y * inWidth);
-            ref float outRow = ref Unsafe.Add(ref output, y * outWidth);
-            for (int ox = 0; ox < outWidth; ox++) Unsafe.Add(ref outRow, ox) = Border(ref inRow, taps, bias, k, ox * stride - pad, inWidth);
+            for (int y = 0; y < height; y++)
+            {
+                ref float inRow = ref Unsafe.Add(ref input, y * inWidth);
+                ref float outRow = ref Unsafe.Add(ref output, y * outWidth);
+                for (int ox = 0; ox < outWidth; ox++) Unsafe.Add(ref outRow, ox) = Border(ref inRow, taps, bias, k, ox * stride - pad, inWidth);
+            }
         }
+        if (relu6) Kernels.Relu6(ref output, (nint)height * outWidth);
     }
 
     private static void RowStride1(ref float input, ref float output, float* taps, float bias, int k, int pad, int height, int width)

@@ -4,7 +4,8 @@
 // Tiny: A tiny MicroNet for the generator's golden file: every block kind, a residual, both Shift-Max variants.
 // input 3x32x32 (normalized NCHW float32), output 4 values
 // 4118 parameters (3892 floats after BatchNorm folding), 60960 MACs
-// 42 layers, 29 layer methods (channel shuffles are read through channel maps, not copied)
+// 42 layers, 29 layer methods (channel shuffles are read through channel maps, not copied;
+// 0 ReLU6 layers are applied by the conv before them as it stores)
 //
 // Memory plan: one arena of 4208 floats (16832 bytes).
 //   liveness lower bound 4208 floats; without reuse 25296 floats.
