@@ -99,10 +99,8 @@ internal static class ModelCompiler
         return starts;
     }
 
-    private static bool IsIdentifier(string s)
-    {
-        if (string.IsNullOrEmpty(s) || char.IsDigit(s[0])) return false;
-        foreach (char c in s) if (!(char.IsLetterOrDigit(c) || c == '_')) return false;
-        return Microsoft.CodeAnalysis.CSharp.SyntaxFacts.GetKeywordKind(s) == Microsoft.CodeAnalysis.CSharp.SyntaxKind.None;
-    }
+    /// <summary>A name that is an identifier and not a C# keyword.</summary>
+    private static bool IsIdentifier(string s) =>
+        ModelSpecReader.IsIdentifier(s) &&
+        Microsoft.CodeAnalysis.CSharp.SyntaxFacts.GetKeywordKind(s) == Microsoft.CodeAnalysis.CSharp.SyntaxKind.None;
 }

@@ -75,7 +75,7 @@ public static class Importer
             if (classes < 1) throw new CliError("--classes " + classes + ": must be at least 1");
             spec.Classes = classes;
         }
-        if (string.IsNullOrEmpty(o.Name) || !IsIdentifier(o.Name))
+        if (!ModelSpecReader.IsIdentifier(o.Name))
             throw new CliError("--name '" + o.Name + "': use letters, digits and '_', not starting with a digit (it names the generated class and the files)");
         spec.Name = o.Name;
         return (spec, name);
@@ -87,8 +87,6 @@ public static class Importer
         return File.ReadAllText(path);
     }
 
-    private static bool IsIdentifier(string s) =>
-        s.Length > 0 && !char.IsAsciiDigit(s[0]) && s.All(c => c == '_' || char.IsAsciiLetterOrDigit(c));
 
     /// <summary>
     /// Strict check, as load_state_dict(strict=True) after main.py's prefix handling: every expected

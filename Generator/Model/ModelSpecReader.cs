@@ -306,7 +306,8 @@ public sealed class ModelSpecReader
         _spec.Weights = new WeightsSpec(file, bytes, sha, xxh, tensors);
     }
 
-    private static bool IsIdentifier(string s)
+    /// <summary>Letters, digits and '_', not starting with a digit: a model name (and file stem) that is also a C# identifier.</summary>
+    public static bool IsIdentifier(string s)
     {
         if (s.Length == 0 || char.IsDigit(s[0])) return false;
         foreach (char c in s)
