@@ -316,8 +316,10 @@ public static unsafe partial class Tiny
         float* fc2Bias = w + 544;
         // squeeze-excite: channel means -> fc.0 + ReLU -> fc.2 + h_sigmoid -> (y - 0.5) * 2 * act_max
         for (int c = 0; c < 16; c++) Unsafe.Add(ref means, c) = Kernels.Sum(ref Unsafe.Add(ref src, c * 64), 64) / 64f;
-        for (int j = 0; j < 4; j++) Unsafe.Add(ref squeeze, j) = MathF.Max(Kernels.Dot(ref fc0[j * 16], ref means, 16) + fc0Bias[j], 0f);
-        for (int j = 0; j < 64; j++) Unsafe.Add(ref coeff, j) = (Kernels.HSigmoidShiftMax(Kernels.Dot(ref fc2[j * 4], ref squeeze, 4) + fc2Bias[j]) - 0.5f) * 4f;
+        Kernels.MatVec(fc0, ref means, ref squeeze, 4, 16);
+        for (int j = 0; j < 4; j++) Unsafe.Add(ref squeeze, j) = MathF.Max(Unsafe.Add(ref squeeze, j) + fc0Bias[j], 0f);
+        Kernels.MatVec(fc2, ref squeeze, ref coeff, 64, 4);
+        for (int j = 0; j < 64; j++) Unsafe.Add(ref coeff, j) = (Kernels.HSigmoidShiftMax(Unsafe.Add(ref coeff, j) + fc2Bias[j]) - 0.5f) * 4f;
         // each channel mixed with its partner (groups of 4 rotated by one group, then by one channel)
         for (int c = 0; c < 16; c++)
         {
@@ -371,8 +373,10 @@ public static unsafe partial class Tiny
         float* fc2Bias = w + 800;
         // squeeze-excite: channel means -> fc.0 + ReLU -> fc.2 + h_sigmoid -> (y - 0.5) * 2 * act_max
         for (int c = 0; c < 8; c++) Unsafe.Add(ref means, c) = Kernels.Sum(ref Unsafe.Add(ref src, c * 64), 64) / 64f;
-        for (int j = 0; j < 4; j++) Unsafe.Add(ref squeeze, j) = MathF.Max(Kernels.Dot(ref fc0[j * 8], ref means, 8) + fc0Bias[j], 0f);
-        for (int j = 0; j < 16; j++) Unsafe.Add(ref coeff, j) = (Kernels.HSigmoidShiftMax(Kernels.Dot(ref fc2[j * 4], ref squeeze, 4) + fc2Bias[j]) - 0.5f) * 4f;
+        Kernels.MatVec(fc0, ref means, ref squeeze, 4, 8);
+        for (int j = 0; j < 4; j++) Unsafe.Add(ref squeeze, j) = MathF.Max(Unsafe.Add(ref squeeze, j) + fc0Bias[j], 0f);
+        Kernels.MatVec(fc2, ref squeeze, ref coeff, 16, 4);
+        for (int j = 0; j < 16; j++) Unsafe.Add(ref coeff, j) = (Kernels.HSigmoidShiftMax(Unsafe.Add(ref coeff, j) + fc2Bias[j]) - 0.5f) * 4f;
         // each channel mixed with its partner (groups of 4 rotated by one group, then by one channel)
         for (int c = 0; c < 8; c++)
         {
@@ -426,8 +430,10 @@ public static unsafe partial class Tiny
         float* fc2Bias = w + 1104;
         // squeeze-excite: channel means -> fc.0 + ReLU -> fc.2 + h_sigmoid -> (y - 0.5) * 2 * act_max
         for (int c = 0; c < 16; c++) Unsafe.Add(ref means, c) = Kernels.Sum(ref Unsafe.Add(ref src, c * 64), 64) / 64f;
-        for (int j = 0; j < 4; j++) Unsafe.Add(ref squeeze, j) = MathF.Max(Kernels.Dot(ref fc0[j * 16], ref means, 16) + fc0Bias[j], 0f);
-        for (int j = 0; j < 32; j++) Unsafe.Add(ref coeff, j) = (Kernels.HSigmoidShiftMax(Kernels.Dot(ref fc2[j * 4], ref squeeze, 4) + fc2Bias[j]) - 0.5f) * 4f;
+        Kernels.MatVec(fc0, ref means, ref squeeze, 4, 16);
+        for (int j = 0; j < 4; j++) Unsafe.Add(ref squeeze, j) = MathF.Max(Unsafe.Add(ref squeeze, j) + fc0Bias[j], 0f);
+        Kernels.MatVec(fc2, ref squeeze, ref coeff, 32, 4);
+        for (int j = 0; j < 32; j++) Unsafe.Add(ref coeff, j) = (Kernels.HSigmoidShiftMax(Unsafe.Add(ref coeff, j) + fc2Bias[j]) - 0.5f) * 4f;
         // each channel mixed with its partner (groups of 8 rotated by one group, then by one channel)
         for (int c = 0; c < 16; c++)
         {
@@ -514,8 +520,10 @@ public static unsafe partial class Tiny
         float* fc2Bias = w + 1600;
         // squeeze-excite: channel means -> fc.0 + ReLU -> fc.2 + h_sigmoid -> (y - 0.5) * 2 * act_max
         for (int c = 0; c < 16; c++) Unsafe.Add(ref means, c) = Kernels.Sum(ref Unsafe.Add(ref src, c * 64), 64) / 64f;
-        for (int j = 0; j < 4; j++) Unsafe.Add(ref squeeze, j) = MathF.Max(Kernels.Dot(ref fc0[j * 16], ref means, 16) + fc0Bias[j], 0f);
-        for (int j = 0; j < 64; j++) Unsafe.Add(ref coeff, j) = (Kernels.HSigmoidShiftMax(Kernels.Dot(ref fc2[j * 4], ref squeeze, 4) + fc2Bias[j]) - 0.5f) * 4f;
+        Kernels.MatVec(fc0, ref means, ref squeeze, 4, 16);
+        for (int j = 0; j < 4; j++) Unsafe.Add(ref squeeze, j) = MathF.Max(Unsafe.Add(ref squeeze, j) + fc0Bias[j], 0f);
+        Kernels.MatVec(fc2, ref squeeze, ref coeff, 64, 4);
+        for (int j = 0; j < 64; j++) Unsafe.Add(ref coeff, j) = (Kernels.HSigmoidShiftMax(Unsafe.Add(ref coeff, j) + fc2Bias[j]) - 0.5f) * 4f;
         // each channel mixed with its partner (groups of 2 rotated by one group, then by one channel)
         for (int c = 0; c < 16; c++)
         {
@@ -569,8 +577,10 @@ public static unsafe partial class Tiny
         float* fc2Bias = w + 1856;
         // squeeze-excite: channel means -> fc.0 + ReLU -> fc.2 + h_sigmoid -> (y - 0.5) * 2 * act_max
         for (int c = 0; c < 8; c++) Unsafe.Add(ref means, c) = Kernels.Sum(ref Unsafe.Add(ref src, c * 64), 64) / 64f;
-        for (int j = 0; j < 4; j++) Unsafe.Add(ref squeeze, j) = MathF.Max(Kernels.Dot(ref fc0[j * 8], ref means, 8) + fc0Bias[j], 0f);
-        for (int j = 0; j < 16; j++) Unsafe.Add(ref coeff, j) = (Kernels.HSigmoidShiftMax(Kernels.Dot(ref fc2[j * 4], ref squeeze, 4) + fc2Bias[j]) - 0.5f) * 4f;
+        Kernels.MatVec(fc0, ref means, ref squeeze, 4, 8);
+        for (int j = 0; j < 4; j++) Unsafe.Add(ref squeeze, j) = MathF.Max(Unsafe.Add(ref squeeze, j) + fc0Bias[j], 0f);
+        Kernels.MatVec(fc2, ref squeeze, ref coeff, 16, 4);
+        for (int j = 0; j < 16; j++) Unsafe.Add(ref coeff, j) = (Kernels.HSigmoidShiftMax(Unsafe.Add(ref coeff, j) + fc2Bias[j]) - 0.5f) * 4f;
         // each channel mixed with its partner (groups of 4 rotated by one group, then by one channel)
         for (int c = 0; c < 8; c++)
         {
@@ -636,8 +646,10 @@ public static unsafe partial class Tiny
         float* fc2Bias = w + 2160;
         // squeeze-excite: channel means -> fc.0 + ReLU -> fc.2 + h_sigmoid -> (y - 0.5) * 2 * act_max
         for (int c = 0; c < 16; c++) Unsafe.Add(ref means, c) = Kernels.Sum(ref Unsafe.Add(ref src, c * 64), 64) / 64f;
-        for (int j = 0; j < 4; j++) Unsafe.Add(ref squeeze, j) = MathF.Max(Kernels.Dot(ref fc0[j * 16], ref means, 16) + fc0Bias[j], 0f);
-        for (int j = 0; j < 32; j++) Unsafe.Add(ref coeff, j) = (Kernels.HSigmoidShiftMax(Kernels.Dot(ref fc2[j * 4], ref squeeze, 4) + fc2Bias[j]) - 0.5f) * 4f;
+        Kernels.MatVec(fc0, ref means, ref squeeze, 4, 16);
+        for (int j = 0; j < 4; j++) Unsafe.Add(ref squeeze, j) = MathF.Max(Unsafe.Add(ref squeeze, j) + fc0Bias[j], 0f);
+        Kernels.MatVec(fc2, ref squeeze, ref coeff, 32, 4);
+        for (int j = 0; j < 32; j++) Unsafe.Add(ref coeff, j) = (Kernels.HSigmoidShiftMax(Unsafe.Add(ref coeff, j) + fc2Bias[j]) - 0.5f) * 4f;
         // each channel mixed with its partner (groups of 8 rotated by one group, then by one channel)
         for (int c = 0; c < 16; c++)
         {
@@ -724,8 +736,10 @@ public static unsafe partial class Tiny
         float* fc2Bias = w + 2656;
         // squeeze-excite: channel means -> fc.0 + ReLU -> fc.2 + h_sigmoid -> (y - 0.5) * 2 * act_max
         for (int c = 0; c < 16; c++) Unsafe.Add(ref means, c) = Kernels.Sum(ref Unsafe.Add(ref src, c * 64), 64) / 64f;
-        for (int j = 0; j < 4; j++) Unsafe.Add(ref squeeze, j) = MathF.Max(Kernels.Dot(ref fc0[j * 16], ref means, 16) + fc0Bias[j], 0f);
-        for (int j = 0; j < 64; j++) Unsafe.Add(ref coeff, j) = (Kernels.HSigmoidShiftMax(Kernels.Dot(ref fc2[j * 4], ref squeeze, 4) + fc2Bias[j]) - 0.5f) * 4f;
+        Kernels.MatVec(fc0, ref means, ref squeeze, 4, 16);
+        for (int j = 0; j < 4; j++) Unsafe.Add(ref squeeze, j) = MathF.Max(Unsafe.Add(ref squeeze, j) + fc0Bias[j], 0f);
+        Kernels.MatVec(fc2, ref squeeze, ref coeff, 64, 4);
+        for (int j = 0; j < 64; j++) Unsafe.Add(ref coeff, j) = (Kernels.HSigmoidShiftMax(Unsafe.Add(ref coeff, j) + fc2Bias[j]) - 0.5f) * 4f;
         // each channel mixed with its partner (groups of 2 rotated by one group, then by one channel)
         for (int c = 0; c < 16; c++)
         {
@@ -779,8 +793,10 @@ public static unsafe partial class Tiny
         float* fc2Bias = w + 2912;
         // squeeze-excite: channel means -> fc.0 + ReLU -> fc.2 + h_sigmoid -> (y - 0.5) * 2 * act_max
         for (int c = 0; c < 8; c++) Unsafe.Add(ref means, c) = Kernels.Sum(ref Unsafe.Add(ref src, c * 64), 64) / 64f;
-        for (int j = 0; j < 4; j++) Unsafe.Add(ref squeeze, j) = MathF.Max(Kernels.Dot(ref fc0[j * 8], ref means, 8) + fc0Bias[j], 0f);
-        for (int j = 0; j < 16; j++) Unsafe.Add(ref coeff, j) = (Kernels.HSigmoidShiftMax(Kernels.Dot(ref fc2[j * 4], ref squeeze, 4) + fc2Bias[j]) - 0.5f) * 4f;
+        Kernels.MatVec(fc0, ref means, ref squeeze, 4, 8);
+        for (int j = 0; j < 4; j++) Unsafe.Add(ref squeeze, j) = MathF.Max(Unsafe.Add(ref squeeze, j) + fc0Bias[j], 0f);
+        Kernels.MatVec(fc2, ref squeeze, ref coeff, 16, 4);
+        for (int j = 0; j < 16; j++) Unsafe.Add(ref coeff, j) = (Kernels.HSigmoidShiftMax(Unsafe.Add(ref coeff, j) + fc2Bias[j]) - 0.5f) * 4f;
         // each channel mixed with its partner (groups of 4 rotated by one group, then by one channel)
         for (int c = 0; c < 8; c++)
         {
@@ -846,8 +862,10 @@ public static unsafe partial class Tiny
         float* fc2Bias = w + 3424;
         // squeeze-excite: channel means -> fc.0 + ReLU -> fc.2 + h_sigmoid -> (y - 0.5) * 2 * act_max
         for (int c = 0; c < 32; c++) Unsafe.Add(ref means, c) = Kernels.Sum(ref Unsafe.Add(ref src, c * 64), 64) / 64f;
-        for (int j = 0; j < 4; j++) Unsafe.Add(ref squeeze, j) = MathF.Max(Kernels.Dot(ref fc0[j * 32], ref means, 32) + fc0Bias[j], 0f);
-        for (int j = 0; j < 64; j++) Unsafe.Add(ref coeff, j) = (Kernels.HSigmoidShiftMax(Kernels.Dot(ref fc2[j * 4], ref squeeze, 4) + fc2Bias[j]) - 0.5f) * 4f;
+        Kernels.MatVec(fc0, ref means, ref squeeze, 4, 32);
+        for (int j = 0; j < 4; j++) Unsafe.Add(ref squeeze, j) = MathF.Max(Unsafe.Add(ref squeeze, j) + fc0Bias[j], 0f);
+        Kernels.MatVec(fc2, ref squeeze, ref coeff, 64, 4);
+        for (int j = 0; j < 64; j++) Unsafe.Add(ref coeff, j) = (Kernels.HSigmoidShiftMax(Unsafe.Add(ref coeff, j) + fc2Bias[j]) - 0.5f) * 4f;
         // each channel mixed with its partner (groups of 8 rotated by one group, then by one channel)
         for (int c = 0; c < 32; c++)
         {
@@ -886,7 +904,8 @@ public static unsafe partial class Tiny
         ref float dst = ref Unsafe.Add(ref arena, 32);
         float* weight = w + 3488; // [16, 32], BatchNorm1d folded in
         float* bias = w + 4000;
-        for (int o = 0; o < 16; o++) Unsafe.Add(ref dst, o) = Kernels.HSwish(Kernels.Dot(ref weight[o * 32], ref src, 32) + bias[o]);
+        Kernels.MatVec(weight, ref src, ref dst, 16, 32);
+        for (int o = 0; o < 16; o++) Unsafe.Add(ref dst, o) = Kernels.HSwish(Unsafe.Add(ref dst, o) + bias[o]);
     }
 
     // ---------------------------------------------------------------------------------
@@ -902,7 +921,8 @@ public static unsafe partial class Tiny
         ref float dst = ref y;
         float* weight = w + 4016; // [4, 16], BatchNorm1d folded in
         float* bias = w + 4080;
-        for (int o = 0; o < 4; o++) Unsafe.Add(ref dst, o) = Kernels.HSwish(Kernels.Dot(ref weight[o * 16], ref src, 16) + bias[o]);
+        Kernels.MatVec(weight, ref src, ref dst, 4, 16);
+        for (int o = 0; o < 4; o++) Unsafe.Add(ref dst, o) = Kernels.HSwish(Unsafe.Add(ref dst, o) + bias[o]);
     }
 
     // Channel maps, computed by the generator: entry c is the arena plane that holds logical channel c.
