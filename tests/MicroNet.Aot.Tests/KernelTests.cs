@@ -1,0 +1,133 @@
+using System;
+using MicroNet.Aot.Runtime;
+using Xunit;
+
+namespace MicroNet.Aot.Tests;
+
+/// <summary>
+/// The Runtime's SIMD kernels against naive loops (the readable oracle), over many small shapes:
+/// widths around the vector sizes, both strides, odd sizes, borders, fused ReLU6.
+/// </summary>
+public unsafe class KernelTests
+{
+    private static float[] Random(int n, int seed)
+    {
+        var r = new Random(seed);
+        var a = new float[n];
+        for (int i = 0; i < n; i++) a[i] = (float)(r.NextDouble() * 4 - 2);
+        return a;
+    }
+
+    private static void Close(float expected, float actual, string where) =>
+        Assert.True(Math.Abs(expected - actual) <= 1e-5f * Math.Max(1f, Math.Abs(expected)), $"{where}: expected {expected}, got {actual}");
+
+    [Theory]
+    [CombinatorialData]
+    public void Row_matches_the_naive_1xk_convolution(
+        [CombinatorialValues(1, 3, 7, 8, 9, 14, 16, 17, 28)] int width,
+        [CombinatorialValues(3, 5)] int k,
+        [CombinatorialValues(1, 2)] int stride,
+        [CombinatorialValues(1, 3)] int height,
+        bool relu6)
+    {
+        int pad = k / 2, outWidth = (width + 2 * pad - k) / stride + 1;
+        var input = Random(height * width, width * 31 + k);
+        var taps = Random(k, 7);
+        var output = new float[height * outWidth];
+        fixed (float* t = taps)
+            SpatialKernels.Row(ref input[0], ref output[0], t, 0.25f, k, pad, stride, height, width, outWidth, relu6);
+        for (int y = 0; y < height; y++)
+            for (int x = 0; x < outWidth; x++)
+            {
+                float acc = 0.25f;
+                for (int j = 0; j < k; j++)
+                {
+                    int ix = x * stride + j - pad;
+                    if (ix >= 0 && ix < width) acc += taps[j] * input[y * width + ix];
+                }
+                if (relu6) acc = Math.Clamp(acc, 0f, 6f);
+                Close(acc, output[y * outWidth + x], $"y={y} x={x}");
+            }
+    }
+
+    [Theory]
+    [CombinatorialData]
+    public void Column_matches_the_naive_kx1_convolution(
+        [CombinatorialValues(1, 3, 7, 8, 13, 16)] int height,
+        [CombinatorialValues(1, 4, 7, 9, 14)] int width,
+        [CombinatorialValues(3, 5)] int k,
+        [CombinatorialValues(1, 2)] int stride,
+        bool accumulate)
+    {
+        int pad = k / 2, outHeight = (height + 2 * pad - k) / stride + 1;
+        var input = Random(height * width, height * 17 + width);
+        var taps = Random(k, 3);
+        var start = Random(outHeight * width, 5);
+        var output = (float[])start.Clone();
+        fixed (float* t = taps)
+            SpatialKernels.Column(ref input[0], ref output[0], t, -0.5f, k, pad, stride, height, outHeight, width, accumulate);
+        for (int y = 0; y < outHeight; y++)
+            for (int x = 0; x < width; x++)
+            {
+                float acc = accumulate ? start[y * width + x] : -0.5f;
+                for (int j = 0; j < k; j++)
+                {
+                    int iy = y * stride + j - pad;
+                    if (iy >= 0 && iy < height) acc += taps[j] * input[iy * width + x];
+                }
+                Close(acc, output[y * width + x], $"y={y} x={x}");
+            }
+    }
+
+    [Theory]
+    [InlineData(1, 1, 1)]
+    [InlineData(3, 5, 7)]
+    [InlineData(4, 8, 16)]
+    [InlineData(7, 12, 49)]
+    [InlineData(9, 3, 33)]
+    [InlineData(16, 24, 196)]
+    public void GroupConv_matches_the_naive_1x1_convolution(int outputs, int inputs, int n)
+    {
+        var planes = new int[inputs];
+        for (int i = 0; i < inputs; i++) planes[i] = (i * 5 + 3) % inputs; // a permuted channel map
+        var input = Random(inputs * n, n);
+        var weights = Random(outputs * inputs, outputs);
+        var bias = Random(outputs, inputs);
+        foreach (bool relu6 in new[] { false, true })
+        {
+            var output = new float[outputs * n];
+            fixed (float* w = weights) fixed (float* b = bias)
+                PointwiseKernels.GroupConv(ref input[0], planes, ref output[0], w, b, outputs, n, relu6);
+            for (int o = 0; o < outputs; o++)
+                for (int p = 0; p < n; p++)
+                {
+                    float acc = bias[o];
+                    for (int i = 0; i < inputs; i++) acc += weights[o * inputs + i] * input[planes[i] * n + p];
+                    if (relu6) acc = Math.Clamp(acc, 0f, 6f);
+                    Close(acc, output[o * n + p], $"o={o} p={p} relu6={relu6}");
+                }
+        }
+    }
+
+    [Theory]
+    [InlineData(1, 1)]
+    [InlineData(8, 8)]
+    [InlineData(12, 44)]
+    [InlineData(17, 3)]
+    [InlineData(2880, 44)]
+    [InlineData(10, 1024)]
+    public void MatVec_matches_the_naive_product(int rows, int cols)
+    {
+        var weights = Random(rows * cols, rows + cols);
+        var input = Random(cols, cols);
+        var output = new float[rows];
+        fixed (float* w = weights)
+            Kernels.MatVec(w, ref input[0], ref output[0], rows, cols);
+        for (int r = 0; r < rows; r++)
+        {
+            double acc = 0;
+            for (int c = 0; c < cols; c++) acc += (double)weights[r * cols + c] * input[c];
+            Assert.True(Math.Abs(acc - output[r]) <= 1e-4 * Math.Max(1, Math.Abs(acc)), $"row {r}: expected {acc}, got {output[r]}");
+        }
+    }
+}
