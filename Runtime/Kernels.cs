@@ -113,30 +113,15 @@ public static class Kernels
         float sum = 0;
         if (Vector256.IsHardwareAccelerated && n >= 8)
         {
-            // four independent accumulators: the adds are not one long dependency chain
-            var a0 = Vector256<float>.Zero; var a1 = a0; var a2 = a0; var a3 = a0;
-            for (; i <= n - 32; i += 32)
-            {
-                a0 += Vector256.LoadUnsafe(ref x, (nuint)i);
-                a1 += Vector256.LoadUnsafe(ref x, (nuint)(i + 8));
-                a2 += Vector256.LoadUnsafe(ref x, (nuint)(i + 16));
-                a3 += Vector256.LoadUnsafe(ref x, (nuint)(i + 24));
-            }
-            for (; i <= n - 8; i += 8) a0 += Vector256.LoadUnsafe(ref x, (nuint)i);
-            sum = Vector256.Sum((a0 + a1) + (a2 + a3));
+            var acc = Vector256<float>.Zero;
+            for (; i <= n - 8; i += 8) acc += Vector256.LoadUnsafe(ref x, (nuint)i);
+            sum = Vector256.Sum(acc);
         }
         else if (Vector128.IsHardwareAccelerated && n >= 4)
         {
-            var a0 = Vector128<float>.Zero; var a1 = a0; var a2 = a0; var a3 = a0;
-            for (; i <= n - 16; i += 16)
-            {
-                a0 += Vector128.LoadUnsafe(ref x, (nuint)i);
-                a1 += Vector128.LoadUnsafe(ref x, (nuint)(i + 4));
-                a2 += Vector128.LoadUnsafe(ref x, (nuint)(i + 8));
-                a3 += Vector128.LoadUnsafe(ref x, (nuint)(i + 12));
-            }
-            for (; i <= n - 4; i += 4) a0 += Vector128.LoadUnsafe(ref x, (nuint)i);
-            sum = Vector128.Sum((a0 + a1) + (a2 + a3));
+            var acc = Vector128<float>.Zero;
+            for (; i <= n - 4; i += 4) acc += Vector128.LoadUnsafe(ref x, (nuint)i);
+            sum = Vector128.Sum(acc);
         }
         for (; i < n; i++) sum += Unsafe.Add(ref x, i);
         return sum;
