@@ -120,26 +120,16 @@ internal sealed class Emitter
 
     private void WriteApi(Shape input, Network net)
     {
-        _w.Line("/// <summary>Input channels (C of the NCHW input).</summary>");
-        _w.Line("public const int InputChannels = " + I(input.C) + ";");
-        _w.Line("/// <summary>Input height.</summary>");
-        _w.Line("public const int InputHeight = " + I(input.H) + ";");
-        _w.Line("/// <summary>Input width.</summary>");
-        _w.Line("public const int InputWidth = " + I(input.W) + ";");
-        _w.Line("/// <summary>Floats in one input image: C x H x W.</summary>");
-        _w.Line("public const int InputLength = " + I(input.Elements) + ";");
-        _w.Line("/// <summary>Floats in the output (the official forward's output: after the last h_swish).</summary>");
-        _w.Line("public const int OutputLength = " + I(net.OutputLength) + ";");
-        _w.Line("/// <summary>Floats of scratch memory (the arena) one inference needs.</summary>");
-        _w.Line("public const int ScratchLength = " + I(_plan.ArenaLength) + ";");
-        _w.Line("/// <summary>The memory plan's lower bound: the most floats alive at one step (ScratchLength cannot be smaller).</summary>");
-        _w.Line("public const int ScratchLowerBound = " + I(_plan.LowerBound) + ";");
-        _w.Line("/// <summary>Floats all intermediate tensors would take without reusing memory.</summary>");
-        _w.Line("public const int ScratchWithoutReuse = " + I(_plan.NaiveSum) + ";");
-        _w.Line("/// <summary>Trainable parameters, as PyTorch counts them (BatchNorm included).</summary>");
-        _w.Line("public const long Parameters = " + I(net.Parameters) + ";");
-        _w.Line("/// <summary>Multiply-accumulates of the convolutions and linear layers per image.</summary>");
-        _w.Line("public const long Macs = " + I(net.Macs) + ";");
+        Constant("int", "InputChannels", "Input channels (C of the NCHW input).", I(input.C));
+        Constant("int", "InputHeight", "Input height.", I(input.H));
+        Constant("int", "InputWidth", "Input width.", I(input.W));
+        Constant("int", "InputLength", "Floats in one input image: C x H x W.", I(input.Elements));
+        Constant("int", "OutputLength", "Floats in the output (the official forward's output: after the last h_swish).", I(net.OutputLength));
+        Constant("int", "ScratchLength", "Floats of scratch memory (the arena) one inference needs.", I(_plan.ArenaLength));
+        Constant("int", "ScratchLowerBound", "The memory plan's lower bound: the most floats alive at one step (ScratchLength cannot be smaller).", I(_plan.LowerBound));
+        Constant("int", "ScratchWithoutReuse", "Floats all intermediate tensors would take without reusing memory.", I(_plan.NaiveSum));
+        Constant("long", "Parameters", "Trainable parameters, as PyTorch counts them (BatchNorm included).", I(net.Parameters));
+        Constant("long", "Macs", "Multiply-accumulates of the convolutions and linear layers per image.", I(net.Macs));
         _w.Line("/// <summary>The per-channel mean the model's input was normalized with.</summary>");
         _w.Line("public static ReadOnlySpan<float> InputMean => new float[] { " + string.Join(", ", _spec.Mean.Select(F)) + " };");
         _w.Line("/// <summary>The per-channel standard deviation the model's input was normalized with.</summary>");
@@ -231,6 +221,20 @@ internal sealed class Emitter
         _w.Line("sb.AppendLine(string.Create(System.Globalization.CultureInfo.InvariantCulture, $\"| | total | | {total * toUs:F2} | 100% | {Macs:N0} | {Macs / Math.Max(1e-9, total * toUs) / 1e3:F2} |\"));");
         _w.Line("return sb.ToString();");
         _w.Close();
+    }
+
+    /// <summary>A table of every logical channel's plane (identity included): for kernels that take a plane list.</summary>
+    private void AddPlaneTable(string name, TensorView view)
+    {
+        var planes = new int[view.Shape.C];
+        for (int c = 0; c < planes.Length; c++) planes[c] = view.Plane(c);
+        _tables.Add((name, planes));
+    }
+
+    private void Constant(string type, string name, string summary, string value)
+    {
+        _w.Line("/// <summary>" + summary + "</summary>");
+        _w.Line("public const " + type + " " + name + " = " + value + ";");
     }
 
     // --- layers ------------------------------------------------------------------------------
@@ -348,9 +352,7 @@ internal sealed class Emitter
         int inPerGroup = l.Input.C / l.Groups, outPerGroup = l.Output.C / l.Groups;
         long inPlane = (long)l.Input.H * l.Input.W, outPlane = (long)l.Output.H * l.Output.W;
         string table = Table(l, "InputPlanes");
-        var planes = new int[l.Input.C];
-        for (int c = 0; c < planes.Length; c++) planes[c] = input.Plane(c);
-        _tables.Add((table, planes));
+        AddPlaneTable(table, input);
         _w.Line("ref float src = " + BaseRef(input) + ";");
         _w.Line("ref float dst = " + BaseRef(step.Output) + ";");
         _w.Line("float* weight = w + " + I(_weights[l.Name + ".weight"]) + "; // [" + I(l.Output.C) + ", " + I(inPerGroup) + ", " + I(l.KernelH) + ", 1]");
@@ -371,9 +373,7 @@ internal sealed class Emitter
         int inPerGroup = l.Input.C / l.Groups, outPerGroup = l.Output.C / l.Groups;
         long plane = (long)l.Output.H * l.Output.W;
         string table = Table(l, "InputPlanes");
-        var planes = new int[l.Input.C];
-        for (int c = 0; c < planes.Length; c++) planes[c] = input.Plane(c);
-        _tables.Add((table, planes));
+        AddPlaneTable(table, input);
         _w.Line("ref float src = " + BaseRef(input) + ";");
         _w.Line("ref float dst = " + BaseRef(step.Output) + ";");
         _w.Line("float* weight = w + " + I(_weights[l.Name + ".weight"]) + "; // [" + I(l.Output.C) + ", " + I(inPerGroup) + "]");
