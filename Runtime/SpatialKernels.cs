@@ -1,5 +1,6 @@
 using System;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
 namespace MicroNet.Aot.Runtime;
@@ -7,7 +8,7 @@ namespace MicroNet.Aot.Runtime;
 /// <summary>
 /// The factorized spatial convolutions of MicroNet, one input plane into one output plane, with
 /// all taps accumulated in registers per output vector (no read-modify-write per tap):
-/// <see cref="Column"/> for k x 1 kernels (stride along H), <see cref="Row"/> for 1 x k kernels
+/// <see cref="Column"/> for k x 1 kernels (stride along H), <c>Row</c> for 1 x k kernels
 /// (stride along W). Out-of-range taps are the zero padding of PyTorch's Conv2d.
 /// </summary>
 public static unsafe class SpatialKernels
@@ -18,6 +19,153 @@ public static unsafe class SpatialKernels
     /// result is added to the output (further input channels of a dense conv) and bias is ignored.
     /// </summary>
     public static void Column(ref float input, ref float output, float* taps, float bias, int k, int pad, int stride,
+        int inHeight, int outHeight, nint width, bool accumulate)
+    {
+        if (!accumulate && pad >= 0 && pad <= k - 1)
+        {
+            if (stride == 1 && inHeight == outHeight) ColumnStride1(ref input, ref output, taps, bias, k, pad, inHeight, width);
+            else ColumnRows(ref input, ref output, taps, bias, k, pad, stride, inHeight, outHeight, width);
+            return;
+        }
+        ColumnGeneric(ref input, ref output, taps, bias, k, pad, stride, inHeight, outHeight, width, accumulate);
+    }
+
+    /// <summary>
+    /// A whole depthwise k x 1 layer: output plane c = k x 1 conv of input plane
+    /// <paramref name="inputPlanes"/>[c] with taps weights[c*k .. c*k + k) and bias[c]. The
+    /// per-layer work (zero rows around the staging copy of small planes) is done once.
+    /// </summary>
+    public static void DepthwiseColumns(ref float input, ReadOnlySpan<int> inputPlanes, nint inPlane, ref float output, nint outPlane,
+        float* weights, float* bias, int k, int pad, int stride, int inHeight, int outHeight, int width)
+    {
+        int channels = inputPlanes.Length;
+        nint n = (nint)inHeight * width;
+        if (stride != 1 || inHeight != outHeight || pad < 0 || pad > k - 1 || n > StagedPlaneFloats)
+        {
+            for (int c = 0; c < channels; c++)
+                Column(ref Unsafe.Add(ref input, inputPlanes[c] * inPlane), ref Unsafe.Add(ref output, c * outPlane), weights + c * k, bias[c],
+                    k, pad, stride, inHeight, outHeight, width, accumulate: false);
+            return;
+        }
+        // stride 1, small planes: each plane is copied between zero rows and run as one flat loop
+        nint above = pad * width, below = (k - 1 - pad) * width;
+        float* stage = stackalloc float[(int)(above + n + below)];
+        new Span<float>(stage, (int)above).Clear();
+        new Span<float>(stage + above, (int)(n + below)).Clear();
+        nint* offsets = stackalloc nint[k];
+        for (int t = 0; t < k; t++) offsets[t] = t * width; // output row y, tap t reads staged row y + t
+        var middle = new Span<float>(stage + above, (int)n);
+        for (int c = 0; c < channels; c++)
+        {
+            MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref input, inputPlanes[c] * inPlane), (int)n).CopyTo(middle);
+            Taps(ref *stage, offsets, ref Unsafe.Add(ref output, c * outPlane), weights + c * k, bias[c], k, n, null, 0, relu6: false);
+        }
+    }
+
+    /// <summary>
+    /// A whole depthwise 1 x k layer: output plane c = 1 x k conv of input plane
+    /// <paramref name="inputPlanes"/>[c] with taps weights[c*k .. c*k + k) and bias[c], clamped to
+    /// [0, 6] with <paramref name="relu6"/>. The mask table is built once for all planes.
+    /// </summary>
+    public static void DepthwiseRows(ref float input, ReadOnlySpan<int> inputPlanes, nint inPlane, ref float output, nint outPlane,
+        float* weights, float* bias, int k, int pad, int stride, int height, int inWidth, int outWidth, bool relu6)
+    {
+        uint* masks = stackalloc uint[RowMaskLength(k, height, inWidth, outWidth)];
+        RowMasks(masks, k, pad, stride, height, inWidth, outWidth);
+        for (int c = 0; c < inputPlanes.Length; c++)
+            Row(ref Unsafe.Add(ref input, inputPlanes[c] * inPlane), ref Unsafe.Add(ref output, c * outPlane), weights + c * k, bias[c],
+                k, pad, stride, height, inWidth, outWidth, masks, relu6);
+    }
+
+    /// <summary>Largest plane <see cref="ColumnStride1"/> copies between zero rows (the copy stays in L1).</summary>
+    private const int StagedPlaneFloats = 4096;
+
+    /// <summary>
+    /// k x 1, stride 1: out[j] = bias + sum_t taps[t] * in[j + (t - pad) * width] over the flat plane,
+    /// where rows above and below the plane are zeros. Small planes are copied between zero rows
+    /// first (one flat loop, no edge cases); large ones run the interior rows flat in place and the
+    /// few edge rows with their valid taps only.
+    /// </summary>
+    private static void ColumnStride1(ref float input, ref float output, float* taps, float bias, int k, int pad, int height, nint width)
+    {
+        nint n = height * width;
+        nint* offsets = stackalloc nint[k];
+        if (n <= StagedPlaneFloats)
+        {
+            nint above = pad * width, below = (k - 1 - pad) * width;
+            float* stage = stackalloc float[(int)(above + n + below)];
+            new Span<float>(stage, (int)above).Clear();
+            new Span<float>(stage + above + n, (int)below).Clear();
+            MemoryMarshal.CreateReadOnlySpan(ref input, (int)n).CopyTo(new Span<float>(stage + above, (int)n));
+            for (int t = 0; t < k; t++) offsets[t] = t * width; // output row y, tap t reads staged row y + t
+            Taps(ref *stage, offsets, ref output, taps, bias, k, n, null, 0, relu6: false);
+            return;
+        }
+        int first = pad, end = height - (k - 1 - pad); // rows whose k taps are all inside
+        if (end > first)
+        {
+            for (int t = 0; t < k; t++) offsets[t] = (t - pad) * width;
+            Taps(ref Unsafe.Add(ref input, first * width), offsets, ref Unsafe.Add(ref output, first * width), taps, bias, k, (end - first) * width, null, 0, relu6: false);
+        }
+        for (int oy = 0; oy < height; oy++)
+        {
+            if (oy >= first && oy < end) { oy = end - 1; continue; }
+            ColumnEdgeRow(ref input, ref output, taps, bias, k, pad, 1, height, oy, width);
+        }
+    }
+
+    /// <summary>k x 1 with any stride, row by row: rows with all taps inside run the flat tap loop, edge rows their valid taps.</summary>
+    private static void ColumnRows(ref float input, ref float output, float* taps, float bias, int k, int pad, int stride, int inHeight, int outHeight, nint width)
+    {
+        nint* offsets = stackalloc nint[k];
+        for (int t = 0; t < k; t++) offsets[t] = t * width;
+        for (int oy = 0; oy < outHeight; oy++)
+        {
+            int top = oy * stride - pad;
+            if (top >= 0 && top + k <= inHeight)
+                Taps(ref Unsafe.Add(ref input, top * width), offsets, ref Unsafe.Add(ref output, oy * width), taps, bias, k, width, null, 0, relu6: false);
+            else
+                ColumnEdgeRow(ref input, ref output, taps, bias, k, pad, stride, inHeight, oy, width);
+        }
+    }
+
+    /// <summary>One output row of a k x 1 conv whose taps are partly outside the input (top or bottom rows).</summary>
+    private static void ColumnEdgeRow(ref float input, ref float output, float* taps, float bias, int k, int pad, int stride, int inHeight, int oy, nint width)
+    {
+        int top = oy * stride - pad;
+        int t0 = Math.Max(0, -top), t1 = Math.Min(k, inHeight - top); // taps inside the input
+        ref float outRow = ref Unsafe.Add(ref output, oy * width);
+        nint x = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            for (; x + 8 <= width; x += 8)
+            {
+                var acc = Vector256.Create(bias);
+                for (int t = t0; t < t1; t++)
+                    acc = Kernels.Fma(Vector256.LoadUnsafe(ref Unsafe.Add(ref input, (top + t) * width + x)), Vector256.Create(taps[t]), acc);
+                acc.StoreUnsafe(ref outRow, (nuint)x);
+            }
+        }
+        if (Vector128.IsHardwareAccelerated)
+        {
+            for (; x + 4 <= width; x += 4)
+            {
+                var acc = Vector128.Create(bias);
+                for (int t = t0; t < t1; t++)
+                    acc = Kernels.Fma(Vector128.LoadUnsafe(ref Unsafe.Add(ref input, (top + t) * width + x)), Vector128.Create(taps[t]), acc);
+                acc.StoreUnsafe(ref outRow, (nuint)x);
+            }
+        }
+        for (; x < width; x++)
+        {
+            float acc = bias;
+            for (int t = t0; t < t1; t++) acc = Kernels.Fma(Unsafe.Add(ref input, (top + t) * width + x), taps[t], acc);
+            Unsafe.Add(ref outRow, x) = acc;
+        }
+    }
+
+    /// <summary>k x 1 that adds into the output (further input channels of a dense conv), or an unusual padding.</summary>
+    private static void ColumnGeneric(ref float input, ref float output, float* taps, float bias, int k, int pad, int stride,
         int inHeight, int outHeight, nint width, bool accumulate)
     {
         int interiorFirst = 0, interiorEnd = 0;
@@ -160,151 +308,276 @@ public static unsafe class SpatialKernels
         }
     }
 
+    /// <summary>Rows of one block of a <c>Row</c> call (a block is staged and shares one mask table).</summary>
+    public static int RowBlockRows(int height, int inWidth) => Math.Max(1, Math.Min(height, BlockFloats / Math.Max(1, inWidth)));
+
+    /// <summary>Words of the mask table <see cref="RowMasks"/> fills for a 1 x k conv of this shape.</summary>
+    public static int RowMaskLength(int k, int height, int inWidth, int outWidth) => k * RowBlockRows(height, inWidth) * outWidth;
+
+    /// <summary>
+    /// The per-tap validity masks of a 1 x k conv over one block of rows: word [t][r * outWidth + ox]
+    /// is all ones when input column ox*stride + t - pad lies inside the row, else zero. A layer
+    /// builds it once and passes it to <c>Row</c> for every plane.
+    /// </summary>
+    public static void RowMasks(uint* masks, int k, int pad, int stride, int height, int inWidth, int outWidth)
+    {
+        int rows = RowBlockRows(height, inWidth);
+        nint block = (nint)rows * outWidth;
+        for (int t = 0; t < k; t++)
+        {
+            uint* row = masks + t * block;
+            for (int ox = 0; ox < outWidth; ox++) row[ox] = (uint)(ox * stride + t - pad) < (uint)inWidth ? ~0u : 0u;
+            for (int r = 1; r < rows; r++) new ReadOnlySpan<uint>(row, outWidth).CopyTo(new Span<uint>(row + r * outWidth, outWidth));
+        }
+    }
+
     /// <summary>
     /// 1 x k: out[y][ox] = bias + sum_t taps[t] * in[y][ox*stride + t - pad], for every row y.
-    /// Stride 1 runs over the flattened plane (rows are contiguous, so one long vector loop covers
-    /// many short rows) and then recomputes the border columns, whose taps would otherwise reach
-    /// into the neighbouring row. Stride 2 deinterleaves each row into even and odd columns first.
+    /// Runs over blocks of rows as one flat loop: stride 1 reads the rows as they lie (copied next
+    /// to a guard only for the plane's first and last block), stride 2 reads the block split into
+    /// even and odd columns; the taps that fall outside a row are dropped by the mask table.
     /// </summary>
-    /// <remarks>With <paramref name="relu6"/> the finished plane is clamped to [0, 6] while it is still in cache (a fused ReLU6).</remarks>
+    /// <remarks>With <paramref name="relu6"/> the result is clamped to [0, 6] as it is stored (a fused ReLU6).</remarks>
     public static void Row(ref float input, ref float output, float* taps, float bias, int k, int pad, int stride,
         int height, int inWidth, int outWidth, bool relu6 = false)
     {
-        if (stride == 1 && inWidth == outWidth) RowStride1(ref input, ref output, taps, bias, k, pad, height, inWidth);
-        else if (stride == 2 && inWidth == 2 * outWidth && k <= 2 * pad + 2) RowStride2(ref input, ref output, taps, bias, k, pad, height, inWidth, outWidth);
+        uint* masks = stackalloc uint[RowMaskLength(k, height, inWidth, outWidth)];
+        RowMasks(masks, k, pad, stride, height, inWidth, outWidth);
+        Row(ref input, ref output, taps, bias, k, pad, stride, height, inWidth, outWidth, masks, relu6);
+    }
+
+    /// <summary>
+    /// The 1 x k conv above with the mask table (<paramref name="masks"/>) that <see cref="RowMasks"/> built
+    /// for this shape once per layer, instead of one per plane.
+    /// </summary>
+    public static void Row(ref float input, ref float output, float* taps, float bias, int k, int pad, int stride,
+        int height, int inWidth, int outWidth, uint* masks, bool relu6 = false)
+    {
+        bool fits = pad >= 0 && pad <= Guard && k - 1 - pad >= 0 && k - 1 - pad <= Guard;
+        if (fits && stride == 1 && inWidth == outWidth) RowStride1(ref input, ref output, taps, bias, k, pad, height, inWidth, masks, relu6);
+        else if (fits && stride == 2 && inWidth == 2 * outWidth) RowStride2(ref input, ref output, taps, bias, k, pad, height, inWidth, outWidth, masks, relu6);
         else
         {
             for (int y = 0; y < height; y++)
             {
                 ref float inRow = ref Unsafe.Add(ref input, y * inWidth);
                 ref float outRow = ref Unsafe.Add(ref output, y * outWidth);
-                for (int ox = 0; ox < outWidth; ox++) Unsafe.Add(ref outRow, ox) = Border(ref inRow, taps, bias, k, ox * stride - pad, inWidth);
-            }
-        }
-        if (relu6) Kernels.Relu6(ref output, (nint)height * outWidth);
-    }
-
-    private static void RowStride1(ref float input, ref float output, float* taps, float bias, int k, int pad, int height, int width)
-    {
-        nint n = (nint)height * width;
-        // flat positions whose k taps stay inside the plane: [pad, n - (k - 1 - pad))
-        nint j = Math.Min(pad, n), end = n - (k - 1 - pad);
-        if (Vector256.IsHardwareAccelerated)
-        {
-            for (; j + 8 <= end; j += 8)
-            {
-                var acc = Vector256.Create(bias);
-                for (int t = 0; t < k; t++) acc = Kernels.Fma(Vector256.LoadUnsafe(ref Unsafe.Add(ref input, j + t - pad)), Vector256.Create(taps[t]), acc);
-                acc.StoreUnsafe(ref output, (nuint)j);
-            }
-        }
-        if (Vector128.IsHardwareAccelerated)
-        {
-            for (; j + 4 <= end; j += 4)
-            {
-                var acc = Vector128.Create(bias);
-                for (int t = 0; t < k; t++) acc = Kernels.Fma(Vector128.LoadUnsafe(ref Unsafe.Add(ref input, j + t - pad)), Vector128.Create(taps[t]), acc);
-                acc.StoreUnsafe(ref output, (nuint)j);
-            }
-        }
-        for (; j < end; j++)
-        {
-            float acc = bias;
-            for (int t = 0; t < k; t++) acc = Kernels.Fma(Unsafe.Add(ref input, j + t - pad), taps[t], acc);
-            Unsafe.Add(ref output, j) = acc;
-        }
-        // Border columns: the flat loop let their outer taps read the neighbouring row; take those
-        // products back out (a few FMAs per row). The plane's first and last positions, which the
-        // flat loop did not compute, and rows narrower than the kernel are computed directly.
-        int right = k - 1 - pad;
-        for (int y = 0; y < height; y++)
-        {
-            ref float inRow = ref Unsafe.Add(ref input, y * width);
-            ref float outRow = ref Unsafe.Add(ref output, y * width);
-            bool direct = width < k;
-            for (int x = 0; x < Math.Min(pad, width); x++)
-            {
-                if (y == 0 || direct) { Unsafe.Add(ref outRow, x) = Border(ref inRow, taps, bias, k, x - pad, width); continue; }
-                float acc = Unsafe.Add(ref outRow, x);
-                for (int t = 0; t < pad - x; t++) acc = Kernels.Fma(-taps[t], Unsafe.Add(ref inRow, x + t - pad), acc);
-                Unsafe.Add(ref outRow, x) = acc;
-            }
-            for (int x = Math.Max(pad, width - right); x < width; x++)
-            {
-                if (y == height - 1 || direct) { Unsafe.Add(ref outRow, x) = Border(ref inRow, taps, bias, k, x - pad, width); continue; }
-                float acc = Unsafe.Add(ref outRow, x);
-                for (int t = width - x + pad; t < k; t++) acc = Kernels.Fma(-taps[t], Unsafe.Add(ref inRow, x + t - pad), acc);
-                Unsafe.Add(ref outRow, x) = acc;
+                for (int ox = 0; ox < outWidth; ox++)
+                {
+                    float acc = Border(ref inRow, taps, bias, k, ox * stride - pad, inWidth);
+                    Unsafe.Add(ref outRow, ox) = relu6 ? Kernels.Relu6(acc) : acc;
+                }
             }
         }
     }
 
-    private static void RowStride2(ref float input, ref float output, float* taps, float bias, int k, int pad, int height, int inWidth, int outWidth)
+    private static void RowStride1(ref float input, ref float output, float* taps, float bias, int k, int pad, int height, int width, uint* masks, bool relu6)
     {
-        // With W = 2*OW, out[y][x] reads in[y][2x + d] = flat[2j + d] for the flat output index
-        // j = y*OW + x: one long stride-2 1-D convolution over blocks of rows, on the block's even
-        // (flat[2j]) and odd (flat[2j+1]) halves, then the border columns recomputed per row.
-        int rowsPerBlock = Math.Max(1, 2048 / inWidth);
-        Span<float> split = stackalloc float[Math.Min(rowsPerBlock, height) * inWidth];
-        Span<int> tapAt = stackalloc int[k];
-        int lowest = int.MaxValue, highest = int.MinValue;
+        int rows = RowBlockRows(height, width);
+        nint block = (nint)rows * width;
+        // the plane's first and last blocks are read from a copy with room around it: the flat loop
+        // reads up to pad floats before and k-1-pad after (masked out, but they must be readable)
+        float* stage = stackalloc float[(int)(Guard + block + Guard)];
+        nint* offsets = stackalloc nint[k];
+        for (int t = 0; t < k; t++) offsets[t] = t - pad;
+        for (int y0 = 0; y0 < height; y0 += rows)
+        {
+            int r = Math.Min(rows, height - y0);
+            nint count = (nint)r * width;
+            ref float src = ref Unsafe.Add(ref input, (nint)y0 * width);
+            if (y0 == 0 || y0 + r == height)
+            {
+                MemoryMarshal.CreateReadOnlySpan(ref src, (int)count).CopyTo(new Span<float>(stage + Guard, (int)count));
+                src = ref stage[Guard];
+            }
+            Taps(ref src, offsets, ref Unsafe.Add(ref output, (nint)y0 * width), taps, bias, k, count, masks, block, relu6);
+        }
+    }
+
+    private static void RowStride2(ref float input, ref float output, float* taps, float bias, int k, int pad, int height, int inWidth, int outWidth, uint* masks, bool relu6)
+    {
+        // With W = 2*OW, out[y][x] reads in[y][2x + d] = flat[2j + d] for the block's flat output
+        // index j = r*OW + x: even d reads even[j + d/2], odd d reads odd[j + (d-1)/2], where
+        // even[j] = flat[2j] and odd[j] = flat[2j + 1]. Staged as [guard][even][guard][odd][guard].
+        int rows = RowBlockRows(height, inWidth);
+        nint block = (nint)rows * outWidth;
+        float* stage = stackalloc float[(int)(3 * Guard + 2 * block)];
+        float* even = stage + Guard, odd = stage + 2 * Guard + block;
+        nint* offsets = stackalloc nint[k];
         for (int t = 0; t < k; t++)
         {
             int d = t - pad;
-            int offset = (d & 1) == 0 ? d >> 1 : (d - 1) >> 1;
-            lowest = Math.Min(lowest, offset);
-            highest = Math.Max(highest, offset);
+            offsets[t] = (d & 1) == 0 ? Guard + (d >> 1) : 2 * Guard + block + ((d - 1) >> 1);
         }
-        int first = (pad + 1) / 2, last = Math.Min(outWidth, (inWidth - k + pad) / 2 + 1);
-        ref float splitRef = ref split[0];
-        for (int y0 = 0; y0 < height; y0 += rowsPerBlock)
+        for (int y0 = 0; y0 < height; y0 += rows)
         {
-            int rows = Math.Min(rowsPerBlock, height - y0);
-            int m = rows * outWidth;
-            ref float even = ref splitRef;
-            ref float odd = ref Unsafe.Add(ref splitRef, m);
+            int r = Math.Min(rows, height - y0);
+            nint count = (nint)r * outWidth;
+            Deinterleave(ref Unsafe.Add(ref input, (nint)y0 * inWidth), ref *even, ref *odd, (int)count);
+            Taps(ref *stage, offsets, ref Unsafe.Add(ref output, (nint)y0 * outWidth), taps, bias, k, count, masks, block, relu6);
+        }
+    }
+
+    // ---- the flat tap loop every spatial kernel below ends in --------------------------------
+
+    /// <summary>Zero padding around a staged block: reads up to this many floats before or after it stay in the buffer.</summary>
+    private const int Guard = 8;
+
+    /// <summary>Floats of input (rows of the output) one block of a <c>Row</c> call covers: small enough for L1, large enough to amortize the tails.</summary>
+    private const int BlockFloats = 1024;
+
+    /// <summary>
+    /// dst[j] = bias + sum_t taps[t] * src[j + offsets[t]] for j in [0, count), where each product
+    /// is dropped when <paramref name="masks"/> (k rows of <paramref name="maskStride"/> words, all
+    /// ones or all zeros) says the tap falls outside the row. Taps run in order t = 0..k-1 from the
+    /// bias, as PyTorch's zero padding would sum them. The caller guarantees every read is inside a
+    /// buffer (masked taps may read any float there) and that dst does not overlap the reads: the
+    /// last vector overlaps the one before it instead of leaving a scalar tail.
+    /// </summary>
+    private static void Taps(ref float src, nint* offsets, ref float dst, float* taps, float bias, int k, nint count,
+        uint* masks, nint maskStride, bool relu6)
+    {
+        if (Vector256.IsHardwareAccelerated && count >= 8)
+        {
+            // k = 3 and k = 5 (every MicroNet kernel) get the taps and offsets held in registers
+            if (k == 3)
+            {
+                if (masks == null) Taps3(ref src, offsets, ref dst, taps, bias, count, relu6);
+                else Taps3Masked(ref src, offsets, ref dst, taps, bias, count, masks, maskStride, relu6);
+                return;
+            }
+            if (k == 5)
+            {
+                if (masks == null) Taps5(ref src, offsets, ref dst, taps, bias, count, relu6);
+                else Taps5Masked(ref src, offsets, ref dst, taps, bias, count, masks, maskStride, relu6);
+                return;
+            }
+            for (nint j = 0; ; j += 8)
+            {
+                if (j > count - 8) j = count - 8; // the overlapping last vector
+                var acc = Vector256.Create(bias);
+                for (int t = 0; t < k; t++)
+                {
+                    var v = Vector256.LoadUnsafe(ref Unsafe.Add(ref src, j + offsets[t]));
+                    if (masks != null) v &= Vector256.Load(masks + t * maskStride + j).AsSingle();
+                    acc = Kernels.Fma(v, Vector256.Create(taps[t]), acc);
+                }
+                if (relu6) acc = Vector256.Min(Vector256.Max(acc, Vector256<float>.Zero), Vector256.Create(6f));
+                acc.StoreUnsafe(ref dst, (nuint)j);
+                if (j == count - 8) return;
+            }
+        }
+        if (Vector128.IsHardwareAccelerated && count >= 4)
+        {
+            for (nint j = 0; ; j += 4)
+            {
+                if (j > count - 4) j = count - 4;
+                var acc = Vector128.Create(bias);
+                for (int t = 0; t < k; t++)
+                {
+                    var v = Vector128.LoadUnsafe(ref Unsafe.Add(ref src, j + offsets[t]));
+                    if (masks != null) v &= Vector128.Load(masks + t * maskStride + j).AsSingle();
+                    acc = Kernels.Fma(v, Vector128.Create(taps[t]), acc);
+                }
+                if (relu6) acc = Vector128.Min(Vector128.Max(acc, Vector128<float>.Zero), Vector128.Create(6f));
+                acc.StoreUnsafe(ref dst, (nuint)j);
+                if (j == count - 4) return;
+            }
+        }
+        for (nint j = 0; j < count; j++)
+        {
+            float acc = bias;
             for (int t = 0; t < k; t++)
-            {
-                int d = t - pad;
-                tapAt[t] = (d & 1) == 0 ? d >> 1 : m + ((d - 1) >> 1);
-            }
-            Deinterleave(ref Unsafe.Add(ref input, (nint)y0 * inWidth), ref even, ref odd, m);
-            ref float outBlock = ref Unsafe.Add(ref output, (nint)y0 * outWidth);
-            nint j = Math.Max(0, -lowest), end = m - Math.Max(0, highest);
-            if (Vector256.IsHardwareAccelerated)
-            {
-                for (; j + 8 <= end; j += 8)
-                {
-                    var acc = Vector256.Create(bias);
-                    for (int t = 0; t < k; t++) acc = Kernels.Fma(Vector256.LoadUnsafe(ref Unsafe.Add(ref splitRef, tapAt[t] + j)), Vector256.Create(taps[t]), acc);
-                    acc.StoreUnsafe(ref outBlock, (nuint)j);
-                }
-            }
-            if (Vector128.IsHardwareAccelerated)
-            {
-                for (; j + 4 <= end; j += 4)
-                {
-                    var acc = Vector128.Create(bias);
-                    for (int t = 0; t < k; t++) acc = Kernels.Fma(Vector128.LoadUnsafe(ref Unsafe.Add(ref splitRef, tapAt[t] + j)), Vector128.Create(taps[t]), acc);
-                    acc.StoreUnsafe(ref outBlock, (nuint)j);
-                }
-            }
-            for (; j < end; j++)
-            {
-                float acc = bias;
-                for (int t = 0; t < k; t++) acc = Kernels.Fma(Unsafe.Add(ref splitRef, tapAt[t] + j), taps[t], acc);
-                Unsafe.Add(ref outBlock, j) = acc;
-            }
-            // border columns (their taps would cross into the neighbouring row) and the block's ends
-            for (int r = 0; r < rows; r++)
-            {
-                ref float inRow = ref Unsafe.Add(ref input, (nint)(y0 + r) * inWidth);
-                ref float outRow = ref Unsafe.Add(ref outBlock, (nint)r * outWidth);
-                for (int x = 0; x < Math.Min(first, outWidth); x++) Unsafe.Add(ref outRow, x) = Border(ref inRow, taps, bias, k, 2 * x - pad, inWidth);
-                for (int x = Math.Max(last, first); x < outWidth; x++) Unsafe.Add(ref outRow, x) = Border(ref inRow, taps, bias, k, 2 * x - pad, inWidth);
-            }
-            for (nint q = 0; q < Math.Min(Math.Max(0, -lowest), m); q++) Unsafe.Add(ref outBlock, q) = Border(ref Unsafe.Add(ref input, (nint)(y0 + q / outWidth) * inWidth), taps, bias, k, (int)(2 * (q % outWidth)) - pad, inWidth);
-            for (nint q = Math.Max(end, 0); q < m; q++) Unsafe.Add(ref outBlock, q) = Border(ref Unsafe.Add(ref input, (nint)(y0 + q / outWidth) * inWidth), taps, bias, k, (int)(2 * (q % outWidth)) - pad, inWidth);
+                if (masks == null || masks[t * maskStride + j] != 0) acc = Kernels.Fma(Unsafe.Add(ref src, j + offsets[t]), taps[t], acc);
+            Unsafe.Add(ref dst, j) = relu6 ? Kernels.Relu6(acc) : acc;
+        }
+    }
+
+    private static void Taps3(ref float src, nint* offsets, ref float dst, float* taps, float bias, nint count, bool relu6)
+    {
+        var w0 = Vector256.Create(taps[0]); var w1 = Vector256.Create(taps[1]); var w2 = Vector256.Create(taps[2]);
+        ref float s0 = ref Unsafe.Add(ref src, offsets[0]);
+        ref float s1 = ref Unsafe.Add(ref src, offsets[1]);
+        ref float s2 = ref Unsafe.Add(ref src, offsets[2]);
+        var b = Vector256.Create(bias);
+        for (nint j = 0; ; j += 8)
+        {
+            if (j > count - 8) j = count - 8;
+            var acc = Kernels.Fma(Vector256.LoadUnsafe(ref s0, (nuint)j), w0, b);
+            acc = Kernels.Fma(Vector256.LoadUnsafe(ref s1, (nuint)j), w1, acc);
+            acc = Kernels.Fma(Vector256.LoadUnsafe(ref s2, (nuint)j), w2, acc);
+            if (relu6) acc = Vector256.Min(Vector256.Max(acc, Vector256<float>.Zero), Vector256.Create(6f));
+            acc.StoreUnsafe(ref dst, (nuint)j);
+            if (j == count - 8) return;
+        }
+    }
+
+    private static void Taps3Masked(ref float src, nint* offsets, ref float dst, float* taps, float bias, nint count, uint* masks, nint maskStride, bool relu6)
+    {
+        var w0 = Vector256.Create(taps[0]); var w1 = Vector256.Create(taps[1]); var w2 = Vector256.Create(taps[2]);
+        ref float s0 = ref Unsafe.Add(ref src, offsets[0]);
+        ref float s1 = ref Unsafe.Add(ref src, offsets[1]);
+        ref float s2 = ref Unsafe.Add(ref src, offsets[2]);
+        uint* m0 = masks, m1 = masks + maskStride, m2 = masks + 2 * maskStride;
+        var b = Vector256.Create(bias);
+        for (nint j = 0; ; j += 8)
+        {
+            if (j > count - 8) j = count - 8;
+            var acc = Kernels.Fma(Vector256.LoadUnsafe(ref s0, (nuint)j) & Vector256.Load(m0 + j).AsSingle(), w0, b);
+            acc = Kernels.Fma(Vector256.LoadUnsafe(ref s1, (nuint)j) & Vector256.Load(m1 + j).AsSingle(), w1, acc);
+            acc = Kernels.Fma(Vector256.LoadUnsafe(ref s2, (nuint)j) & Vector256.Load(m2 + j).AsSingle(), w2, acc);
+            if (relu6) acc = Vector256.Min(Vector256.Max(acc, Vector256<float>.Zero), Vector256.Create(6f));
+            acc.StoreUnsafe(ref dst, (nuint)j);
+            if (j == count - 8) return;
+        }
+    }
+
+    private static void Taps5(ref float src, nint* offsets, ref float dst, float* taps, float bias, nint count, bool relu6)
+    {
+        var w0 = Vector256.Create(taps[0]); var w1 = Vector256.Create(taps[1]); var w2 = Vector256.Create(taps[2]);
+        var w3 = Vector256.Create(taps[3]); var w4 = Vector256.Create(taps[4]);
+        ref float s0 = ref Unsafe.Add(ref src, offsets[0]);
+        ref float s1 = ref Unsafe.Add(ref src, offsets[1]);
+        ref float s2 = ref Unsafe.Add(ref src, offsets[2]);
+        ref float s3 = ref Unsafe.Add(ref src, offsets[3]);
+        ref float s4 = ref Unsafe.Add(ref src, offsets[4]);
+        var b = Vector256.Create(bias);
+        for (nint j = 0; ; j += 8)
+        {
+            if (j > count - 8) j = count - 8;
+            var acc = Kernels.Fma(Vector256.LoadUnsafe(ref s0, (nuint)j), w0, b);
+            acc = Kernels.Fma(Vector256.LoadUnsafe(ref s1, (nuint)j), w1, acc);
+            acc = Kernels.Fma(Vector256.LoadUnsafe(ref s2, (nuint)j), w2, acc);
+            acc = Kernels.Fma(Vector256.LoadUnsafe(ref s3, (nuint)j), w3, acc);
+            acc = Kernels.Fma(Vector256.LoadUnsafe(ref s4, (nuint)j), w4, acc);
+            if (relu6) acc = Vector256.Min(Vector256.Max(acc, Vector256<float>.Zero), Vector256.Create(6f));
+            acc.StoreUnsafe(ref dst, (nuint)j);
+            if (j == count - 8) return;
+        }
+    }
+
+    private static void Taps5Masked(ref float src, nint* offsets, ref float dst, float* taps, float bias, nint count, uint* masks, nint maskStride, bool relu6)
+    {
+        var w0 = Vector256.Create(taps[0]); var w1 = Vector256.Create(taps[1]); var w2 = Vector256.Create(taps[2]);
+        var w3 = Vector256.Create(taps[3]); var w4 = Vector256.Create(taps[4]);
+        ref float s0 = ref Unsafe.Add(ref src, offsets[0]);
+        ref float s1 = ref Unsafe.Add(ref src, offsets[1]);
+        ref float s2 = ref Unsafe.Add(ref src, offsets[2]);
+        ref float s3 = ref Unsafe.Add(ref src, offsets[3]);
+        ref float s4 = ref Unsafe.Add(ref src, offsets[4]);
+        uint* m0 = masks, m1 = masks + maskStride, m2 = masks + 2 * maskStride, m3 = masks + 3 * maskStride, m4 = masks + 4 * maskStride;
+        var b = Vector256.Create(bias);
+        for (nint j = 0; ; j += 8)
+        {
+            if (j > count - 8) j = count - 8;
+            var acc = Kernels.Fma(Vector256.LoadUnsafe(ref s0, (nuint)j) & Vector256.Load(m0 + j).AsSingle(), w0, b);
+            acc = Kernels.Fma(Vector256.LoadUnsafe(ref s1, (nuint)j) & Vector256.Load(m1 + j).AsSingle(), w1, acc);
+            acc = Kernels.Fma(Vector256.LoadUnsafe(ref s2, (nuint)j) & Vector256.Load(m2 + j).AsSingle(), w2, acc);
+            acc = Kernels.Fma(Vector256.LoadUnsafe(ref s3, (nuint)j) & Vector256.Load(m3 + j).AsSingle(), w3, acc);
+            acc = Kernels.Fma(Vector256.LoadUnsafe(ref s4, (nuint)j) & Vector256.Load(m4 + j).AsSingle(), w4, acc);
+            if (relu6) acc = Vector256.Min(Vector256.Max(acc, Vector256<float>.Zero), Vector256.Create(6f));
+            acc.StoreUnsafe(ref dst, (nuint)j);
+            if (j == count - 8) return;
         }
     }
 

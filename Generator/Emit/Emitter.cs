@@ -314,6 +314,11 @@ internal sealed class Emitter
             WriteColumnGroups(step);
             return;
         }
+        if (inPerGroup == 1 && (l.KernelW == 1 && l.StrideW == 1 || l.KernelH == 1 && l.StrideH == 1))
+        {
+            WriteDepthwise(step);
+            return;
+        }
         _w.Line("ref float src = " + BaseRef(input) + ";");
         _w.Line("ref float dst = " + BaseRef(step.Output) + ";");
         _w.Line("float* weight = w + " + I(_weights[l.Name + ".weight"]) + "; // [" + I(l.Output.C) + ", " + I(inPerGroup) + ", " + I(l.KernelH) + ", " + I(l.KernelW) + "]");
@@ -330,18 +335,43 @@ internal sealed class Emitter
             _w.Line("SpatialKernels.Column(ref inPlane, ref outPlane, taps, bias[oc], " + I(l.KernelH) + ", " + I(l.PadH) + ", " + I(l.StrideH) + ", " +
                 I(l.Input.H) + ", " + I(l.Output.H) + ", " + I(l.Output.W) + ", accumulate: i > 0);");
         }
-        else if (l.KernelH == 1 && l.StrideH == 1 && inPerGroup == 1)
-        {
-            // 1 x k, stride along W (one input channel per output channel)
-            _w.Line("SpatialKernels.Row(ref inPlane, ref outPlane, taps, bias[oc], " + I(l.KernelW) + ", " + I(l.PadW) + ", " + I(l.StrideW) + ", " +
-                I(l.Output.H) + ", " + I(l.Input.W) + ", " + I(l.Output.W) + (_convWithRelu.Contains(l.Index) ? ", relu6: true" : "") + ");");
-        }
         else
         {
             throw new InvalidOperationException(l.Name + ": no kernel for a " + l.KernelH + "x" + l.KernelW + " convolution with stride " + l.StrideH + "," + l.StrideW);
         }
         _w.Close();
         _w.Close();
+    }
+
+    /// <summary>
+    /// Depthwise k x 1 or 1 x k conv (one input plane per output plane, channel multiplier
+    /// outPerGroup): one runtime call for the layer with a table of the input plane of every output.
+    /// </summary>
+    private void WriteDepthwise(PlannedLayer step)
+    {
+        var l = step.Layer;
+        var input = step.Inputs[0];
+        int outPerGroup = l.Output.C / l.Groups;
+        long inPlane = (long)l.Input.H * l.Input.W, outPlane = (long)l.Output.H * l.Output.W;
+        bool column = l.KernelW == 1 && l.StrideW == 1;
+        string table = Table(l, "InputPlanes");
+        var planes = new int[l.Output.C];
+        for (int oc = 0; oc < planes.Length; oc++) planes[oc] = input.Plane(oc / outPerGroup);
+        _tables.Add((table, planes));
+        int k = column ? l.KernelH : l.KernelW;
+        _w.Line("float* weight = w + " + I(_weights[l.Name + ".weight"]) + "; // [" + I(l.Output.C) + ", 1, " + I(l.KernelH) + ", " + I(l.KernelW) + "]");
+        _w.Line("float* bias = w + " + I(_weights[l.Name + ".bias"]) + ";");
+        if (column)
+        {
+            _w.Line("SpatialKernels.DepthwiseColumns(" + BaseRef(input) + ", " + table + ", " + I(inPlane) + ", " + BaseRef(step.Output) + ", " + I(outPlane) +
+                ", weight, bias, " + I(k) + ", " + I(l.PadH) + ", " + I(l.StrideH) + ", " + I(l.Input.H) + ", " + I(l.Output.H) + ", " + I(l.Output.W) + ");");
+        }
+        else
+        {
+            _w.Line("SpatialKernels.DepthwiseRows(" + BaseRef(input) + ", " + table + ", " + I(inPlane) + ", " + BaseRef(step.Output) + ", " + I(outPlane) +
+                ", weight, bias, " + I(k) + ", " + I(l.PadW) + ", " + I(l.StrideW) + ", " + I(l.Output.H) + ", " + I(l.Input.W) + ", " + I(l.Output.W) + ", relu6: " +
+                (_convWithRelu.Contains(l.Index) ? "true" : "false") + ");");
+        }
     }
 
     /// <summary>k x 1 conv whose groups have several outputs (the stem's dense conv): per group, outputs blocked by four.</summary>

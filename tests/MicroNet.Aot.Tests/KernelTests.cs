@@ -79,6 +79,50 @@ public unsafe class KernelTests
             }
     }
 
+    /// <summary>Planes large enough for several staged row blocks (Row) and for the in-place interior path (Column).</summary>
+    [Theory]
+    [CombinatorialData]
+    public void Large_planes_match_the_naive_convolutions(
+        [CombinatorialValues(37, 70)] int height,
+        [CombinatorialValues(64, 112, 224)] int width,
+        [CombinatorialValues(3, 5)] int k,
+        [CombinatorialValues(1, 2)] int stride)
+    {
+        int pad = k / 2;
+        var input = Random(height * width, height + width + k);
+        var taps = Random(k, 11);
+        int outWidth = (width + 2 * pad - k) / stride + 1, outHeight = (height + 2 * pad - k) / stride + 1;
+        var rowOut = new float[height * outWidth];
+        var columnOut = new float[outHeight * width];
+        fixed (float* t = taps)
+        {
+            SpatialKernels.Row(ref input[0], ref rowOut[0], t, 0.125f, k, pad, stride, height, width, outWidth);
+            SpatialKernels.Column(ref input[0], ref columnOut[0], t, 0.125f, k, pad, stride, height, outHeight, width, accumulate: false);
+        }
+        for (int y = 0; y < height; y++)
+            for (int x = 0; x < outWidth; x++)
+            {
+                float acc = 0.125f;
+                for (int j = 0; j < k; j++)
+                {
+                    int ix = x * stride + j - pad;
+                    if (ix >= 0 && ix < width) acc += taps[j] * input[y * width + ix];
+                }
+                Close(acc, rowOut[y * outWidth + x], $"row conv y={y} x={x}");
+            }
+        for (int y = 0; y < outHeight; y++)
+            for (int x = 0; x < width; x++)
+            {
+                float acc = 0.125f;
+                for (int j = 0; j < k; j++)
+                {
+                    int iy = y * stride + j - pad;
+                    if (iy >= 0 && iy < height) acc += taps[j] * input[iy * width + x];
+                }
+                Close(acc, columnOut[y * width + x], $"column conv y={y} x={x}");
+            }
+    }
+
     [Theory]
     [InlineData(1, 1, 1)]
     [InlineData(3, 5, 7)]

@@ -208,21 +208,9 @@ public static unsafe partial class Tiny
     //   weights features.0.stem.0.conv.2.bias [8] @ blob float 80
     private static void L001_features_0_stem_0_conv_2(ref float x, ref float arena, ref float y, float* w)
     {
-        ref float src = ref Unsafe.Add(ref arena, 2048);
-        ref float dst = ref Unsafe.Add(ref arena, 0);
         float* weight = w + 48; // [8, 1, 1, 3]
         float* bias = w + 80;
-        for (int oc = 0; oc < 8; oc++)
-        {
-            ref float outPlane = ref Unsafe.Add(ref dst, oc * 256);
-            int firstInput = oc / 4 * 1; // first input channel of oc's group
-            for (int i = 0; i < 1; i++)
-            {
-                ref float inPlane = ref Unsafe.Add(ref src, (firstInput + i) * 512);
-                float* taps = weight + (oc * 1 + i) * 3;
-                SpatialKernels.Row(ref inPlane, ref outPlane, taps, bias[oc], 3, 1, 2, 16, 32, 16);
-            }
-        }
+        SpatialKernels.DepthwiseRows(ref Unsafe.Add(ref arena, 2048), L001_InputPlanes, 512, ref Unsafe.Add(ref arena, 0), 256, weight, bias, 3, 1, 2, 16, 32, 16, relu6: false);
     }
 
     // ---------------------------------------------------------------------------------
@@ -248,21 +236,9 @@ public static unsafe partial class Tiny
     //   weights features.1.layers.0.conv.0.bias [8] @ blob float 128
     private static void L004_features_1_layers_0_conv_0(ref float x, ref float arena, ref float y, float* w)
     {
-        ref float src = ref Unsafe.Add(ref arena, 2048);
-        ref float dst = ref Unsafe.Add(ref arena, 0);
         float* weight = w + 96; // [8, 1, 3, 1]
         float* bias = w + 128;
-        for (int oc = 0; oc < 8; oc++)
-        {
-            ref float outPlane = ref Unsafe.Add(ref dst, oc * 128);
-            int firstInput = oc / 2 * 1; // first input channel of oc's group
-            for (int i = 0; i < 1; i++)
-            {
-                ref float inPlane = ref Unsafe.Add(ref src, (firstInput + i) * 256);
-                float* taps = weight + (oc * 1 + i) * 3;
-                SpatialKernels.Column(ref inPlane, ref outPlane, taps, bias[oc], 3, 1, 2, 16, 8, 16, accumulate: i > 0);
-            }
-        }
+        SpatialKernels.DepthwiseColumns(ref Unsafe.Add(ref arena, 2048), L004_InputPlanes, 256, ref Unsafe.Add(ref arena, 0), 128, weight, bias, 3, 1, 2, 16, 8, 16);
     }
 
     // ---------------------------------------------------------------------------------
@@ -274,21 +250,9 @@ public static unsafe partial class Tiny
     //   weights features.1.layers.0.conv.2.bias [16] @ blob float 192
     private static void L005_features_1_layers_0_conv_2(ref float x, ref float arena, ref float y, float* w)
     {
-        ref float src = ref Unsafe.Add(ref arena, 0);
-        ref float dst = ref Unsafe.Add(ref arena, 1024);
         float* weight = w + 144; // [16, 1, 1, 3]
         float* bias = w + 192;
-        for (int oc = 0; oc < 16; oc++)
-        {
-            ref float outPlane = ref Unsafe.Add(ref dst, oc * 64);
-            int firstInput = oc / 2 * 1; // first input channel of oc's group
-            for (int i = 0; i < 1; i++)
-            {
-                ref float inPlane = ref Unsafe.Add(ref src, (firstInput + i) * 128);
-                float* taps = weight + (oc * 1 + i) * 3;
-                SpatialKernels.Row(ref inPlane, ref outPlane, taps, bias[oc], 3, 1, 2, 8, 16, 8);
-            }
-        }
+        SpatialKernels.DepthwiseRows(ref Unsafe.Add(ref arena, 0), L005_InputPlanes, 128, ref Unsafe.Add(ref arena, 1024), 64, weight, bias, 3, 1, 2, 8, 16, 8, relu6: false);
     }
 
     // ---------------------------------------------------------------------------------
@@ -452,21 +416,9 @@ public static unsafe partial class Tiny
     //   weights features.2.layers.3.conv.0.bias [16] @ blob float 1184
     private static void L016_features_2_layers_3_conv_0(ref float x, ref float arena, ref float y, float* w)
     {
-        ref float src = ref Unsafe.Add(ref arena, 1024);
-        ref float dst = ref Unsafe.Add(ref arena, 0);
         float* weight = w + 1136; // [16, 1, 3, 1]
         float* bias = w + 1184;
-        for (int oc = 0; oc < 16; oc++)
-        {
-            ref float outPlane = ref Unsafe.Add(ref dst, oc * 64);
-            int firstInput = oc / 1 * 1; // first input channel of oc's group
-            for (int i = 0; i < 1; i++)
-            {
-                ref float inPlane = ref Unsafe.Add(ref src, L016_InputPlanes[firstInput + i] * 64);
-                float* taps = weight + (oc * 1 + i) * 3;
-                SpatialKernels.Column(ref inPlane, ref outPlane, taps, bias[oc], 3, 1, 1, 8, 8, 8, accumulate: i > 0);
-            }
-        }
+        SpatialKernels.DepthwiseColumns(ref Unsafe.Add(ref arena, 1024), L016_InputPlanes, 64, ref Unsafe.Add(ref arena, 0), 64, weight, bias, 3, 1, 1, 8, 8, 8);
     }
 
     // ---------------------------------------------------------------------------------
@@ -478,21 +430,9 @@ public static unsafe partial class Tiny
     //   weights features.2.layers.3.conv.2.bias [16] @ blob float 1248
     private static void L017_features_2_layers_3_conv_2(ref float x, ref float arena, ref float y, float* w)
     {
-        ref float src = ref Unsafe.Add(ref arena, 0);
-        ref float dst = ref Unsafe.Add(ref arena, 1024);
         float* weight = w + 1200; // [16, 1, 1, 3]
         float* bias = w + 1248;
-        for (int oc = 0; oc < 16; oc++)
-        {
-            ref float outPlane = ref Unsafe.Add(ref dst, oc * 64);
-            int firstInput = oc / 1 * 1; // first input channel of oc's group
-            for (int i = 0; i < 1; i++)
-            {
-                ref float inPlane = ref Unsafe.Add(ref src, (firstInput + i) * 64);
-                float* taps = weight + (oc * 1 + i) * 3;
-                SpatialKernels.Row(ref inPlane, ref outPlane, taps, bias[oc], 3, 1, 1, 8, 8, 8);
-            }
-        }
+        SpatialKernels.DepthwiseRows(ref Unsafe.Add(ref arena, 0), L017_InputPlanes, 64, ref Unsafe.Add(ref arena, 1024), 64, weight, bias, 3, 1, 1, 8, 8, 8, relu6: false);
     }
 
     // ---------------------------------------------------------------------------------
@@ -668,21 +608,9 @@ public static unsafe partial class Tiny
     //   weights features.3.layers.3.conv.0.bias [16] @ blob float 2240
     private static void L028_features_3_layers_3_conv_0(ref float x, ref float arena, ref float y, float* w)
     {
-        ref float src = ref Unsafe.Add(ref arena, 1024);
-        ref float dst = ref Unsafe.Add(ref arena, 0);
         float* weight = w + 2192; // [16, 1, 3, 1]
         float* bias = w + 2240;
-        for (int oc = 0; oc < 16; oc++)
-        {
-            ref float outPlane = ref Unsafe.Add(ref dst, oc * 64);
-            int firstInput = oc / 1 * 1; // first input channel of oc's group
-            for (int i = 0; i < 1; i++)
-            {
-                ref float inPlane = ref Unsafe.Add(ref src, L028_InputPlanes[firstInput + i] * 64);
-                float* taps = weight + (oc * 1 + i) * 3;
-                SpatialKernels.Column(ref inPlane, ref outPlane, taps, bias[oc], 3, 1, 1, 8, 8, 8, accumulate: i > 0);
-            }
-        }
+        SpatialKernels.DepthwiseColumns(ref Unsafe.Add(ref arena, 1024), L028_InputPlanes, 64, ref Unsafe.Add(ref arena, 0), 64, weight, bias, 3, 1, 1, 8, 8, 8);
     }
 
     // ---------------------------------------------------------------------------------
@@ -694,21 +622,9 @@ public static unsafe partial class Tiny
     //   weights features.3.layers.3.conv.2.bias [16] @ blob float 2304
     private static void L029_features_3_layers_3_conv_2(ref float x, ref float arena, ref float y, float* w)
     {
-        ref float src = ref Unsafe.Add(ref arena, 0);
-        ref float dst = ref Unsafe.Add(ref arena, 1024);
         float* weight = w + 2256; // [16, 1, 1, 3]
         float* bias = w + 2304;
-        for (int oc = 0; oc < 16; oc++)
-        {
-            ref float outPlane = ref Unsafe.Add(ref dst, oc * 64);
-            int firstInput = oc / 1 * 1; // first input channel of oc's group
-            for (int i = 0; i < 1; i++)
-            {
-                ref float inPlane = ref Unsafe.Add(ref src, (firstInput + i) * 64);
-                float* taps = weight + (oc * 1 + i) * 3;
-                SpatialKernels.Row(ref inPlane, ref outPlane, taps, bias[oc], 3, 1, 1, 8, 8, 8);
-            }
-        }
+        SpatialKernels.DepthwiseRows(ref Unsafe.Add(ref arena, 0), L029_InputPlanes, 64, ref Unsafe.Add(ref arena, 1024), 64, weight, bias, 3, 1, 1, 8, 8, 8, relu6: false);
     }
 
     // ---------------------------------------------------------------------------------
@@ -926,9 +842,21 @@ public static unsafe partial class Tiny
     }
 
     // Channel maps, computed by the generator: entry c is the arena plane that holds logical channel c.
+    private static ReadOnlySpan<int> L001_InputPlanes => new int[]
+    {
+        0, 0, 0, 0, 1, 1, 1, 1,
+    };
     private static ReadOnlySpan<int> L003_InputPlanes => new int[]
     {
         0, 4, 1, 5, 2, 6, 3, 7,
+    };
+    private static ReadOnlySpan<int> L004_InputPlanes => new int[]
+    {
+        0, 0, 1, 1, 2, 2, 3, 3,
+    };
+    private static ReadOnlySpan<int> L005_InputPlanes => new int[]
+    {
+        0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7,
     };
     private static ReadOnlySpan<int> L006_PartnerPlanes => new int[]
     {
@@ -954,6 +882,10 @@ public static unsafe partial class Tiny
     {
         0, 8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15,
     };
+    private static ReadOnlySpan<int> L017_InputPlanes => new int[]
+    {
+        0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15,
+    };
     private static ReadOnlySpan<int> L018_PartnerPlanes => new int[]
     {
         3, 2, 5, 4, 7, 6, 9, 8, 11, 10, 13, 12, 15, 14, 1, 0,
@@ -977,6 +909,10 @@ public static unsafe partial class Tiny
     private static ReadOnlySpan<int> L028_InputPlanes => new int[]
     {
         0, 8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15,
+    };
+    private static ReadOnlySpan<int> L029_InputPlanes => new int[]
+    {
+        0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15,
     };
     private static ReadOnlySpan<int> L030_PartnerPlanes => new int[]
     {
