@@ -40,26 +40,110 @@ public static unsafe class SpatialKernels
     {
         int channels = inputPlanes.Length;
         nint n = (nint)inHeight * width;
-        if (stride != 1 || inHeight != outHeight || pad < 0 || pad > k - 1 || n > StagedPlaneFloats)
+        bool small = n <= StagedPlaneFloats && pad >= 0 && pad <= k - 1;
+        nint* offsets = stackalloc nint[k];
+        if (small && stride == 1 && inHeight == outHeight)
         {
+            // each plane is copied between zero rows and run as one flat loop
+            nint above = pad * width, below = (k - 1 - pad) * width;
+            float* stage = stackalloc float[(int)(above + n + below)];
+            new Span<float>(stage, (int)(above + n + below)).Clear();
+            for (int t = 0; t < k; t++) offsets[t] = t * width; // output row y, tap t reads staged row y + t
             for (int c = 0; c < channels; c++)
-                Column(ref Unsafe.Add(ref input, inputPlanes[c] * inPlane), ref Unsafe.Add(ref output, c * outPlane), weights + c * k, bias[c],
-                    k, pad, stride, inHeight, outHeight, width, accumulate: false);
+            {
+                Copy(ref Unsafe.Add(ref input, inputPlanes[c] * inPlane), stage + above, n);
+                Taps(ref *stage, offsets, ref Unsafe.Add(ref output, c * outPlane), weights + c * k, bias[c], k, n, null, 0, relu6: false);
+            }
             return;
         }
-        // stride 1, small planes: each plane is copied between zero rows and run as one flat loop
-        nint above = pad * width, below = (k - 1 - pad) * width;
-        float* stage = stackalloc float[(int)(above + n + below)];
-        new Span<float>(stage, (int)above).Clear();
-        new Span<float>(stage + above, (int)(n + below)).Clear();
-        nint* offsets = stackalloc nint[k];
-        for (int t = 0; t < k; t++) offsets[t] = t * width; // output row y, tap t reads staged row y + t
-        var middle = new Span<float>(stage + above, (int)n);
-        for (int c = 0; c < channels; c++)
+        int evenRows = (inHeight + 1) / 2, guardRows = k;
+        if (small && stride == 2 && evenRows <= outHeight + guardRows)
         {
-            MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref input, inputPlanes[c] * inPlane), (int)n).CopyTo(middle);
-            Taps(ref *stage, offsets, ref Unsafe.Add(ref output, c * outPlane), weights + c * k, bias[c], k, n, null, 0, relu6: false);
+            // Output row oy reads input row 2*oy + d (d = t - pad): with the even input rows and the
+            // odd ones staged as two blocks between zero rows, that is row oy + floor(d/2) of one
+            // block, the same for every oy: a single flat loop over the output plane.
+            nint blockRows = guardRows + outHeight + guardRows;
+            float* stage = stackalloc float[(int)(2 * blockRows * width)];
+            new Span<float>(stage, (int)(2 * blockRows * width)).Clear(); // rows past the data stay zero
+            float* even = stage + guardRows * width, odd = stage + (blockRows + guardRows) * width;
+            for (int t = 0; t < k; t++)
+            {
+                int d = t - pad;
+                offsets[t] = (nint)(((d & 1) == 0 ? even - stage : odd - stage) + (d >> 1) * (nint)width); // d >> 1 = floor(d / 2)
+            }
+            for (int c = 0; c < channels; c++)
+            {
+                ref float plane = ref Unsafe.Add(ref input, inputPlanes[c] * inPlane);
+                for (int r = 0; r < inHeight; r++)
+                    Copy(ref Unsafe.Add(ref plane, (nint)r * width), ((r & 1) == 0 ? even : odd) + (r >> 1) * (nint)width, width);
+                Taps(ref *stage, offsets, ref Unsafe.Add(ref output, c * outPlane), weights + c * k, bias[c], k, (nint)outHeight * width, null, 0, relu6: false);
+            }
+            return;
         }
+        for (int c = 0; c < channels; c++)
+            Column(ref Unsafe.Add(ref input, inputPlanes[c] * inPlane), ref Unsafe.Add(ref output, c * outPlane), weights + c * k, bias[c],
+                k, pad, stride, inHeight, outHeight, width, accumulate: false);
+    }
+
+    /// <summary>
+    /// out[y][x] = bias + sum_t taps[t] * rows[y * rowStride + x + t] for rows that carry their zero
+    /// padding with them (the caller points <paramref name="rows"/> pad floats before row 0).
+    /// </summary>
+    private static void GappedRows(float* rows, nint rowStride, ref float output, float* taps, float bias, int k, int height, int width, bool relu6)
+    {
+        if (Vector256.IsHardwareAccelerated && (k == 3 || k == 5))
+        {
+            var w0 = Vector256.Create(taps[0]); var w1 = Vector256.Create(taps[1]); var w2 = Vector256.Create(taps[2]);
+            var w3 = k == 5 ? Vector256.Create(taps[3]) : default; var w4 = k == 5 ? Vector256.Create(taps[4]) : default;
+            var b = Vector256.Create(bias);
+            for (int y = 0; y < height; y++)
+            {
+                float* row = rows + y * rowStride;
+                ref float outRow = ref Unsafe.Add(ref output, (nint)y * width);
+                for (nint x = 0; ; x += 8)
+                {
+                    if (x > width - 8) x = width - 8; // the overlapping last vector
+                    float* at = row + x;
+                    var acc = Kernels.Fma(Vector256.Load(at), w0, b);
+                    acc = Kernels.Fma(Vector256.Load(at + 1), w1, acc);
+                    acc = Kernels.Fma(Vector256.Load(at + 2), w2, acc);
+                    if (k == 5)
+                    {
+                        acc = Kernels.Fma(Vector256.Load(at + 3), w3, acc);
+                        acc = Kernels.Fma(Vector256.Load(at + 4), w4, acc);
+                    }
+                    if (relu6) acc = Vector256.Min(Vector256.Max(acc, Vector256<float>.Zero), Vector256.Create(6f));
+                    acc.StoreUnsafe(ref outRow, (nuint)x);
+                    if (x == width - 8) break;
+                }
+            }
+            return;
+        }
+        nint* offsets = stackalloc nint[k];
+        for (int t = 0; t < k; t++) offsets[t] = t;
+        for (int y = 0; y < height; y++)
+            Taps(ref *(rows + y * rowStride), offsets, ref Unsafe.Add(ref output, (nint)y * width), taps, bias, k, width, null, 0, relu6);
+    }
+
+    /// <summary>dst[i] = src[i] for i in [0, n): the short runs of a staging copy, inline (no call per row).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Copy(ref float src, float* dst, nint n)
+    {
+        if (Vector256.IsHardwareAccelerated && n >= 8)
+        {
+            nint i = 0;
+            for (; i < n - 8; i += 8) Vector256.LoadUnsafe(ref src, (nuint)i).Store(dst + i);
+            Vector256.LoadUnsafe(ref src, (nuint)(n - 8)).Store(dst + n - 8); // overlapping last vector
+            return;
+        }
+        if (Vector128.IsHardwareAccelerated && n >= 4)
+        {
+            nint i = 0;
+            for (; i < n - 4; i += 4) Vector128.LoadUnsafe(ref src, (nuint)i).Store(dst + i);
+            Vector128.LoadUnsafe(ref src, (nuint)(n - 4)).Store(dst + n - 4);
+            return;
+        }
+        for (nint i = 0; i < n; i++) dst[i] = Unsafe.Add(ref src, i);
     }
 
     /// <summary>
@@ -70,11 +154,29 @@ public static unsafe class SpatialKernels
     public static void DepthwiseRows(ref float input, ReadOnlySpan<int> inputPlanes, nint inPlane, ref float output, nint outPlane,
         float* weights, float* bias, int k, int pad, int stride, int height, int inWidth, int outWidth, bool relu6)
     {
+        int gap = k - 1;
+        if (stride == 1 && inWidth == outWidth && inWidth >= 8 && pad >= 0 && pad <= gap && (nint)height * (inWidth + gap) <= StagedPlaneFloats)
+        {
+            // Stride 1: each plane is copied row by row into a buffer whose rows are separated by
+            // k-1 zeros (set once), so every tap of every row reads either its row or a zero: the
+            // rows run unmasked.
+            nint rowStride = inWidth + gap, length = gap + height * rowStride;
+            float* gapped = stackalloc float[(int)length];
+            new Span<float>(gapped, (int)length).Clear();
+            for (int c = 0; c < inputPlanes.Length; c++)
+            {
+                ref float plane = ref Unsafe.Add(ref input, inputPlanes[c] * inPlane);
+                for (int y = 0; y < height; y++) Copy(ref Unsafe.Add(ref plane, (nint)y * inWidth), gapped + gap + y * rowStride, inWidth);
+                GappedRows(gapped + gap - pad, rowStride, ref Unsafe.Add(ref output, c * outPlane), weights + c * k, bias[c], k, height, inWidth, relu6);
+            }
+            return;
+        }
         uint* masks = stackalloc uint[RowMaskLength(k, height, inWidth, outWidth)];
         RowMasks(masks, k, pad, stride, height, inWidth, outWidth);
+        float* stage = stackalloc float[RowStageLength(height, inWidth, outWidth)];
         for (int c = 0; c < inputPlanes.Length; c++)
             Row(ref Unsafe.Add(ref input, inputPlanes[c] * inPlane), ref Unsafe.Add(ref output, c * outPlane), weights + c * k, bias[c],
-                k, pad, stride, height, inWidth, outWidth, masks, relu6);
+                k, pad, stride, height, inWidth, outWidth, masks, stage, relu6);
     }
 
     /// <summary>Largest plane <see cref="ColumnStride1"/> copies between zero rows (the copy stays in L1).</summary>
@@ -343,8 +445,12 @@ public static unsafe class SpatialKernels
     {
         uint* masks = stackalloc uint[RowMaskLength(k, height, inWidth, outWidth)];
         RowMasks(masks, k, pad, stride, height, inWidth, outWidth);
-        Row(ref input, ref output, taps, bias, k, pad, stride, height, inWidth, outWidth, masks, relu6);
+        float* stage = stackalloc float[RowStageLength(height, inWidth, outWidth)];
+        Row(ref input, ref output, taps, bias, k, pad, stride, height, inWidth, outWidth, masks, stage, relu6);
     }
+
+    /// <summary>Floats of the staging buffer a <c>Row</c> call needs: one block of rows (split into even and odd columns for stride 2) between guards.</summary>
+    private static int RowStageLength(int height, int inWidth, int outWidth) => 3 * Guard + 2 * RowBlockRows(height, inWidth) * Math.Max(inWidth, outWidth);
 
     /// <summary>
     /// The 1 x k conv above with the mask table (<paramref name="masks"/>) that <see cref="RowMasks"/> built
@@ -353,9 +459,16 @@ public static unsafe class SpatialKernels
     public static void Row(ref float input, ref float output, float* taps, float bias, int k, int pad, int stride,
         int height, int inWidth, int outWidth, uint* masks, bool relu6 = false)
     {
+        float* stage = stackalloc float[RowStageLength(height, inWidth, outWidth)];
+        Row(ref input, ref output, taps, bias, k, pad, stride, height, inWidth, outWidth, masks, stage, relu6);
+    }
+
+    private static void Row(ref float input, ref float output, float* taps, float bias, int k, int pad, int stride,
+        int height, int inWidth, int outWidth, uint* masks, float* stage, bool relu6)
+    {
         bool fits = pad >= 0 && pad <= Guard && k - 1 - pad >= 0 && k - 1 - pad <= Guard;
-        if (fits && stride == 1 && inWidth == outWidth) RowStride1(ref input, ref output, taps, bias, k, pad, height, inWidth, masks, relu6);
-        else if (fits && stride == 2 && inWidth == 2 * outWidth) RowStride2(ref input, ref output, taps, bias, k, pad, height, inWidth, outWidth, masks, relu6);
+        if (fits && stride == 1 && inWidth == outWidth) RowStride1(ref input, ref output, taps, bias, k, pad, height, inWidth, masks, stage, relu6);
+        else if (fits && stride == 2 && inWidth == 2 * outWidth) RowStride2(ref input, ref output, taps, bias, k, pad, height, inWidth, outWidth, masks, stage, relu6);
         else
         {
             for (int y = 0; y < height; y++)
@@ -371,13 +484,12 @@ public static unsafe class SpatialKernels
         }
     }
 
-    private static void RowStride1(ref float input, ref float output, float* taps, float bias, int k, int pad, int height, int width, uint* masks, bool relu6)
+    private static void RowStride1(ref float input, ref float output, float* taps, float bias, int k, int pad, int height, int width, uint* masks, float* stage, bool relu6)
     {
         int rows = RowBlockRows(height, width);
         nint block = (nint)rows * width;
         // the plane's first and last blocks are read from a copy with room around it: the flat loop
         // reads up to pad floats before and k-1-pad after (masked out, but they must be readable)
-        float* stage = stackalloc float[(int)(Guard + block + Guard)];
         nint* offsets = stackalloc nint[k];
         for (int t = 0; t < k; t++) offsets[t] = t - pad;
         for (int y0 = 0; y0 < height; y0 += rows)
@@ -387,21 +499,20 @@ public static unsafe class SpatialKernels
             ref float src = ref Unsafe.Add(ref input, (nint)y0 * width);
             if (y0 == 0 || y0 + r == height)
             {
-                MemoryMarshal.CreateReadOnlySpan(ref src, (int)count).CopyTo(new Span<float>(stage + Guard, (int)count));
+                Copy(ref src, stage + Guard, count);
                 src = ref stage[Guard];
             }
             Taps(ref src, offsets, ref Unsafe.Add(ref output, (nint)y0 * width), taps, bias, k, count, masks, block, relu6);
         }
     }
 
-    private static void RowStride2(ref float input, ref float output, float* taps, float bias, int k, int pad, int height, int inWidth, int outWidth, uint* masks, bool relu6)
+    private static void RowStride2(ref float input, ref float output, float* taps, float bias, int k, int pad, int height, int inWidth, int outWidth, uint* masks, float* stage, bool relu6)
     {
         // With W = 2*OW, out[y][x] reads in[y][2x + d] = flat[2j + d] for the block's flat output
         // index j = r*OW + x: even d reads even[j + d/2], odd d reads odd[j + (d-1)/2], where
         // even[j] = flat[2j] and odd[j] = flat[2j + 1]. Staged as [guard][even][guard][odd][guard].
         int rows = RowBlockRows(height, inWidth);
         nint block = (nint)rows * outWidth;
-        float* stage = stackalloc float[(int)(3 * Guard + 2 * block)];
         float* even = stage + Guard, odd = stage + 2 * Guard + block;
         nint* offsets = stackalloc nint[k];
         for (int t = 0; t < k; t++)

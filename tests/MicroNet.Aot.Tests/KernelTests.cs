@@ -79,6 +79,44 @@ public unsafe class KernelTests
             }
     }
 
+    /// <summary>The layer-level depthwise kernels: a permuted plane table, a channel multiplier of 2, both orientations and strides.</summary>
+    [Theory]
+    [CombinatorialData]
+    public void Depthwise_layers_match_the_naive_convolutions(
+        [CombinatorialValues(1, 4, 7, 14, 15, 28, 70)] int size,
+        [CombinatorialValues(3, 5)] int k,
+        [CombinatorialValues(1, 2)] int stride,
+        bool columns)
+    {
+        int pad = k / 2, channels = 6, inputs = 3, height = size, width = size + 3;
+        int outHeight = columns ? (height + 2 * pad - k) / stride + 1 : height;
+        int outWidth = columns ? width : (width + 2 * pad - k) / stride + 1;
+        var planes = new int[channels];
+        for (int c = 0; c < channels; c++) planes[c] = (inputs - 1 - c / 2 + 1) % inputs; // output c reads input plane (3 - c/2) mod 3
+        var input = Random(inputs * height * width, size * 7 + k);
+        var weights = Random(channels * k, 19);
+        var bias = Random(channels, 23);
+        var output = new float[channels * outHeight * outWidth];
+        fixed (float* w = weights) fixed (float* b = bias)
+        {
+            if (columns) SpatialKernels.DepthwiseColumns(ref input[0], planes, height * width, ref output[0], outHeight * outWidth, w, b, k, pad, stride, height, outHeight, width);
+            else SpatialKernels.DepthwiseRows(ref input[0], planes, height * width, ref output[0], outHeight * outWidth, w, b, k, pad, stride, height, width, outWidth, relu6: stride == 1);
+        }
+        for (int c = 0; c < channels; c++)
+            for (int y = 0; y < outHeight; y++)
+                for (int x = 0; x < outWidth; x++)
+                {
+                    float acc = bias[c];
+                    for (int t = 0; t < k; t++)
+                    {
+                        int iy = columns ? y * stride + t - pad : y, ix = columns ? x : x * stride + t - pad;
+                        if (iy >= 0 && iy < height && ix >= 0 && ix < width) acc += weights[c * k + t] * input[(planes[c] * height + iy) * width + ix];
+                    }
+                    if (!columns && stride == 1) acc = Math.Clamp(acc, 0f, 6f);
+                    Close(acc, output[(c * outHeight + y) * outWidth + x], $"c={c} y={y} x={x}");
+                }
+    }
+
     /// <summary>Planes large enough for several staged row blocks (Row) and for the in-place interior path (Column).</summary>
     [Theory]
     [CombinatorialData]
