@@ -89,20 +89,24 @@ public static unsafe class SpatialKernels
     /// out[y][x] = bias + sum_t taps[t] * rows[y * rowStride + x + t] for rows that carry their zero
     /// padding with them (the caller points <paramref name="rows"/> pad floats before row 0).
     /// </summary>
-    private static void GappedRows(float* rows, nint rowStride, ref float output, float* taps, float bias, int k, int height, int width, bool relu6)
+    private static void GappedRows(float* rows, nint rowStride, ref float output, float* taps, float bias, int k, int height, int width, bool relu6, bool spillPastPlane)
     {
-        if (Vector256.IsHardwareAccelerated && (k == 3 || k == 5))
+        if (Vector256.IsHardwareAccelerated && (k == 3 || k == 5) && (width >= 8 || width >= 4 && (spillPastPlane || height > 1)))
         {
+            // rows narrower than a vector (4 to 7 floats): one vector per row, whose lanes past the
+            // row end land on the next row's start before that row is computed (at most 4 floats,
+            // so never past the next row; the last row: see the caller)
+            int vectorRows = width >= 8 || spillPastPlane ? height : height - 1;
             var w0 = Vector256.Create(taps[0]); var w1 = Vector256.Create(taps[1]); var w2 = Vector256.Create(taps[2]);
             var w3 = k == 5 ? Vector256.Create(taps[3]) : default; var w4 = k == 5 ? Vector256.Create(taps[4]) : default;
             var b = Vector256.Create(bias);
-            for (int y = 0; y < height; y++)
+            for (int y = 0; y < vectorRows; y++)
             {
                 float* row = rows + y * rowStride;
                 ref float outRow = ref Unsafe.Add(ref output, (nint)y * width);
                 for (nint x = 0; ; x += 8)
                 {
-                    if (x > width - 8) x = width - 8; // the overlapping last vector
+                    if (x > width - 8) x = Math.Max(0, width - 8); // the overlapping last vector
                     float* at = row + x;
                     var acc = Kernels.Fma(Vector256.Load(at), w0, b);
                     acc = Kernels.Fma(Vector256.Load(at + 1), w1, acc);
@@ -114,14 +118,14 @@ public static unsafe class SpatialKernels
                     }
                     if (relu6) acc = Vector256.Min(Vector256.Max(acc, Vector256<float>.Zero), Vector256.Create(6f));
                     acc.StoreUnsafe(ref outRow, (nuint)x);
-                    if (x == width - 8) break;
+                    if (x >= width - 8) break;
                 }
             }
-            return;
+            if (vectorRows == height) return;
         }
         nint* offsets = stackalloc nint[k];
         for (int t = 0; t < k; t++) offsets[t] = t;
-        for (int y = 0; y < height; y++)
+        for (int y = Vector256.IsHardwareAccelerated && (k == 3 || k == 5) && width >= 4 ? height - 1 : 0; y < height; y++)
             Taps(ref *(rows + y * rowStride), offsets, ref Unsafe.Add(ref output, (nint)y * width), taps, bias, k, width, null, 0, relu6);
     }
 
@@ -155,19 +159,23 @@ public static unsafe class SpatialKernels
         float* weights, float* bias, int k, int pad, int stride, int height, int inWidth, int outWidth, bool relu6)
     {
         int gap = k - 1;
-        if (stride == 1 && inWidth == outWidth && inWidth >= 8 && pad >= 0 && pad <= gap && (nint)height * (inWidth + gap) <= StagedPlaneFloats)
+        if (stride == 1 && inWidth == outWidth && pad >= 0 && pad <= gap && (nint)height * (inWidth + gap) <= StagedPlaneFloats)
         {
             // Stride 1: each plane is copied row by row into a buffer whose rows are separated by
             // k-1 zeros (set once), so every tap of every row reads either its row or a zero: the
-            // rows run unmasked.
-            nint rowStride = inWidth + gap, length = gap + height * rowStride;
+            // rows run unmasked. (8 more zeros at the end: a row narrower than a vector reads on.)
+            nint rowStride = inWidth + gap, length = gap + height * rowStride + 8;
             float* gapped = stackalloc float[(int)length];
             new Span<float>(gapped, (int)length).Clear();
             for (int c = 0; c < inputPlanes.Length; c++)
             {
                 ref float plane = ref Unsafe.Add(ref input, inputPlanes[c] * inPlane);
                 for (int y = 0; y < height; y++) Copy(ref Unsafe.Add(ref plane, (nint)y * inWidth), gapped + gap + y * rowStride, inWidth);
-                GappedRows(gapped + gap - pad, rowStride, ref Unsafe.Add(ref output, c * outPlane), weights + c * k, bias[c], k, height, inWidth, relu6);
+                // a row narrower than a vector spills into the next row's start, which that row
+                // then overwrites; only the last row of the last plane must not spill (the next
+                // plane, written later, takes the spill of this one's last row)
+                GappedRows(gapped + gap - pad, rowStride, ref Unsafe.Add(ref output, c * outPlane), weights + c * k, bias[c], k, height, inWidth, relu6,
+                    spillPastPlane: c + 1 < inputPlanes.Length);
             }
             return;
         }

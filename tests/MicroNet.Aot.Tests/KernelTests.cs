@@ -96,7 +96,9 @@ public unsafe class KernelTests
         var input = Random(inputs * height * width, size * 7 + k);
         var weights = Random(channels * k, 19);
         var bias = Random(channels, 23);
-        var output = new float[channels * outHeight * outWidth];
+        // 8 sentinels after the layer's output: no write may land past its last plane
+        var output = new float[channels * outHeight * outWidth + 8];
+        output.AsSpan(channels * outHeight * outWidth).Fill(-1234.5f);
         fixed (float* w = weights) fixed (float* b = bias)
         {
             if (columns) SpatialKernels.DepthwiseColumns(ref input[0], planes, height * width, ref output[0], outHeight * outWidth, w, b, k, pad, stride, height, outHeight, width);
@@ -115,6 +117,7 @@ public unsafe class KernelTests
                     if (!columns && stride == 1) acc = Math.Clamp(acc, 0f, 6f);
                     Close(acc, output[(c * outHeight + y) * outWidth + x], $"c={c} y={y} x={x}");
                 }
+        for (int i = channels * outHeight * outWidth; i < output.Length; i++) Assert.Equal(-1234.5f, output[i]);
     }
 
     /// <summary>Planes large enough for several staged row blocks (Row) and for the in-place interior path (Column).</summary>
