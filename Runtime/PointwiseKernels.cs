@@ -22,6 +22,14 @@ public static unsafe class PointwiseKernels
         int o = 0;
         for (; o + 4 <= outputs; o += 4)
             Block4(ref input, planes, ref Unsafe.Add(ref output, o * n), weights + o * inputsPerOutput, bias + o, n, relu6);
+        if (o < outputs && outputs >= 4)
+        {
+            // the last 1-3 outputs: one more block of four that overlaps the previous one (its
+            // first outputs are recomputed exactly) rather than the one-output path
+            o = outputs - 4;
+            Block4(ref input, planes, ref Unsafe.Add(ref output, o * n), weights + o * inputsPerOutput, bias + o, n, relu6);
+            return;
+        }
         for (; o < outputs; o++)
         {
             Block1(ref input, planes, ref Unsafe.Add(ref output, o * n), weights + o * inputsPerOutput, bias[o], n);
@@ -48,9 +56,11 @@ public static unsafe class PointwiseKernels
         ref float out3 = ref Unsafe.Add(ref output, 3 * n);
         if (Vector256.IsHardwareAccelerated)
         {
-            // 4 outputs x 2 vectors = 8 accumulators, 16 positions per tile
-            for (; p + 16 <= n; p += 16)
+            // 4 outputs x 2 vectors = 8 accumulators, 16 positions per tile; the last tile overlaps
+            // the one before it (recomputing a few positions exactly) instead of a narrower tail
+            for (; p < n && n >= 16; p += 16)
             {
+                if (p > n - 16) p = n - 16;
                 var a00 = Vector256.Create(bias[0]); var a01 = a00;
                 var a10 = Vector256.Create(bias[1]); var a11 = a10;
                 var a20 = Vector256.Create(bias[2]); var a21 = a20;
