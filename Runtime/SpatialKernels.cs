@@ -194,6 +194,18 @@ public static unsafe class SpatialKernels
         uint* masks = stackalloc uint[RowMaskLength(k, height, inWidth, outWidth)];
         RowMasks(masks, k, pad, stride, height, inWidth, outWidth);
         float* stage = stackalloc float[RowStageLength(height, inWidth, outWidth)];
+        if (stride == 2 && inWidth == 2 * outWidth && pad >= 0 && pad <= Guard && k - 1 - pad >= 0 && k - 1 - pad <= Guard)
+        {
+            // output channels that read the same input plane (a channel multiplier) share its split
+            int maskedTaps = MaskedTaps(masks, k, RowMaskLength(k, height, inWidth, outWidth) / k);
+            for (int c0 = 0, c1; c0 < inputPlanes.Length; c0 = c1)
+            {
+                for (c1 = c0 + 1; c1 < inputPlanes.Length && inputPlanes[c1] == inputPlanes[c0]; c1++) { }
+                RowStride2(ref Unsafe.Add(ref input, inputPlanes[c0] * inPlane), ref Unsafe.Add(ref output, c0 * outPlane), outPlane, c1 - c0,
+                    weights + c0 * k, bias + c0, k, pad, height, inWidth, outWidth, masks, maskedTaps, stage, relu6);
+            }
+            return;
+        }
         for (int c = 0; c < inputPlanes.Length; c++)
             Row(ref Unsafe.Add(ref input, inputPlanes[c] * inPlane), ref Unsafe.Add(ref output, c * outPlane), weights + c * k, bias[c],
                 k, pad, stride, height, inWidth, outWidth, masks, stage, relu6);
@@ -488,7 +500,7 @@ public static unsafe class SpatialKernels
     {
         bool fits = pad >= 0 && pad <= Guard && k - 1 - pad >= 0 && k - 1 - pad <= Guard;
         if (fits && stride == 1 && inWidth == outWidth) RowStride1(ref input, ref output, taps, bias, k, pad, height, inWidth, masks, stage, relu6);
-        else if (fits && stride == 2 && inWidth == 2 * outWidth) RowStride2(ref input, ref output, taps, bias, k, pad, height, inWidth, outWidth, masks, stage, relu6);
+        else if (fits && stride == 2 && inWidth == 2 * outWidth) RowStride2(ref input, ref output, 0, 1, taps, &bias, k, pad, height, inWidth, outWidth, masks, -1, stage, relu6);
         else
         {
             for (int y = 0; y < height; y++)
@@ -526,7 +538,12 @@ public static unsafe class SpatialKernels
         }
     }
 
-    private static void RowStride2(ref float input, ref float output, float* taps, float bias, int k, int pad, int height, int inWidth, int outWidth, uint* masks, float* stage, bool relu6)
+    /// <summary>
+    /// Stride 2 for <paramref name="outputs"/> output planes (outPlane apart) that all read this
+    /// input plane (a channel multiplier): each block is split once and serves all of them.
+    /// </summary>
+    private static void RowStride2(ref float input, ref float output, nint outPlane, int outputs, float* taps, float* bias, int k, int pad,
+        int height, int inWidth, int outWidth, uint* masks, int maskedTaps, float* stage, bool relu6)
     {
         // With W = 2*OW, out[y][x] reads in[y][2x + d] = flat[2j + d] for the block's flat output
         // index j = r*OW + x: even d reads even[j + d/2], odd d reads odd[j + (d-1)/2], where
@@ -545,8 +562,19 @@ public static unsafe class SpatialKernels
             int r = Math.Min(rows, height - y0);
             nint count = (nint)r * outWidth;
             Deinterleave(ref Unsafe.Add(ref input, (nint)y0 * inWidth), ref *even, ref *odd, (int)count);
-            Taps(ref *stage, offsets, ref Unsafe.Add(ref output, (nint)y0 * outWidth), taps, bias, k, count, masks, block, relu6);
+            for (int o = 0; o < outputs; o++)
+                Taps(ref *stage, offsets, ref Unsafe.Add(ref output, o * outPlane + (nint)y0 * outWidth), taps + o * k, bias[o], k, count, masks, block, relu6, maskedTaps);
         }
+    }
+
+    /// <summary>Bit t set when some word of mask row t (of <paramref name="length"/> words) is zero: the taps a masked loop must mask.</summary>
+    private static int MaskedTaps(uint* masks, int k, nint length)
+    {
+        int bits = 0;
+        for (int t = 0; t < k; t++)
+            for (nint i = 0; i < length; i++)
+                if (masks[t * length + i] == 0) { bits |= 1 << t; break; }
+        return bits;
     }
 
     // ---- the flat tap loop every spatial kernel below ends in --------------------------------
@@ -560,27 +588,30 @@ public static unsafe class SpatialKernels
     /// <summary>
     /// dst[j] = bias + sum_t taps[t] * src[j + offsets[t]] for j in [0, count), where each product
     /// is dropped when <paramref name="masks"/> (k rows of <paramref name="maskStride"/> words, all
-    /// ones or all zeros) says the tap falls outside the row. Taps run in order t = 0..k-1 from the
+    /// ones or all zeros) says the tap falls outside the row; taps whose bit in
+    /// <paramref name="maskedTaps"/> is clear are known to be inside everywhere and not masked. Taps run in order t = 0..k-1 from the
     /// bias, as PyTorch's zero padding would sum them. The caller guarantees every read is inside a
     /// buffer (masked taps may read any float there) and that dst does not overlap the reads: the
     /// last vector overlaps the one before it instead of leaving a scalar tail.
     /// </summary>
     private static void Taps(ref float src, nint* offsets, ref float dst, float* taps, float bias, int k, nint count,
-        uint* masks, nint maskStride, bool relu6)
+        uint* masks, nint maskStride, bool relu6, int maskedTaps = -1)
     {
         if (Vector256.IsHardwareAccelerated && count >= 8)
         {
             // k = 3 and k = 5 (every MicroNet kernel) get the taps and offsets held in registers
             if (k == 3)
             {
-                if (masks == null) Taps3(ref src, offsets, ref dst, taps, bias, count, relu6);
-                else Taps3Masked(ref src, offsets, ref dst, taps, bias, count, masks, maskStride, relu6);
+                if (masks == null || maskedTaps == 0) Taps3(ref src, offsets, ref dst, taps, bias, count, relu6);
+                else if (maskedTaps == MaskFirst.Bits) Taps3Masked<MaskFirst>(ref src, offsets, ref dst, taps, bias, count, masks, maskStride, relu6);
+                else Taps3Masked<MaskAll>(ref src, offsets, ref dst, taps, bias, count, masks, maskStride, relu6);
                 return;
             }
             if (k == 5)
             {
-                if (masks == null) Taps5(ref src, offsets, ref dst, taps, bias, count, relu6);
-                else Taps5Masked(ref src, offsets, ref dst, taps, bias, count, masks, maskStride, relu6);
+                if (masks == null || maskedTaps == 0) Taps5(ref src, offsets, ref dst, taps, bias, count, relu6);
+                else if (maskedTaps == MaskFirstTwoLast.Bits) Taps5Masked<MaskFirstTwoLast>(ref src, offsets, ref dst, taps, bias, count, masks, maskStride, relu6);
+                else Taps5Masked<MaskAll>(ref src, offsets, ref dst, taps, bias, count, masks, maskStride, relu6);
                 return;
             }
             for (nint j = 0; ; j += 8)
@@ -643,7 +674,14 @@ public static unsafe class SpatialKernels
         }
     }
 
-    private static void Taps3Masked(ref float src, nint* offsets, ref float dst, float* taps, float bias, nint count, uint* masks, nint maskStride, bool relu6)
+    /// <summary>Which taps a masked loop masks (bit t: tap t), a constant per instantiation so the JIT drops the rest.</summary>
+    private interface IMaskedTaps { static abstract int Bits { get; } }
+    private struct MaskAll : IMaskedTaps { public static int Bits => -1; }
+    private struct MaskFirst : IMaskedTaps { public static int Bits => 0b00001; }           // stride 2, k = 3
+    private struct MaskFirstTwoLast : IMaskedTaps { public static int Bits => 0b10011; }    // stride 2, k = 5
+
+    private static void Taps3Masked<TMask>(ref float src, nint* offsets, ref float dst, float* taps, float bias, nint count, uint* masks, nint maskStride, bool relu6)
+        where TMask : struct, IMaskedTaps
     {
         var w0 = Vector256.Create(taps[0]); var w1 = Vector256.Create(taps[1]); var w2 = Vector256.Create(taps[2]);
         ref float s0 = ref Unsafe.Add(ref src, offsets[0]);
@@ -654,9 +692,12 @@ public static unsafe class SpatialKernels
         for (nint j = 0; ; j += 8)
         {
             if (j > count - 8) j = count - 8;
-            var acc = Kernels.Fma(Vector256.LoadUnsafe(ref s0, (nuint)j) & Vector256.Load(m0 + j).AsSingle(), w0, b);
-            acc = Kernels.Fma(Vector256.LoadUnsafe(ref s1, (nuint)j) & Vector256.Load(m1 + j).AsSingle(), w1, acc);
-            acc = Kernels.Fma(Vector256.LoadUnsafe(ref s2, (nuint)j) & Vector256.Load(m2 + j).AsSingle(), w2, acc);
+            var v0 = Vector256.LoadUnsafe(ref s0, (nuint)j); if ((TMask.Bits & 1) != 0) v0 &= Vector256.Load(m0 + j).AsSingle();
+            var v1 = Vector256.LoadUnsafe(ref s1, (nuint)j); if ((TMask.Bits & 2) != 0) v1 &= Vector256.Load(m1 + j).AsSingle();
+            var v2 = Vector256.LoadUnsafe(ref s2, (nuint)j); if ((TMask.Bits & 4) != 0) v2 &= Vector256.Load(m2 + j).AsSingle();
+            var acc = Kernels.Fma(v0, w0, b);
+            acc = Kernels.Fma(v1, w1, acc);
+            acc = Kernels.Fma(v2, w2, acc);
             if (relu6) acc = Vector256.Min(Vector256.Max(acc, Vector256<float>.Zero), Vector256.Create(6f));
             acc.StoreUnsafe(ref dst, (nuint)j);
             if (j == count - 8) return;
@@ -687,7 +728,8 @@ public static unsafe class SpatialKernels
         }
     }
 
-    private static void Taps5Masked(ref float src, nint* offsets, ref float dst, float* taps, float bias, nint count, uint* masks, nint maskStride, bool relu6)
+    private static void Taps5Masked<TMask>(ref float src, nint* offsets, ref float dst, float* taps, float bias, nint count, uint* masks, nint maskStride, bool relu6)
+        where TMask : struct, IMaskedTaps
     {
         var w0 = Vector256.Create(taps[0]); var w1 = Vector256.Create(taps[1]); var w2 = Vector256.Create(taps[2]);
         var w3 = Vector256.Create(taps[3]); var w4 = Vector256.Create(taps[4]);
@@ -701,11 +743,16 @@ public static unsafe class SpatialKernels
         for (nint j = 0; ; j += 8)
         {
             if (j > count - 8) j = count - 8;
-            var acc = Kernels.Fma(Vector256.LoadUnsafe(ref s0, (nuint)j) & Vector256.Load(m0 + j).AsSingle(), w0, b);
-            acc = Kernels.Fma(Vector256.LoadUnsafe(ref s1, (nuint)j) & Vector256.Load(m1 + j).AsSingle(), w1, acc);
-            acc = Kernels.Fma(Vector256.LoadUnsafe(ref s2, (nuint)j) & Vector256.Load(m2 + j).AsSingle(), w2, acc);
-            acc = Kernels.Fma(Vector256.LoadUnsafe(ref s3, (nuint)j) & Vector256.Load(m3 + j).AsSingle(), w3, acc);
-            acc = Kernels.Fma(Vector256.LoadUnsafe(ref s4, (nuint)j) & Vector256.Load(m4 + j).AsSingle(), w4, acc);
+            var v0 = Vector256.LoadUnsafe(ref s0, (nuint)j); if ((TMask.Bits & 1) != 0) v0 &= Vector256.Load(m0 + j).AsSingle();
+            var v1 = Vector256.LoadUnsafe(ref s1, (nuint)j); if ((TMask.Bits & 2) != 0) v1 &= Vector256.Load(m1 + j).AsSingle();
+            var v2 = Vector256.LoadUnsafe(ref s2, (nuint)j); if ((TMask.Bits & 4) != 0) v2 &= Vector256.Load(m2 + j).AsSingle();
+            var v3 = Vector256.LoadUnsafe(ref s3, (nuint)j); if ((TMask.Bits & 8) != 0) v3 &= Vector256.Load(m3 + j).AsSingle();
+            var v4 = Vector256.LoadUnsafe(ref s4, (nuint)j); if ((TMask.Bits & 16) != 0) v4 &= Vector256.Load(m4 + j).AsSingle();
+            var acc = Kernels.Fma(v0, w0, b);
+            acc = Kernels.Fma(v1, w1, acc);
+            acc = Kernels.Fma(v2, w2, acc);
+            acc = Kernels.Fma(v3, w3, acc);
+            acc = Kernels.Fma(v4, w4, acc);
             if (relu6) acc = Vector256.Min(Vector256.Max(acc, Vector256<float>.Zero), Vector256.Create(6f));
             acc.StoreUnsafe(ref dst, (nuint)j);
             if (j == count - 8) return;
