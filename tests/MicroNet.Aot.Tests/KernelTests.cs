@@ -120,6 +120,39 @@ public unsafe class KernelTests
         for (int i = channels * outHeight * outWidth; i < output.Length; i++) Assert.Equal(-1234.5f, output[i]);
     }
 
+    /// <summary>The stem's dense k x 1 conv: every output reads every input plane of its group (permuted), blocked by four outputs.</summary>
+    [Theory]
+    [CombinatorialData]
+    public void ColumnGroup_matches_the_naive_dense_kx1_convolution(
+        [CombinatorialValues(4, 6)] int outputs,
+        [CombinatorialValues(7, 24, 30, 56)] int width,
+        [CombinatorialValues(5, 16)] int height,
+        [CombinatorialValues(1, 2)] int stride)
+    {
+        const int inputs = 3, k = 3, pad = 1;
+        int outHeight = (height + 2 * pad - k) / stride + 1;
+        int[] planes = { 2, 0, 1 };
+        var input = Random(inputs * height * width, width + height);
+        var weights = Random(outputs * inputs * k, outputs);
+        var bias = Random(outputs, 29);
+        var output = new float[outputs * outHeight * width];
+        fixed (float* w = weights) fixed (float* b = bias)
+            SpatialKernels.ColumnGroup(ref input[0], planes, height * width, ref output[0], outHeight * width, w, b, outputs, k, pad, stride, height, outHeight, width);
+        for (int o = 0; o < outputs; o++)
+            for (int y = 0; y < outHeight; y++)
+                for (int x = 0; x < width; x++)
+                {
+                    float acc = bias[o];
+                    for (int i = 0; i < inputs; i++)
+                        for (int t = 0; t < k; t++)
+                        {
+                            int iy = y * stride + t - pad;
+                            if (iy >= 0 && iy < height) acc += weights[(o * inputs + i) * k + t] * input[(planes[i] * height + iy) * width + x];
+                        }
+                    Close(acc, output[(o * outHeight + y) * width + x], $"o={o} y={y} x={x}");
+                }
+    }
+
     /// <summary>Planes large enough for several staged row blocks (Row) and for the in-place interior path (Column).</summary>
     [Theory]
     [CombinatorialData]
