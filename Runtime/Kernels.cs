@@ -201,7 +201,6 @@ public static class Kernels
     public static unsafe void MatVec(float* weights, ref float input, ref float output, int rows, int cols)
     {
         int r = 0;
-        Span<float> tail = stackalloc float[8];
         if (System.Runtime.Intrinsics.X86.Avx2.IsSupported && cols >= 8)
         {
             for (; r + 8 <= rows; r += 8)
@@ -221,6 +220,22 @@ public static class Kernels
                     a6 = Fma(Vector256.Load(w + 6 * cols + k), x, a6);
                     a7 = Fma(Vector256.Load(w + 7 * cols + k), x, a7);
                 }
+                if (k < cols)
+                {
+                    // the columns past the last full vector: one more vector ending at the last
+                    // column, with the input lanes already counted (below k) zeroed
+                    nint last = cols - 8;
+                    var keep = Vector256.GreaterThanOrEqual(Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7) + Vector256.Create((int)last), Vector256.Create(k)).AsSingle();
+                    var x = Vector256.LoadUnsafe(ref input, (nuint)last) & keep;
+                    a0 = Fma(Vector256.Load(w + last), x, a0);
+                    a1 = Fma(Vector256.Load(w + cols + last), x, a1);
+                    a2 = Fma(Vector256.Load(w + 2 * cols + last), x, a2);
+                    a3 = Fma(Vector256.Load(w + 3 * cols + last), x, a3);
+                    a4 = Fma(Vector256.Load(w + 4 * cols + last), x, a4);
+                    a5 = Fma(Vector256.Load(w + 5 * cols + last), x, a5);
+                    a6 = Fma(Vector256.Load(w + 6 * cols + last), x, a6);
+                    a7 = Fma(Vector256.Load(w + 7 * cols + last), x, a7);
+                }
                 // [sum a0 .. sum a7] in one vector: pairwise horizontal adds, then the two 128-bit halves added
                 var s01 = System.Runtime.Intrinsics.X86.Avx.HorizontalAdd(a0, a1);
                 var s23 = System.Runtime.Intrinsics.X86.Avx.HorizontalAdd(a2, a3);
@@ -229,17 +244,6 @@ public static class Kernels
                 var s0123 = System.Runtime.Intrinsics.X86.Avx.HorizontalAdd(s01, s23);
                 var s4567 = System.Runtime.Intrinsics.X86.Avx.HorizontalAdd(s45, s67);
                 var sums = System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0123, s4567, 0x20) + System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0123, s4567, 0x31);
-                if (k < cols)
-                {
-                    // the columns past the last full vector, row by row
-                    for (int q = 0; q < 8; q++)
-                    {
-                        float t = 0;
-                        for (int c = k; c < cols; c++) t = Fma(w[q * cols + c], Unsafe.Add(ref input, c), t);
-                        tail[q] = t;
-                    }
-                    sums += Vector256.Create<float>(tail);
-                }
                 sums.StoreUnsafe(ref output, (nuint)r);
             }
         }
