@@ -64,15 +64,13 @@ public static class Kernels
         nint i = 0;
         if (Vector256.IsHardwareAccelerated)
         {
-            var six = Vector256.Create(6f);
             for (; i <= n - 8; i += 8)
-                Vector256.Min(Vector256.Max(Vector256.LoadUnsafe(ref x, (nuint)i), Vector256<float>.Zero), six).StoreUnsafe(ref x, (nuint)i);
+                Relu6(Vector256.LoadUnsafe(ref x, (nuint)i)).StoreUnsafe(ref x, (nuint)i);
         }
         if (Vector128.IsHardwareAccelerated)
         {
-            var six = Vector128.Create(6f);
             for (; i <= n - 4; i += 4)
-                Vector128.Min(Vector128.Max(Vector128.LoadUnsafe(ref x, (nuint)i), Vector128<float>.Zero), six).StoreUnsafe(ref x, (nuint)i);
+                Relu6(Vector128.LoadUnsafe(ref x, (nuint)i)).StoreUnsafe(ref x, (nuint)i);
         }
         for (; i < n; i++) Unsafe.Add(ref x, i) = Relu6(Unsafe.Add(ref x, i));
     }
@@ -84,10 +82,10 @@ public static class Kernels
         nint i = 0;
         if (Vector256.IsHardwareAccelerated)
             for (; i <= n - 8; i += 8)
-                Vector256.Max(Vector256.LoadUnsafe(ref a, (nuint)i), Vector256.LoadUnsafe(ref b, (nuint)i)).StoreUnsafe(ref dst, (nuint)i);
+                MaxNative(Vector256.LoadUnsafe(ref a, (nuint)i), Vector256.LoadUnsafe(ref b, (nuint)i)).StoreUnsafe(ref dst, (nuint)i);
         if (Vector128.IsHardwareAccelerated)
             for (; i <= n - 4; i += 4)
-                Vector128.Max(Vector128.LoadUnsafe(ref a, (nuint)i), Vector128.LoadUnsafe(ref b, (nuint)i)).StoreUnsafe(ref dst, (nuint)i);
+                MaxNative(Vector128.LoadUnsafe(ref a, (nuint)i), Vector128.LoadUnsafe(ref b, (nuint)i)).StoreUnsafe(ref dst, (nuint)i);
         for (; i < n; i++) Unsafe.Add(ref dst, i) = MathF.Max(Unsafe.Add(ref a, i), Unsafe.Add(ref b, i));
     }
 
@@ -203,38 +201,41 @@ public static class Kernels
         int r = 0;
         if (System.Runtime.Intrinsics.X86.Avx2.IsSupported && cols >= 8)
         {
+            nint stride = cols;
             for (; r + 8 <= rows; r += 8)
             {
-                float* w = weights + (nint)r * cols;
+                // one pointer per row, computed once (NativeAOT does not hoist row * cols out of the loop)
+                float* w0 = weights + r * stride, w1 = w0 + stride, w2 = w1 + stride, w3 = w2 + stride;
+                float* w4 = w3 + stride, w5 = w4 + stride, w6 = w5 + stride, w7 = w6 + stride;
                 var a0 = Vector256<float>.Zero; var a1 = a0; var a2 = a0; var a3 = a0; var a4 = a0; var a5 = a0; var a6 = a0; var a7 = a0;
-                int k = 0;
-                for (; k + 8 <= cols; k += 8)
+                nint k = 0;
+                for (; k + 8 <= stride; k += 8)
                 {
                     var x = Vector256.LoadUnsafe(ref input, (nuint)k);
-                    a0 = Fma(Vector256.Load(w + k), x, a0);
-                    a1 = Fma(Vector256.Load(w + cols + k), x, a1);
-                    a2 = Fma(Vector256.Load(w + 2 * cols + k), x, a2);
-                    a3 = Fma(Vector256.Load(w + 3 * cols + k), x, a3);
-                    a4 = Fma(Vector256.Load(w + 4 * cols + k), x, a4);
-                    a5 = Fma(Vector256.Load(w + 5 * cols + k), x, a5);
-                    a6 = Fma(Vector256.Load(w + 6 * cols + k), x, a6);
-                    a7 = Fma(Vector256.Load(w + 7 * cols + k), x, a7);
+                    a0 = Fma(Vector256.Load(w0 + k), x, a0);
+                    a1 = Fma(Vector256.Load(w1 + k), x, a1);
+                    a2 = Fma(Vector256.Load(w2 + k), x, a2);
+                    a3 = Fma(Vector256.Load(w3 + k), x, a3);
+                    a4 = Fma(Vector256.Load(w4 + k), x, a4);
+                    a5 = Fma(Vector256.Load(w5 + k), x, a5);
+                    a6 = Fma(Vector256.Load(w6 + k), x, a6);
+                    a7 = Fma(Vector256.Load(w7 + k), x, a7);
                 }
-                if (k < cols)
+                if (k < stride)
                 {
                     // the columns past the last full vector: one more vector ending at the last
                     // column, with the input lanes already counted (below k) zeroed
-                    nint last = cols - 8;
-                    var keep = Vector256.GreaterThanOrEqual(Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7) + Vector256.Create((int)last), Vector256.Create(k)).AsSingle();
+                    nint last = stride - 8;
+                    var keep = Vector256.GreaterThanOrEqual(Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7) + Vector256.Create((int)last), Vector256.Create((int)k)).AsSingle();
                     var x = Vector256.LoadUnsafe(ref input, (nuint)last) & keep;
-                    a0 = Fma(Vector256.Load(w + last), x, a0);
-                    a1 = Fma(Vector256.Load(w + cols + last), x, a1);
-                    a2 = Fma(Vector256.Load(w + 2 * cols + last), x, a2);
-                    a3 = Fma(Vector256.Load(w + 3 * cols + last), x, a3);
-                    a4 = Fma(Vector256.Load(w + 4 * cols + last), x, a4);
-                    a5 = Fma(Vector256.Load(w + 5 * cols + last), x, a5);
-                    a6 = Fma(Vector256.Load(w + 6 * cols + last), x, a6);
-                    a7 = Fma(Vector256.Load(w + 7 * cols + last), x, a7);
+                    a0 = Fma(Vector256.Load(w0 + last), x, a0);
+                    a1 = Fma(Vector256.Load(w1 + last), x, a1);
+                    a2 = Fma(Vector256.Load(w2 + last), x, a2);
+                    a3 = Fma(Vector256.Load(w3 + last), x, a3);
+                    a4 = Fma(Vector256.Load(w4 + last), x, a4);
+                    a5 = Fma(Vector256.Load(w5 + last), x, a5);
+                    a6 = Fma(Vector256.Load(w6 + last), x, a6);
+                    a7 = Fma(Vector256.Load(w7 + last), x, a7);
                 }
                 // [sum a0 .. sum a7] in one vector: pairwise horizontal adds, then the two 128-bit halves added
                 var s01 = System.Runtime.Intrinsics.X86.Avx.HorizontalAdd(a0, a1);
@@ -283,7 +284,7 @@ public static class Kernels
             {
                 var xv = Vector256.LoadUnsafe(ref x, (nuint)i);
                 var pv = Vector256.LoadUnsafe(ref partner, (nuint)i);
-                Vector256.Max(xv * a1v + pv * b1v, xv * a2v + pv * b2v).StoreUnsafe(ref dst, (nuint)i);
+                MaxNative(xv * a1v + pv * b1v, xv * a2v + pv * b2v).StoreUnsafe(ref dst, (nuint)i);
             }
         }
         if (Vector128.IsHardwareAccelerated)
@@ -294,7 +295,7 @@ public static class Kernels
             {
                 var xv = Vector128.LoadUnsafe(ref x, (nuint)i);
                 var pv = Vector128.LoadUnsafe(ref partner, (nuint)i);
-                Vector128.Max(xv * a1v + pv * b1v, xv * a2v + pv * b2v).StoreUnsafe(ref dst, (nuint)i);
+                MaxNative(xv * a1v + pv * b1v, xv * a2v + pv * b2v).StoreUnsafe(ref dst, (nuint)i);
             }
         }
         for (; i < n; i++)
@@ -322,6 +323,42 @@ public static class Kernels
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static Vector256<float> Fma(Vector256<float> a, Vector256<float> b, Vector256<float> c) =>
         System.Runtime.Intrinsics.X86.Fma.IsSupported ? System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a, b, c) : a * b + c;
+
+    // max / min as one instruction (vmaxps / fmax): .NET 9+'s Vector.Max / Min add NaN and signed-zero
+    // handling (four instructions on x64) that finite activations never need; .NET 8's are native.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector256<float> MaxNative(Vector256<float> a, Vector256<float> b) =>
+#if NET9_0_OR_GREATER
+        Vector256.MaxNative(a, b);
+#else
+        Vector256.Max(a, b);
+#endif
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector128<float> MaxNative(Vector128<float> a, Vector128<float> b) =>
+#if NET9_0_OR_GREATER
+        Vector128.MaxNative(a, b);
+#else
+        Vector128.Max(a, b);
+#endif
+
+    /// <summary>min(max(v, 0), 6) per lane, with the native instructions.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector256<float> Relu6(Vector256<float> v) =>
+#if NET9_0_OR_GREATER
+        Vector256.MinNative(Vector256.MaxNative(v, Vector256<float>.Zero), Vector256.Create(6f));
+#else
+        Vector256.Min(Vector256.Max(v, Vector256<float>.Zero), Vector256.Create(6f));
+#endif
+
+    /// <summary>min(max(v, 0), 6) per lane, with the native instructions.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector128<float> Relu6(Vector128<float> v) =>
+#if NET9_0_OR_GREATER
+        Vector128.MinNative(Vector128.MaxNative(v, Vector128<float>.Zero), Vector128.Create(6f));
+#else
+        Vector128.Min(Vector128.Max(v, Vector128<float>.Zero), Vector128.Create(6f));
+#endif
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static Vector128<float> Fma(Vector128<float> a, Vector128<float> b, Vector128<float> c)

@@ -1,5 +1,6 @@
 using System;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
 namespace MicroNet.Aot.Runtime;
@@ -38,17 +39,21 @@ public static unsafe class PointwiseKernels
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> Clamp(Vector256<float> v, bool relu6) => relu6 ? Vector256.Min(Vector256.Max(v, Vector256<float>.Zero), Vector256.Create(6f)) : v;
+    private static Vector256<float> Clamp(Vector256<float> v, bool relu6) => relu6 ? Kernels.Relu6(v) : v;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector128<float> Clamp(Vector128<float> v, bool relu6) => relu6 ? Vector128.Min(Vector128.Max(v, Vector128<float>.Zero), Vector128.Create(6f)) : v;
+    private static Vector128<float> Clamp(Vector128<float> v, bool relu6) => relu6 ? Kernels.Relu6(v) : v;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static float Clamp(float v, bool relu6) => relu6 ? Kernels.Relu6(v) : v;
 
     private static void Block4(ref float input, ReadOnlySpan<int> planes, ref float output, float* w, float* bias, nint n, bool relu6)
     {
-        int k = planes.Length;
+        nint k = planes.Length;
+        // the four outputs' weight rows and the plane list as pointers / refs with native-int
+        // indices: no per-iteration index arithmetic left for the compiler to hoist (NativeAOT does not)
+        float* row0 = w, row1 = w + k, row2 = w + 2 * k, row3 = w + 3 * k;
+        ref int plane = ref MemoryMarshal.GetReference(planes);
         nint p = 0;
         ref float out0 = ref output;
         ref float out1 = ref Unsafe.Add(ref output, n);
@@ -65,19 +70,19 @@ public static unsafe class PointwiseKernels
                 var a10 = Vector256.Create(bias[1]); var a11 = a10; var a12 = a10;
                 var a20 = Vector256.Create(bias[2]); var a21 = a20; var a22 = a20;
                 var a30 = Vector256.Create(bias[3]); var a31 = a30; var a32 = a30;
-                for (int i = 0; i < k; i++)
+                for (nint i = 0; i < k; i++)
                 {
-                    ref float src = ref Unsafe.Add(ref input, planes[i] * n + p);
+                    ref float src = ref Unsafe.Add(ref input, Unsafe.Add(ref plane, i) * n + p);
                     var x0 = Vector256.LoadUnsafe(ref src);
                     var x1 = Vector256.LoadUnsafe(ref src, 8);
                     var x2 = Vector256.LoadUnsafe(ref src, 16);
-                    var wv = Vector256.Create(w[i]);
+                    var wv = Vector256.Create(row0[i]);
                     a00 = Kernels.Fma(x0, wv, a00); a01 = Kernels.Fma(x1, wv, a01); a02 = Kernels.Fma(x2, wv, a02);
-                    wv = Vector256.Create(w[k + i]);
+                    wv = Vector256.Create(row1[i]);
                     a10 = Kernels.Fma(x0, wv, a10); a11 = Kernels.Fma(x1, wv, a11); a12 = Kernels.Fma(x2, wv, a12);
-                    wv = Vector256.Create(w[2 * k + i]);
+                    wv = Vector256.Create(row2[i]);
                     a20 = Kernels.Fma(x0, wv, a20); a21 = Kernels.Fma(x1, wv, a21); a22 = Kernels.Fma(x2, wv, a22);
-                    wv = Vector256.Create(w[3 * k + i]);
+                    wv = Vector256.Create(row3[i]);
                     a30 = Kernels.Fma(x0, wv, a30); a31 = Kernels.Fma(x1, wv, a31); a32 = Kernels.Fma(x2, wv, a32);
                 }
                 Clamp(a00, relu6).StoreUnsafe(ref out0, (nuint)p); Clamp(a01, relu6).StoreUnsafe(ref out0, (nuint)(p + 8)); Clamp(a02, relu6).StoreUnsafe(ref out0, (nuint)(p + 16));
@@ -97,13 +102,13 @@ public static unsafe class PointwiseKernels
                 var a10 = Vector256.Create(bias[1]); var a11 = a10;
                 var a20 = Vector256.Create(bias[2]); var a21 = a20;
                 var a30 = Vector256.Create(bias[3]); var a31 = a30;
-                for (int i = 0; i < k; i++)
+                for (nint i = 0; i < k; i++)
                 {
-                    ref float src = ref Unsafe.Add(ref input, planes[i] * n + p);
+                    ref float src = ref Unsafe.Add(ref input, Unsafe.Add(ref plane, i) * n + p);
                     var x0 = Vector256.LoadUnsafe(ref src);
                     var x1 = Vector256.LoadUnsafe(ref src, 8);
-                    var w0 = Vector256.Create(w[i]); var w1 = Vector256.Create(w[k + i]);
-                    var w2 = Vector256.Create(w[2 * k + i]); var w3 = Vector256.Create(w[3 * k + i]);
+                    var w0 = Vector256.Create(row0[i]); var w1 = Vector256.Create(row1[i]);
+                    var w2 = Vector256.Create(row2[i]); var w3 = Vector256.Create(row3[i]);
                     a00 = Kernels.Fma(x0, w0, a00); a01 = Kernels.Fma(x1, w0, a01);
                     a10 = Kernels.Fma(x0, w1, a10); a11 = Kernels.Fma(x1, w1, a11);
                     a20 = Kernels.Fma(x0, w2, a20); a21 = Kernels.Fma(x1, w2, a21);
@@ -124,13 +129,13 @@ public static unsafe class PointwiseKernels
                 var a10 = Vector128.Create(bias[1]); var a11 = a10;
                 var a20 = Vector128.Create(bias[2]); var a21 = a20;
                 var a30 = Vector128.Create(bias[3]); var a31 = a30;
-                for (int i = 0; i < k; i++)
+                for (nint i = 0; i < k; i++)
                 {
-                    ref float src = ref Unsafe.Add(ref input, planes[i] * n + p);
+                    ref float src = ref Unsafe.Add(ref input, Unsafe.Add(ref plane, i) * n + p);
                     var x0 = Vector128.LoadUnsafe(ref src);
                     var x1 = Vector128.LoadUnsafe(ref src, 4);
-                    var w0 = Vector128.Create(w[i]); var w1 = Vector128.Create(w[k + i]);
-                    var w2 = Vector128.Create(w[2 * k + i]); var w3 = Vector128.Create(w[3 * k + i]);
+                    var w0 = Vector128.Create(row0[i]); var w1 = Vector128.Create(row1[i]);
+                    var w2 = Vector128.Create(row2[i]); var w3 = Vector128.Create(row3[i]);
                     a00 = Kernels.Fma(x0, w0, a00); a01 = Kernels.Fma(x1, w0, a01);
                     a10 = Kernels.Fma(x0, w1, a10); a11 = Kernels.Fma(x1, w1, a11);
                     a20 = Kernels.Fma(x0, w2, a20); a21 = Kernels.Fma(x1, w2, a21);
@@ -145,11 +150,11 @@ public static unsafe class PointwiseKernels
             {
                 var a0 = Vector128.Create(bias[0]); var a1 = Vector128.Create(bias[1]);
                 var a2 = Vector128.Create(bias[2]); var a3 = Vector128.Create(bias[3]);
-                for (int i = 0; i < k; i++)
+                for (nint i = 0; i < k; i++)
                 {
-                    var x = Vector128.LoadUnsafe(ref Unsafe.Add(ref input, planes[i] * n + p));
-                    a0 = Kernels.Fma(x, Vector128.Create(w[i]), a0); a1 = Kernels.Fma(x, Vector128.Create(w[k + i]), a1);
-                    a2 = Kernels.Fma(x, Vector128.Create(w[2 * k + i]), a2); a3 = Kernels.Fma(x, Vector128.Create(w[3 * k + i]), a3);
+                    var x = Vector128.LoadUnsafe(ref Unsafe.Add(ref input, Unsafe.Add(ref plane, i) * n + p));
+                    a0 = Kernels.Fma(x, Vector128.Create(row0[i]), a0); a1 = Kernels.Fma(x, Vector128.Create(row1[i]), a1);
+                    a2 = Kernels.Fma(x, Vector128.Create(row2[i]), a2); a3 = Kernels.Fma(x, Vector128.Create(row3[i]), a3);
                 }
                 Clamp(a0, relu6).StoreUnsafe(ref out0, (nuint)p); Clamp(a1, relu6).StoreUnsafe(ref out1, (nuint)p);
                 Clamp(a2, relu6).StoreUnsafe(ref out2, (nuint)p); Clamp(a3, relu6).StoreUnsafe(ref out3, (nuint)p);
@@ -158,11 +163,11 @@ public static unsafe class PointwiseKernels
         for (; p < n; p++)
         {
             float s0 = bias[0], s1 = bias[1], s2 = bias[2], s3 = bias[3];
-            for (int i = 0; i < k; i++)
+            for (nint i = 0; i < k; i++)
             {
-                float x = Unsafe.Add(ref input, planes[i] * n + p);
-                s0 = Kernels.Fma(x, w[i], s0); s1 = Kernels.Fma(x, w[k + i], s1);
-                s2 = Kernels.Fma(x, w[2 * k + i], s2); s3 = Kernels.Fma(x, w[3 * k + i], s3);
+                float x = Unsafe.Add(ref input, Unsafe.Add(ref plane, i) * n + p);
+                s0 = Kernels.Fma(x, row0[i], s0); s1 = Kernels.Fma(x, row1[i], s1);
+                s2 = Kernels.Fma(x, row2[i], s2); s3 = Kernels.Fma(x, row3[i], s3);
             }
             Unsafe.Add(ref out0, p) = Clamp(s0, relu6); Unsafe.Add(ref out1, p) = Clamp(s1, relu6);
             Unsafe.Add(ref out2, p) = Clamp(s2, relu6); Unsafe.Add(ref out3, p) = Clamp(s3, relu6);

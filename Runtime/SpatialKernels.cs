@@ -120,7 +120,7 @@ public static unsafe class SpatialKernels
                         acc = Kernels.Fma(Vector256.Load(at + o3), w3, acc);
                         acc = Kernels.Fma(Vector256.Load(at + o4), w4, acc);
                     }
-                    if (relu6) acc = Vector256.Min(Vector256.Max(acc, Vector256<float>.Zero), Vector256.Create(6f));
+                    if (relu6) acc = Kernels.Relu6(acc);
                     acc.StoreUnsafe(ref outRow, (nuint)x);
                     if (x >= width - 8) break;
                 }
@@ -624,7 +624,7 @@ public static unsafe class SpatialKernels
                     if (masks != null) v &= Vector256.Load(masks + t * maskStride + j).AsSingle();
                     acc = Kernels.Fma(v, Vector256.Create(taps[t]), acc);
                 }
-                if (relu6) acc = Vector256.Min(Vector256.Max(acc, Vector256<float>.Zero), Vector256.Create(6f));
+                if (relu6) acc = Kernels.Relu6(acc);
                 acc.StoreUnsafe(ref dst, (nuint)j);
                 if (j == count - 8) return;
             }
@@ -641,7 +641,7 @@ public static unsafe class SpatialKernels
                     if (masks != null) v &= Vector128.Load(masks + t * maskStride + j).AsSingle();
                     acc = Kernels.Fma(v, Vector128.Create(taps[t]), acc);
                 }
-                if (relu6) acc = Vector128.Min(Vector128.Max(acc, Vector128<float>.Zero), Vector128.Create(6f));
+                if (relu6) acc = Kernels.Relu6(acc);
                 acc.StoreUnsafe(ref dst, (nuint)j);
                 if (j == count - 4) return;
             }
@@ -668,7 +668,7 @@ public static unsafe class SpatialKernels
             var acc = Kernels.Fma(Vector256.LoadUnsafe(ref s0, (nuint)j), w0, b);
             acc = Kernels.Fma(Vector256.LoadUnsafe(ref s1, (nuint)j), w1, acc);
             acc = Kernels.Fma(Vector256.LoadUnsafe(ref s2, (nuint)j), w2, acc);
-            if (relu6) acc = Vector256.Min(Vector256.Max(acc, Vector256<float>.Zero), Vector256.Create(6f));
+            if (relu6) acc = Kernels.Relu6(acc);
             acc.StoreUnsafe(ref dst, (nuint)j);
             if (j == count - 8) return;
         }
@@ -698,7 +698,7 @@ public static unsafe class SpatialKernels
             var acc = Kernels.Fma(v0, w0, b);
             acc = Kernels.Fma(v1, w1, acc);
             acc = Kernels.Fma(v2, w2, acc);
-            if (relu6) acc = Vector256.Min(Vector256.Max(acc, Vector256<float>.Zero), Vector256.Create(6f));
+            if (relu6) acc = Kernels.Relu6(acc);
             acc.StoreUnsafe(ref dst, (nuint)j);
             if (j == count - 8) return;
         }
@@ -722,7 +722,7 @@ public static unsafe class SpatialKernels
             acc = Kernels.Fma(Vector256.LoadUnsafe(ref s2, (nuint)j), w2, acc);
             acc = Kernels.Fma(Vector256.LoadUnsafe(ref s3, (nuint)j), w3, acc);
             acc = Kernels.Fma(Vector256.LoadUnsafe(ref s4, (nuint)j), w4, acc);
-            if (relu6) acc = Vector256.Min(Vector256.Max(acc, Vector256<float>.Zero), Vector256.Create(6f));
+            if (relu6) acc = Kernels.Relu6(acc);
             acc.StoreUnsafe(ref dst, (nuint)j);
             if (j == count - 8) return;
         }
@@ -753,7 +753,7 @@ public static unsafe class SpatialKernels
             acc = Kernels.Fma(v2, w2, acc);
             acc = Kernels.Fma(v3, w3, acc);
             acc = Kernels.Fma(v4, w4, acc);
-            if (relu6) acc = Vector256.Min(Vector256.Max(acc, Vector256<float>.Zero), Vector256.Create(6f));
+            if (relu6) acc = Kernels.Relu6(acc);
             acc.StoreUnsafe(ref dst, (nuint)j);
             if (j == count - 8) return;
         }

@@ -3,10 +3,16 @@ using System.Linq;
 using MicroNet.Aot.Bench;
 
 // micronet-aot-runner OUT.json [M0,M1,...]: the harness (Harness.cs) in a NativeAOT binary.
+// micronet-aot-runner profile MODEL: the per-layer table of a MicroNetProfile=true publish.
 if (args.Length < 1)
 {
-    Console.Error.WriteLine("usage: micronet-aot-runner OUT.json [M0,M1,M2,M3]");
+    Console.Error.WriteLine("usage: micronet-aot-runner OUT.json [M0,M1,M2,M3] | profile MODEL");
     return 2;
+}
+if (args[0] == "profile" && args.Length > 1)
+{
+    Console.Write(Profiler.Run(args[1]));
+    return 0;
 }
 var models = args.Length > 1 ? args[1].Split(',') : GeneratedModel.Names;
 Harness.Save(args[0], Harness.Run(models, "aot"));
