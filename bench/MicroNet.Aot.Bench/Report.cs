@@ -90,7 +90,7 @@ public static class Report
         md.AppendLine("* ONNX Runtime and MicroNet.Aot (JIT): BenchmarkDotNet, median of 15 iterations after 5 warm-ups, MemoryDiagnoser; ONNX Runtime with IntraOpNumThreads=1, sequential execution, ORT_ENABLE_ALL, input and output bound once (IoBinding).");
         md.AppendLine("* NativeAOT: the same generated code in `bench/AotRunner`, published with `PublishAot=true`, `IlcInstructionSet=x86-64-v3` and `OptimizationPreference=Speed`, timed by the harness in `bench/MicroNet.Aot.Bench/Harness.cs` (1 s warm-up, median of 21 rounds of ~100 ms); AOT / JIT compares it with the same harness run under the JIT: three passes of each, alternating JIT and AOT, the best pass's median per model.");
         md.AppendLine("* PyTorch eager: `tools/reference/refcli.py time` (torch.set_num_threads(1), no_grad, median of 20 rounds).");
-        md.AppendLine("* Per-layer profile of M3: `profile-M3.md` (a `MicroNetProfile=true` build: a timestamp around every layer, JIT)" +
+        md.AppendLine("* Per-layer profile of M3: `profile-M3.md` (a `MicroNetProfile=true` build: a timestamp around every layer, JIT; the fastest of five rounds of 200 runs)" +
             (File.Exists(Path.Combine(outDir, "profile-M3-before.md")) ? "; `profile-M3-before.md` is the same profile before the depthwise, stem and ReLU6 work (after the 1x1 register blocking)." : "."));
         md.AppendLine();
         md.AppendLine("Reproduce: `bench/run.sh` (about 15 minutes).");
