@@ -179,10 +179,13 @@ public static unsafe class SpatialKernels
             for (int c = 0; c < inputPlanes.Length; c++)
             {
                 ref float plane = ref Unsafe.Add(ref input, inputPlanes[c] * inPlane);
+                // a plane in one block that the previous output read too (a channel multiplier) is staged already
+                bool staged = rows == height && c > 0 && inputPlanes[c] == inputPlanes[c - 1];
                 for (int y0 = 0; y0 < height; y0 += rows)
                 {
                     int r = Math.Min(rows, height - y0);
-                    for (int y = 0; y < r; y++) Copy(ref Unsafe.Add(ref plane, (nint)(y0 + y) * inWidth), first + y * rowStride, inWidth);
+                    if (!staged)
+                        for (int y = 0; y < r; y++) Copy(ref Unsafe.Add(ref plane, (nint)(y0 + y) * inWidth), first + y * rowStride, inWidth);
                     // a row narrower than a vector spills into the next row's start, which is
                     // computed after it; only the last row of the last plane must not spill
                     GappedRows(first, rowStride, offsets, ref Unsafe.Add(ref output, c * outPlane + (nint)y0 * outWidth), weights + c * k, bias[c], k, r, outWidth, relu6,
