@@ -51,7 +51,8 @@ public static unsafe class SpatialKernels
             for (int t = 0; t < k; t++) offsets[t] = t * width; // output row y, tap t reads staged row y + t
             for (int c = 0; c < channels; c++)
             {
-                Copy(ref Unsafe.Add(ref input, inputPlanes[c] * inPlane), stage + above, n);
+                if (c == 0 || inputPlanes[c] != inputPlanes[c - 1]) // outputs of one input plane (a channel multiplier) share the copy
+                    Copy(ref Unsafe.Add(ref input, inputPlanes[c] * inPlane), stage + above, n);
                 Taps(ref *stage, offsets, ref Unsafe.Add(ref output, c * outPlane), weights + c * k, bias[c], k, n, null, 0, relu6: false);
             }
             return;
@@ -74,8 +75,9 @@ public static unsafe class SpatialKernels
             for (int c = 0; c < channels; c++)
             {
                 ref float plane = ref Unsafe.Add(ref input, inputPlanes[c] * inPlane);
-                for (int r = 0; r < inHeight; r++)
-                    Copy(ref Unsafe.Add(ref plane, (nint)r * width), ((r & 1) == 0 ? even : odd) + (r >> 1) * (nint)width, width);
+                if (c == 0 || inputPlanes[c] != inputPlanes[c - 1])
+                    for (int r = 0; r < inHeight; r++)
+                        Copy(ref Unsafe.Add(ref plane, (nint)r * width), ((r & 1) == 0 ? even : odd) + (r >> 1) * (nint)width, width);
                 Taps(ref *stage, offsets, ref Unsafe.Add(ref output, c * outPlane), weights + c * k, bias[c], k, (nint)outHeight * width, null, 0, relu6: false);
             }
             return;
