@@ -313,6 +313,67 @@ public static class Kernels
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float HSigmoidShiftMax(float x) => Relu6(x + 3f) * (1f / 6f);
 
+    /// <summary>
+    /// Dynamic Shift-Max's coefficients from fc.2's output: x[j] = (h_sigmoid(x[j] + bias[j]) - 0.5) * scale,
+    /// h_sigmoid(v) = ReLU6(v + 3) * (1/6), scale = 2 * act_max; the scalar operations of
+    /// <see cref="HSigmoidShiftMax"/> lane by lane (the same result bit for bit).
+    /// </summary>
+    public static unsafe void ShiftMaxCoefficients(ref float x, float* bias, nint n, float scale)
+    {
+        nint j = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var three = Vector256.Create(3f); var sixth = Vector256.Create(1f / 6f); var half = Vector256.Create(0.5f); var s = Vector256.Create(scale);
+            for (; j <= n - 8; j += 8)
+                ((Relu6(Vector256.LoadUnsafe(ref x, (nuint)j) + Vector256.Load(bias + j) + three) * sixth - half) * s).StoreUnsafe(ref x, (nuint)j);
+        }
+        if (Vector128.IsHardwareAccelerated)
+        {
+            var three = Vector128.Create(3f); var sixth = Vector128.Create(1f / 6f); var half = Vector128.Create(0.5f); var s = Vector128.Create(scale);
+            for (; j <= n - 4; j += 4)
+                ((Relu6(Vector128.LoadUnsafe(ref x, (nuint)j) + Vector128.Load(bias + j) + three) * sixth - half) * s).StoreUnsafe(ref x, (nuint)j);
+        }
+        for (; j < n; j++) Unsafe.Add(ref x, j) = (HSigmoidShiftMax(Unsafe.Add(ref x, j) + bias[j]) - 0.5f) * scale;
+    }
+
+    /// <summary>x[j] = max(x[j] + bias[j], 0): the squeeze layer's bias and ReLU.</summary>
+    public static unsafe void AddBiasRelu(ref float x, float* bias, nint n)
+    {
+        nint j = 0;
+        if (Vector256.IsHardwareAccelerated)
+            for (; j <= n - 8; j += 8)
+                MaxNative(Vector256.LoadUnsafe(ref x, (nuint)j) + Vector256.Load(bias + j), Vector256<float>.Zero).StoreUnsafe(ref x, (nuint)j);
+        if (Vector128.IsHardwareAccelerated)
+            for (; j <= n - 4; j += 4)
+                MaxNative(Vector128.LoadUnsafe(ref x, (nuint)j) + Vector128.Load(bias + j), Vector128<float>.Zero).StoreUnsafe(ref x, (nuint)j);
+        for (; j < n; j++) Unsafe.Add(ref x, j) = MathF.Max(Unsafe.Add(ref x, j) + bias[j], 0f);
+    }
+
+    /// <summary>x[j] = h_swish(x[j] + bias[j]) = v * (ReLU6(v + 3) / 6): the head's linear layers; <see cref="HSwish"/> lane by lane.</summary>
+    public static unsafe void AddBiasHSwish(ref float x, float* bias, nint n)
+    {
+        nint j = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var three = Vector256.Create(3f); var six = Vector256.Create(6f);
+            for (; j <= n - 8; j += 8)
+            {
+                var v = Vector256.LoadUnsafe(ref x, (nuint)j) + Vector256.Load(bias + j);
+                (v * (Relu6(v + three) / six)).StoreUnsafe(ref x, (nuint)j);
+            }
+        }
+        if (Vector128.IsHardwareAccelerated)
+        {
+            var three = Vector128.Create(3f); var six = Vector128.Create(6f);
+            for (; j <= n - 4; j += 4)
+            {
+                var v = Vector128.LoadUnsafe(ref x, (nuint)j) + Vector128.Load(bias + j);
+                (v * (Relu6(v + three) / six)).StoreUnsafe(ref x, (nuint)j);
+            }
+        }
+        for (; j < n; j++) Unsafe.Add(ref x, j) = HSwish(Unsafe.Add(ref x, j) + bias[j]);
+    }
+
     /// <summary>h_swish as the official head computes it: x * (ReLU6(x + 3) / 6).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float HSwish(float x) => x * (Relu6(x + 3f) / 6f);

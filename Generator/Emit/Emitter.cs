@@ -469,9 +469,9 @@ internal sealed class Emitter
         _w.Line("// squeeze-excite: channel means -> fc.0 + ReLU -> fc.2 + h_sigmoid -> (y - 0.5) * 2 * act_max");
         _w.Line("for (int c = 0; c < " + I(c) + "; c++) Unsafe.Add(ref means, c) = Kernels.Sum(ref Unsafe.Add(ref src, " + Plane(input, "c", Table(l, "InputPlanes")) + " * " + I(plane) + "), " + I(plane) + ") / " + I(plane) + "f;");
         _w.Line("Kernels.MatVec(fc0, ref means, ref squeeze, " + I(sq) + ", " + I(c) + ");");
-        _w.Line("for (int j = 0; j < " + I(sq) + "; j++) Unsafe.Add(ref squeeze, j) = MathF.Max(Unsafe.Add(ref squeeze, j) + fc0Bias[j], 0f);");
+        _w.Line("Kernels.AddBiasRelu(ref squeeze, fc0Bias, " + I(sq) + ");");
         _w.Line("Kernels.MatVec(fc2, ref squeeze, ref coeff, " + I(c * e) + ", " + I(sq) + ");");
-        _w.Line("for (int j = 0; j < " + I(c * e) + "; j++) Unsafe.Add(ref coeff, j) = (Kernels.HSigmoidShiftMax(Unsafe.Add(ref coeff, j) + fc2Bias[j]) - 0.5f) * " + F(l.ActMax * 2) + ";");
+        _w.Line("Kernels.ShiftMaxCoefficients(ref coeff, fc2Bias, " + I(c * e) + ", " + F(l.ActMax * 2) + ");");
         _w.Line("// each channel mixed with its partner (groups of " + I(c / l.ShiftGroups) + " rotated by one group, then by one channel)");
         _w.Open("for (int c = 0; c < " + I(c) + "; c++)");
         _w.Line("ref float own = ref Unsafe.Add(ref src, " + Plane(input, "c", Table(l, "InputPlanes")) + " * " + I(plane) + ");");
@@ -509,7 +509,7 @@ internal sealed class Emitter
         _w.Line("float* weight = w + " + I(_weights[l.Name + ".linear.0.weight"]) + "; // [" + I(outF) + ", " + I(inF) + "], BatchNorm1d folded in");
         _w.Line("float* bias = w + " + I(_weights[l.Name + ".linear.0.bias"]) + ";");
         _w.Line("Kernels.MatVec(weight, ref src, ref dst, " + I(outF) + ", " + I(inF) + ");");
-        _w.Line("for (int o = 0; o < " + I(outF) + "; o++) Unsafe.Add(ref dst, o) = Kernels.HSwish(Unsafe.Add(ref dst, o) + bias[o]);");
+        _w.Line("Kernels.AddBiasHSwish(ref dst, bias, " + I(outF) + ");");
     }
 
     private void WriteTables()

@@ -62,7 +62,7 @@ public class GeneratorTests
             CultureInfo.CurrentCulture = saved;
         }
         Assert.DoesNotContain(Path.GetDirectoryName(TinyPath)!, first); // no absolute paths in the output
-        Assert.Matches(@"\* 4f;", first); // act_max 2.0 -> 4f, invariant formatting
+        Assert.Matches(@"ShiftMaxCoefficients\(ref coeff, fc2Bias, \d+, 4f\);", first); // act_max 2.0 -> scale 4f, invariant formatting
     }
 
     [Fact]

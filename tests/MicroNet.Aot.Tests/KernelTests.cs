@@ -182,6 +182,34 @@ public unsafe class KernelTests
         Assert.Equal(BitConverter.SingleToInt32Bits(expected), BitConverter.SingleToInt32Bits(Kernels.Sum(ref x[0], n)));
     }
 
+    /// <summary>The vectorized element-wise head and Shift-Max steps give the scalar formulas' results bit for bit.</summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(7)]
+    [InlineData(44)]
+    [InlineData(2880)]
+    public void Elementwise_steps_equal_their_scalar_formulas(int n)
+    {
+        var x = Random(n, n + 1);
+        for (int i = 0; i < n; i++) x[i] *= 5; // reach both clamps of ReLU6
+        var bias = Random(n, n + 2);
+        fixed (float* b = bias)
+        {
+            var coeff = (float[])x.Clone();
+            Kernels.ShiftMaxCoefficients(ref coeff[0], b, n, 1.5f);
+            var squeeze = (float[])x.Clone();
+            Kernels.AddBiasRelu(ref squeeze[0], b, n);
+            var head = (float[])x.Clone();
+            Kernels.AddBiasHSwish(ref head[0], b, n);
+            for (int i = 0; i < n; i++)
+            {
+                Assert.Equal((Kernels.HSigmoidShiftMax(x[i] + bias[i]) - 0.5f) * 1.5f, coeff[i]);
+                Assert.Equal(MathF.Max(x[i] + bias[i], 0f), squeeze[i]);
+                Assert.Equal(Kernels.HSwish(x[i] + bias[i]), head[i]);
+            }
+        }
+    }
+
     /// <summary>Planes large enough for several staged row blocks (Row) and for the in-place interior path (Column).</summary>
     [Theory]
     [CombinatorialData]

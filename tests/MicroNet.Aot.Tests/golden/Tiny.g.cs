@@ -281,9 +281,9 @@ public static unsafe partial class Tiny
         // squeeze-excite: channel means -> fc.0 + ReLU -> fc.2 + h_sigmoid -> (y - 0.5) * 2 * act_max
         for (int c = 0; c < 16; c++) Unsafe.Add(ref means, c) = Kernels.Sum(ref Unsafe.Add(ref src, c * 64), 64) / 64f;
         Kernels.MatVec(fc0, ref means, ref squeeze, 4, 16);
-        for (int j = 0; j < 4; j++) Unsafe.Add(ref squeeze, j) = MathF.Max(Unsafe.Add(ref squeeze, j) + fc0Bias[j], 0f);
+        Kernels.AddBiasRelu(ref squeeze, fc0Bias, 4);
         Kernels.MatVec(fc2, ref squeeze, ref coeff, 64, 4);
-        for (int j = 0; j < 64; j++) Unsafe.Add(ref coeff, j) = (Kernels.HSigmoidShiftMax(Unsafe.Add(ref coeff, j) + fc2Bias[j]) - 0.5f) * 4f;
+        Kernels.ShiftMaxCoefficients(ref coeff, fc2Bias, 64, 4f);
         // each channel mixed with its partner (groups of 4 rotated by one group, then by one channel)
         for (int c = 0; c < 16; c++)
         {
@@ -338,9 +338,9 @@ public static unsafe partial class Tiny
         // squeeze-excite: channel means -> fc.0 + ReLU -> fc.2 + h_sigmoid -> (y - 0.5) * 2 * act_max
         for (int c = 0; c < 8; c++) Unsafe.Add(ref means, c) = Kernels.Sum(ref Unsafe.Add(ref src, c * 64), 64) / 64f;
         Kernels.MatVec(fc0, ref means, ref squeeze, 4, 8);
-        for (int j = 0; j < 4; j++) Unsafe.Add(ref squeeze, j) = MathF.Max(Unsafe.Add(ref squeeze, j) + fc0Bias[j], 0f);
+        Kernels.AddBiasRelu(ref squeeze, fc0Bias, 4);
         Kernels.MatVec(fc2, ref squeeze, ref coeff, 16, 4);
-        for (int j = 0; j < 16; j++) Unsafe.Add(ref coeff, j) = (Kernels.HSigmoidShiftMax(Unsafe.Add(ref coeff, j) + fc2Bias[j]) - 0.5f) * 4f;
+        Kernels.ShiftMaxCoefficients(ref coeff, fc2Bias, 16, 4f);
         // each channel mixed with its partner (groups of 4 rotated by one group, then by one channel)
         for (int c = 0; c < 8; c++)
         {
@@ -395,9 +395,9 @@ public static unsafe partial class Tiny
         // squeeze-excite: channel means -> fc.0 + ReLU -> fc.2 + h_sigmoid -> (y - 0.5) * 2 * act_max
         for (int c = 0; c < 16; c++) Unsafe.Add(ref means, c) = Kernels.Sum(ref Unsafe.Add(ref src, c * 64), 64) / 64f;
         Kernels.MatVec(fc0, ref means, ref squeeze, 4, 16);
-        for (int j = 0; j < 4; j++) Unsafe.Add(ref squeeze, j) = MathF.Max(Unsafe.Add(ref squeeze, j) + fc0Bias[j], 0f);
+        Kernels.AddBiasRelu(ref squeeze, fc0Bias, 4);
         Kernels.MatVec(fc2, ref squeeze, ref coeff, 32, 4);
-        for (int j = 0; j < 32; j++) Unsafe.Add(ref coeff, j) = (Kernels.HSigmoidShiftMax(Unsafe.Add(ref coeff, j) + fc2Bias[j]) - 0.5f) * 4f;
+        Kernels.ShiftMaxCoefficients(ref coeff, fc2Bias, 32, 4f);
         // each channel mixed with its partner (groups of 8 rotated by one group, then by one channel)
         for (int c = 0; c < 16; c++)
         {
@@ -461,9 +461,9 @@ public static unsafe partial class Tiny
         // squeeze-excite: channel means -> fc.0 + ReLU -> fc.2 + h_sigmoid -> (y - 0.5) * 2 * act_max
         for (int c = 0; c < 16; c++) Unsafe.Add(ref means, c) = Kernels.Sum(ref Unsafe.Add(ref src, c * 64), 64) / 64f;
         Kernels.MatVec(fc0, ref means, ref squeeze, 4, 16);
-        for (int j = 0; j < 4; j++) Unsafe.Add(ref squeeze, j) = MathF.Max(Unsafe.Add(ref squeeze, j) + fc0Bias[j], 0f);
+        Kernels.AddBiasRelu(ref squeeze, fc0Bias, 4);
         Kernels.MatVec(fc2, ref squeeze, ref coeff, 64, 4);
-        for (int j = 0; j < 64; j++) Unsafe.Add(ref coeff, j) = (Kernels.HSigmoidShiftMax(Unsafe.Add(ref coeff, j) + fc2Bias[j]) - 0.5f) * 4f;
+        Kernels.ShiftMaxCoefficients(ref coeff, fc2Bias, 64, 4f);
         // each channel mixed with its partner (groups of 2 rotated by one group, then by one channel)
         for (int c = 0; c < 16; c++)
         {
@@ -518,9 +518,9 @@ public static unsafe partial class Tiny
         // squeeze-excite: channel means -> fc.0 + ReLU -> fc.2 + h_sigmoid -> (y - 0.5) * 2 * act_max
         for (int c = 0; c < 8; c++) Unsafe.Add(ref means, c) = Kernels.Sum(ref Unsafe.Add(ref src, c * 64), 64) / 64f;
         Kernels.MatVec(fc0, ref means, ref squeeze, 4, 8);
-        for (int j = 0; j < 4; j++) Unsafe.Add(ref squeeze, j) = MathF.Max(Unsafe.Add(ref squeeze, j) + fc0Bias[j], 0f);
+        Kernels.AddBiasRelu(ref squeeze, fc0Bias, 4);
         Kernels.MatVec(fc2, ref squeeze, ref coeff, 16, 4);
-        for (int j = 0; j < 16; j++) Unsafe.Add(ref coeff, j) = (Kernels.HSigmoidShiftMax(Unsafe.Add(ref coeff, j) + fc2Bias[j]) - 0.5f) * 4f;
+        Kernels.ShiftMaxCoefficients(ref coeff, fc2Bias, 16, 4f);
         // each channel mixed with its partner (groups of 4 rotated by one group, then by one channel)
         for (int c = 0; c < 8; c++)
         {
@@ -587,9 +587,9 @@ public static unsafe partial class Tiny
         // squeeze-excite: channel means -> fc.0 + ReLU -> fc.2 + h_sigmoid -> (y - 0.5) * 2 * act_max
         for (int c = 0; c < 16; c++) Unsafe.Add(ref means, c) = Kernels.Sum(ref Unsafe.Add(ref src, c * 64), 64) / 64f;
         Kernels.MatVec(fc0, ref means, ref squeeze, 4, 16);
-        for (int j = 0; j < 4; j++) Unsafe.Add(ref squeeze, j) = MathF.Max(Unsafe.Add(ref squeeze, j) + fc0Bias[j], 0f);
+        Kernels.AddBiasRelu(ref squeeze, fc0Bias, 4);
         Kernels.MatVec(fc2, ref squeeze, ref coeff, 32, 4);
-        for (int j = 0; j < 32; j++) Unsafe.Add(ref coeff, j) = (Kernels.HSigmoidShiftMax(Unsafe.Add(ref coeff, j) + fc2Bias[j]) - 0.5f) * 4f;
+        Kernels.ShiftMaxCoefficients(ref coeff, fc2Bias, 32, 4f);
         // each channel mixed with its partner (groups of 8 rotated by one group, then by one channel)
         for (int c = 0; c < 16; c++)
         {
@@ -653,9 +653,9 @@ public static unsafe partial class Tiny
         // squeeze-excite: channel means -> fc.0 + ReLU -> fc.2 + h_sigmoid -> (y - 0.5) * 2 * act_max
         for (int c = 0; c < 16; c++) Unsafe.Add(ref means, c) = Kernels.Sum(ref Unsafe.Add(ref src, c * 64), 64) / 64f;
         Kernels.MatVec(fc0, ref means, ref squeeze, 4, 16);
-        for (int j = 0; j < 4; j++) Unsafe.Add(ref squeeze, j) = MathF.Max(Unsafe.Add(ref squeeze, j) + fc0Bias[j], 0f);
+        Kernels.AddBiasRelu(ref squeeze, fc0Bias, 4);
         Kernels.MatVec(fc2, ref squeeze, ref coeff, 64, 4);
-        for (int j = 0; j < 64; j++) Unsafe.Add(ref coeff, j) = (Kernels.HSigmoidShiftMax(Unsafe.Add(ref coeff, j) + fc2Bias[j]) - 0.5f) * 4f;
+        Kernels.ShiftMaxCoefficients(ref coeff, fc2Bias, 64, 4f);
         // each channel mixed with its partner (groups of 2 rotated by one group, then by one channel)
         for (int c = 0; c < 16; c++)
         {
@@ -710,9 +710,9 @@ public static unsafe partial class Tiny
         // squeeze-excite: channel means -> fc.0 + ReLU -> fc.2 + h_sigmoid -> (y - 0.5) * 2 * act_max
         for (int c = 0; c < 8; c++) Unsafe.Add(ref means, c) = Kernels.Sum(ref Unsafe.Add(ref src, c * 64), 64) / 64f;
         Kernels.MatVec(fc0, ref means, ref squeeze, 4, 8);
-        for (int j = 0; j < 4; j++) Unsafe.Add(ref squeeze, j) = MathF.Max(Unsafe.Add(ref squeeze, j) + fc0Bias[j], 0f);
+        Kernels.AddBiasRelu(ref squeeze, fc0Bias, 4);
         Kernels.MatVec(fc2, ref squeeze, ref coeff, 16, 4);
-        for (int j = 0; j < 16; j++) Unsafe.Add(ref coeff, j) = (Kernels.HSigmoidShiftMax(Unsafe.Add(ref coeff, j) + fc2Bias[j]) - 0.5f) * 4f;
+        Kernels.ShiftMaxCoefficients(ref coeff, fc2Bias, 16, 4f);
         // each channel mixed with its partner (groups of 4 rotated by one group, then by one channel)
         for (int c = 0; c < 8; c++)
         {
@@ -779,9 +779,9 @@ public static unsafe partial class Tiny
         // squeeze-excite: channel means -> fc.0 + ReLU -> fc.2 + h_sigmoid -> (y - 0.5) * 2 * act_max
         for (int c = 0; c < 32; c++) Unsafe.Add(ref means, c) = Kernels.Sum(ref Unsafe.Add(ref src, c * 64), 64) / 64f;
         Kernels.MatVec(fc0, ref means, ref squeeze, 4, 32);
-        for (int j = 0; j < 4; j++) Unsafe.Add(ref squeeze, j) = MathF.Max(Unsafe.Add(ref squeeze, j) + fc0Bias[j], 0f);
+        Kernels.AddBiasRelu(ref squeeze, fc0Bias, 4);
         Kernels.MatVec(fc2, ref squeeze, ref coeff, 64, 4);
-        for (int j = 0; j < 64; j++) Unsafe.Add(ref coeff, j) = (Kernels.HSigmoidShiftMax(Unsafe.Add(ref coeff, j) + fc2Bias[j]) - 0.5f) * 4f;
+        Kernels.ShiftMaxCoefficients(ref coeff, fc2Bias, 64, 4f);
         // each channel mixed with its partner (groups of 8 rotated by one group, then by one channel)
         for (int c = 0; c < 32; c++)
         {
@@ -821,7 +821,7 @@ public static unsafe partial class Tiny
         float* weight = w + 3488; // [16, 32], BatchNorm1d folded in
         float* bias = w + 4000;
         Kernels.MatVec(weight, ref src, ref dst, 16, 32);
-        for (int o = 0; o < 16; o++) Unsafe.Add(ref dst, o) = Kernels.HSwish(Unsafe.Add(ref dst, o) + bias[o]);
+        Kernels.AddBiasHSwish(ref dst, bias, 16);
     }
 
     // ---------------------------------------------------------------------------------
@@ -838,7 +838,7 @@ public static unsafe partial class Tiny
         float* weight = w + 4016; // [4, 16], BatchNorm1d folded in
         float* bias = w + 4080;
         Kernels.MatVec(weight, ref src, ref dst, 4, 16);
-        for (int o = 0; o < 4; o++) Unsafe.Add(ref dst, o) = Kernels.HSwish(Unsafe.Add(ref dst, o) + bias[o]);
+        Kernels.AddBiasHSwish(ref dst, bias, 4);
     }
 
     // Channel maps, computed by the generator: entry c is the arena plane that holds logical channel c.
