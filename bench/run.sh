@@ -42,6 +42,8 @@ echo "== per-layer profile of M3 (MicroNetProfile=true build)"
 dotnet run --project "$bench" -c Release -p:MicroNetProfile=true -- profile M3 "$results/profile-M3.md" >/dev/null
 echo "== BenchmarkDotNet: ONNX Runtime vs MicroNet.Aot (JIT)"
 dotnet run --project "$bench" -c Release -- bdn --filter '*'
+echo "== ONNX Runtime and MicroNet.Aot (JIT) in alternating rounds, one process"
+dotnet run --project "$bench" -c Release -- interleaved "$results/interleaved.json"
 echo "== harness: JIT and NativeAOT (x86-64-v3), alternating, three passes each"
 dotnet build "$bench" -c Release --nologo -v q >/dev/null
 dotnet publish "$root/bench/AotRunner" -c Release -r linux-x64 -p:PublishAot=true -o "$results/aot" --nologo >/dev/null

@@ -9,6 +9,7 @@ using MicroNet.Aot.Bench;
 
 // micronet-bench bdn [BenchmarkDotNet args]         generated vs ONNX Runtime (JIT)
 // micronet-bench harness MODE OUT.json [MODELS]     the documented harness (MODE: jit or aot)
+// micronet-bench interleaved OUT.json [MODELS]      ONNX Runtime and generated in alternating rounds, one process
 // micronet-bench profile MODEL [OUT.md]             per-layer table (a MicroNetProfile=true build)
 // micronet-bench report RESULTS_DIR OUT_DIR         Markdown table + SVG chart from the results
 switch (args.FirstOrDefault())
@@ -29,6 +30,12 @@ switch (args.FirstOrDefault())
             Harness.Save(args[2], Harness.Run(models, args[1]));
             return 0;
         }
+    case "interleaved" when args.Length >= 2:
+        {
+            var models = args.Length > 2 ? args[2].Split(',') : GeneratedModel.Names;
+            Interleaved.Save(args[1], Interleaved.Run(models));
+            return 0;
+        }
     case "profile" when args.Length >= 2:
         {
             string table = Profiler.Run(args[1]);
@@ -40,6 +47,6 @@ switch (args.FirstOrDefault())
         Report.Write(args[1], args[2]);
         return 0;
     default:
-        Console.Error.WriteLine("usage: micronet-bench bdn | harness jit|aot OUT.json [M0,M1,..] | profile MODEL [OUT.md] | report RESULTS_DIR OUT_DIR");
+        Console.Error.WriteLine("usage: micronet-bench bdn | harness jit|aot OUT.json [M0,M1,..] | interleaved OUT.json [M0,M1,..] | profile MODEL [OUT.md] | report RESULTS_DIR OUT_DIR");
         return 2;
 }

@@ -74,6 +74,20 @@ public static class Report
             string ratio = r.Aot is double a2 && r.HarnessJit is double j2 ? F(a2 / j2, 2) : "-";
             md.AppendLine($"| {r.Model} | {r.Macs:N0} | {F(r.Ort, 3)} ms | {F(r.Jit, 3)} ms | **{F(r.Ort / r.Jit, 2)}x** | {F(gmacs, 2)} | {F(100 * gmacs / peak, 1)}% | {r.JitAllocated} B | {aot} | {ratio} | {(r.Torch is double t ? F(t, 2) + " ms" : "-")} |");
         }
+        var interleaved = Interleaved.Read(Path.Combine(resultsDir, "interleaved.json"));
+        if (interleaved.Count > 0)
+        {
+            md.AppendLine();
+            md.AppendLine("The same two engines in one process, in alternating rounds (a slow spell of the shared machine lands on both");
+            md.AppendLine("sides of each ratio): `micronet-bench interleaved`, 31 paired rounds of ~50 ms per model, three passes; the");
+            md.AppendLine("pass with the median speed-up, and the range of the passes' speed-ups.");
+            md.AppendLine();
+            md.AppendLine("| model | ONNX Runtime | MicroNet.Aot (JIT) | speed-up (median of the paired rounds) | range over the passes |");
+            md.AppendLine("|---|---:|---:|---:|---:|");
+            foreach (var m in GeneratedModel.Names)
+                if (interleaved.TryGetValue(m, out var i))
+                    md.AppendLine($"| {m} | {F(i.OrtMedianMs, 3)} ms | {F(i.GeneratedMedianMs, 3)} ms | **{F(i.SpeedupMedian, 2)}x** | {F(i.SpeedupLowest, 2)}x - {F(i.SpeedupHighest, 2)}x |");
+        }
         md.AppendLine();
         md.AppendLine("| model | arena (ScratchLength) | liveness lower bound | without reuse |");
         md.AppendLine("|---|---:|---:|---:|");
