@@ -359,6 +359,11 @@ public static unsafe class SpatialKernels
     public static void ColumnGroup(ref float input, ReadOnlySpan<int> planes, nint inPlane, ref float output, nint outPlane,
         float* weights, float* bias, int outputs, int k, int pad, int stride, int inHeight, int outHeight, nint width)
     {
+        if (Vector256.IsHardwareAccelerated && planes.Length == 3 && k == 3 && width >= 8 && pad >= 0 && pad <= 2)
+        {
+            RgbColumn3(ref input, planes, inPlane, ref output, outPlane, weights, bias, outputs, pad, stride, inHeight, outHeight, width);
+            return;
+        }
         int inputs = planes.Length, o = 0;
         if (Vector256.IsHardwareAccelerated)
         {
@@ -415,6 +420,73 @@ public static unsafe class SpatialKernels
             ref float outPlaneRef = ref Unsafe.Add(ref output, o * outPlane);
             for (int i = 0; i < inputs; i++)
                 Column(ref Unsafe.Add(ref input, planes[i] * inPlane), ref outPlaneRef, weights + (o * inputs + i) * k, bias[o], k, pad, stride, inHeight, outHeight, width, accumulate: i > 0);
+        }
+    }
+
+    /// <summary>
+    /// The stem's 3x1 conv over an RGB image (3 input planes, 3 taps): per output vector the nine
+    /// input vectors are loaded once and every output channel is a chain of nine FMAs over them
+    /// (bias, then input 0's taps, input 1's, input 2's - the order of the general path).
+    /// </summary>
+    private static void RgbColumn3(ref float input, ReadOnlySpan<int> planes, nint inPlane, ref float output, nint outPlane,
+        float* weights, float* bias, int outputs, int pad, int stride, int inHeight, int outHeight, nint width)
+    {
+        ref float plane0 = ref Unsafe.Add(ref input, planes[0] * inPlane);
+        ref float plane1 = ref Unsafe.Add(ref input, planes[1] * inPlane);
+        ref float plane2 = ref Unsafe.Add(ref input, planes[2] * inPlane);
+        for (int oy = 0; oy < outHeight; oy++)
+        {
+            int top = oy * stride - pad;
+            ref float outRow = ref Unsafe.Add(ref output, oy * width);
+            if (top >= 0 && top + 3 <= inHeight)
+            {
+                ref float r0 = ref Unsafe.Add(ref plane0, top * width);
+                ref float r1 = ref Unsafe.Add(ref plane1, top * width);
+                ref float r2 = ref Unsafe.Add(ref plane2, top * width);
+                nint below = width, below2 = 2 * width;
+                for (nint x = 0; ; x += 8)
+                {
+                    if (x > width - 8) x = width - 8; // the overlapping last vector (pure stores)
+                    var v0 = Vector256.LoadUnsafe(ref r0, (nuint)x); var v1 = Vector256.LoadUnsafe(ref r0, (nuint)(x + below)); var v2 = Vector256.LoadUnsafe(ref r0, (nuint)(x + below2));
+                    var v3 = Vector256.LoadUnsafe(ref r1, (nuint)x); var v4 = Vector256.LoadUnsafe(ref r1, (nuint)(x + below)); var v5 = Vector256.LoadUnsafe(ref r1, (nuint)(x + below2));
+                    var v6 = Vector256.LoadUnsafe(ref r2, (nuint)x); var v7 = Vector256.LoadUnsafe(ref r2, (nuint)(x + below)); var v8 = Vector256.LoadUnsafe(ref r2, (nuint)(x + below2));
+                    float* w = weights;
+                    for (int o = 0; o < outputs; o++, w += 9)
+                    {
+                        var a = Kernels.Fma(v0, Vector256.Create(w[0]), Vector256.Create(bias[o]));
+                        a = Kernels.Fma(v1, Vector256.Create(w[1]), a);
+                        a = Kernels.Fma(v2, Vector256.Create(w[2]), a);
+                        a = Kernels.Fma(v3, Vector256.Create(w[3]), a);
+                        a = Kernels.Fma(v4, Vector256.Create(w[4]), a);
+                        a = Kernels.Fma(v5, Vector256.Create(w[5]), a);
+                        a = Kernels.Fma(v6, Vector256.Create(w[6]), a);
+                        a = Kernels.Fma(v7, Vector256.Create(w[7]), a);
+                        a = Kernels.Fma(v8, Vector256.Create(w[8]), a);
+                        a.StoreUnsafe(ref Unsafe.Add(ref outRow, o * outPlane), (nuint)x);
+                    }
+                    if (x == width - 8) break;
+                }
+                continue;
+            }
+            // a top or bottom row: only the taps inside the image
+            int t0 = Math.Max(0, -top), t1 = Math.Min(3, inHeight - top);
+            for (int o = 0; o < outputs; o++)
+            {
+                float* w = weights + o * 9;
+                for (nint x = 0; ; x += 8)
+                {
+                    if (x > width - 8) x = width - 8;
+                    var a = Vector256.Create(bias[o]);
+                    for (int i = 0; i < 3; i++)
+                    {
+                        ref float plane = ref Unsafe.Add(ref input, planes[i] * inPlane);
+                        for (int t = t0; t < t1; t++)
+                            a = Kernels.Fma(Vector256.LoadUnsafe(ref Unsafe.Add(ref plane, (top + t) * width + x)), Vector256.Create(w[i * 3 + t]), a);
+                    }
+                    a.StoreUnsafe(ref Unsafe.Add(ref outRow, o * outPlane), (nuint)x);
+                    if (x == width - 8) break;
+                }
+            }
         }
     }
 
