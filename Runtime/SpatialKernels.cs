@@ -1,6 +1,5 @@
 using System;
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
 namespace MicroNet.Aot.Runtime;
@@ -235,7 +234,7 @@ public static unsafe class SpatialKernels
             float* stage = stackalloc float[(int)(above + n + below)];
             new Span<float>(stage, (int)above).Clear();
             new Span<float>(stage + above + n, (int)below).Clear();
-            MemoryMarshal.CreateReadOnlySpan(ref input, (int)n).CopyTo(new Span<float>(stage + above, (int)n));
+            Copy(ref input, stage + above, n);
             for (int t = 0; t < k; t++) offsets[t] = t * width; // output row y, tap t reads staged row y + t
             Taps(ref *stage, offsets, ref output, taps, bias, k, n, null, 0, relu6: false);
             return;
