@@ -152,6 +152,54 @@ public static unsafe class SpatialKernels
         for (nint i = 0; i < n; i++) dst[i] = Unsafe.Add(ref src, i);
     }
 
+    /// <summary>Largest plane <see cref="RowsInPlace"/> takes (its mask table, k x n words, is on the stack and should stay in L1).</summary>
+    private const int InPlacePlaneFloats = 1024;
+
+    /// <summary>
+    /// Depthwise 1 x k, stride 1, over whole planes read in place: out[j] = bias + sum_t taps[t] *
+    /// in[j + t - pad], one flat loop over the plane, each product masked off where its tap leaves
+    /// the row, which is exactly PyTorch's zero padding. No staging copy: a masked read past the
+    /// plane lands in the neighbouring plane of the same tensor. Only the lowest and the highest
+    /// plane, whose neighbours would lie outside the tensor, are copied into a buffer first.
+    /// (Measured on M3: 0.5-0.7x the gapped rows' time on 7x7 planes, 0.8-0.9x on 14x14 and 28x28.
+    /// The same for k x 1 was 1.4-2.3x slower than copying the plane between zero rows: that copy
+    /// is one contiguous run, and only its first and last rows need padding.)
+    /// </summary>
+    private static void RowsInPlace(ref float input, ReadOnlySpan<int> inputPlanes, nint inPlane, ref float output, nint outPlane,
+        float* weights, float* bias, int k, int pad, int height, int width, bool relu6)
+    {
+        nint n = (nint)height * width;
+        // mask row t: the lanes whose tap t reads inside their row
+        uint* masks = stackalloc uint[(int)(k * n)];
+        nint* offsets = stackalloc nint[k];
+        int maskedTaps = 0;
+        for (int t = 0; t < k; t++)
+        {
+            int d = t - pad;
+            offsets[t] = d;
+            if (d != 0) maskedTaps |= 1 << t; // the centre tap is inside everywhere
+            uint* row = masks + t * n;
+            for (int y = 0; y < height; y++, row += width)
+                for (int x = 0; x < width; x++)
+                    row[x] = (uint)(x + d) < (uint)width ? uint.MaxValue : 0u;
+        }
+        int lowest = int.MaxValue, highest = int.MinValue;
+        foreach (int p in inputPlanes) { lowest = Math.Min(lowest, p); highest = Math.Max(highest, p); }
+        float* stage = stackalloc float[(int)n + k - 1];
+        new Span<float>(stage, (int)n + k - 1).Clear(); // read under masks only; zeroed to keep it tidy
+        for (int c = 0; c < inputPlanes.Length; c++)
+        {
+            int p = inputPlanes[c];
+            ref float plane = ref Unsafe.Add(ref input, p * inPlane);
+            if (p == lowest || p == highest)
+            {
+                if (c == 0 || inputPlanes[c - 1] != p) Copy(ref plane, stage + pad, n); // outputs of one plane share the copy
+                plane = ref *(stage + pad);
+            }
+            Taps(ref plane, offsets, ref Unsafe.Add(ref output, c * outPlane), weights + c * k, bias[c], k, n, masks, n, relu6, maskedTaps);
+        }
+    }
+
     /// <summary>
     /// A whole depthwise 1 x k layer: output plane c = 1 x k conv of input plane
     /// <paramref name="inputPlanes"/>[c] with taps weights[c*k .. c*k + k) and bias[c], clamped to
@@ -160,6 +208,12 @@ public static unsafe class SpatialKernels
     public static void DepthwiseRows(ref float input, ReadOnlySpan<int> inputPlanes, nint inPlane, ref float output, nint outPlane,
         float* weights, float* bias, int k, int pad, int stride, int height, int inWidth, int outWidth, bool relu6)
     {
+        nint planeFloats = (nint)height * inWidth;
+        if (stride == 1 && inWidth == outWidth && planeFloats >= 8 && planeFloats <= InPlacePlaneFloats && inPlane == planeFloats && pad >= 0 && pad <= k - 1)
+        {
+            RowsInPlace(ref input, inputPlanes, inPlane, ref output, outPlane, weights, bias, k, pad, height, inWidth, relu6);
+            return;
+        }
         int gap = k - 1;
         if (stride == 1 && inWidth == outWidth && outWidth >= 4 && pad >= 0 && pad <= gap)
         {
@@ -679,6 +733,7 @@ public static unsafe class SpatialKernels
             if (k == 3)
             {
                 if (masks == null || maskedTaps == 0) Taps3(ref src, offsets, ref dst, taps, bias, count, relu6);
+                else if (maskedTaps == MaskOuter3.Bits) Taps3Masked<MaskOuter3>(ref src, offsets, ref dst, taps, bias, count, masks, maskStride, relu6);
                 else if (maskedTaps == MaskFirst.Bits) Taps3Masked<MaskFirst>(ref src, offsets, ref dst, taps, bias, count, masks, maskStride, relu6);
                 else Taps3Masked<MaskAll>(ref src, offsets, ref dst, taps, bias, count, masks, maskStride, relu6);
                 return;
@@ -686,6 +741,7 @@ public static unsafe class SpatialKernels
             if (k == 5)
             {
                 if (masks == null || maskedTaps == 0) Taps5(ref src, offsets, ref dst, taps, bias, count, relu6);
+                else if (maskedTaps == MaskOuter5.Bits) Taps5Masked<MaskOuter5>(ref src, offsets, ref dst, taps, bias, count, masks, maskStride, relu6);
                 else if (maskedTaps == MaskFirstTwoLast.Bits) Taps5Masked<MaskFirstTwoLast>(ref src, offsets, ref dst, taps, bias, count, masks, maskStride, relu6);
                 else Taps5Masked<MaskAll>(ref src, offsets, ref dst, taps, bias, count, masks, maskStride, relu6);
                 return;
@@ -755,6 +811,8 @@ public static unsafe class SpatialKernels
     private struct MaskAll : IMaskedTaps { public static int Bits => -1; }
     private struct MaskFirst : IMaskedTaps { public static int Bits => 0b00001; }           // stride 2, k = 3
     private struct MaskFirstTwoLast : IMaskedTaps { public static int Bits => 0b10011; }    // stride 2, k = 5
+    private struct MaskOuter3 : IMaskedTaps { public static int Bits => 0b101; }            // stride 1 in place, k = 3
+    private struct MaskOuter5 : IMaskedTaps { public static int Bits => 0b11011; }          // stride 1 in place, k = 5
 
     private static void Taps3Masked<TMask>(ref float src, nint* offsets, ref float dst, float* taps, float bias, nint count, uint* masks, nint maskStride, bool relu6)
         where TMask : struct, IMaskedTaps
