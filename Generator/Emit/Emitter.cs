@@ -300,16 +300,14 @@ internal sealed class Emitter
     private void WriteConv(PlannedLayer step)
     {
         var l = step.Layer;
-        var input = step.Inputs[0];
         int inPerGroup = l.Input.C / l.Groups, outPerGroup = l.Output.C / l.Groups;
-        long inPlane = (long)l.Input.H * l.Input.W, outPlane = (long)l.Output.H * l.Output.W;
-        int taps = l.KernelH * l.KernelW;
         if (l.KernelH == 1 && l.KernelW == 1 && l.StrideH == 1 && l.StrideW == 1)
         {
             WritePointwise(step);
             return;
         }
-        if (l.KernelW == 1 && l.StrideW == 1 && outPerGroup >= 4)
+        // the stem's dense k x 1 (groups of 3 RGB inputs; M0 and M1 have 2 and 3 outputs) and depthwise k x 1 with a multiplier of 4+
+        if (l.KernelW == 1 && l.StrideW == 1 && (outPerGroup >= 4 || inPerGroup > 1))
         {
             WriteColumnGroups(step);
             return;
@@ -319,28 +317,8 @@ internal sealed class Emitter
             WriteDepthwise(step);
             return;
         }
-        _w.Line("ref float src = " + BaseRef(input) + ";");
-        _w.Line("ref float dst = " + BaseRef(step.Output) + ";");
-        _w.Line("float* weight = w + " + I(_weights[l.Name + ".weight"]) + "; // [" + I(l.Output.C) + ", " + I(inPerGroup) + ", " + I(l.KernelH) + ", " + I(l.KernelW) + "]");
-        _w.Line("float* bias = w + " + I(_weights[l.Name + ".bias"]) + ";");
-        _w.Open("for (int oc = 0; oc < " + I(l.Output.C) + "; oc++)");
-        _w.Line("ref float outPlane = ref Unsafe.Add(ref dst, oc * " + I(outPlane) + ");");
-        _w.Line("int firstInput = oc / " + I(outPerGroup) + " * " + I(inPerGroup) + "; // first input channel of oc's group");
-        _w.Open("for (int i = 0; i < " + I(inPerGroup) + "; i++)");
-        _w.Line("ref float inPlane = ref Unsafe.Add(ref src, " + Plane(input, "firstInput + i", Table(l, "InputPlanes")) + " * " + I(inPlane) + ");");
-        _w.Line("float* taps = weight + (oc * " + I(inPerGroup) + " + i) * " + I(taps) + ";");
-        if (l.KernelW == 1 && l.StrideW == 1)
-        {
-            // k x 1, stride along H: whole rows, every tap accumulated in registers
-            _w.Line("SpatialKernels.Column(ref inPlane, ref outPlane, taps, bias[oc], " + I(l.KernelH) + ", " + I(l.PadH) + ", " + I(l.StrideH) + ", " +
-                I(l.Input.H) + ", " + I(l.Output.H) + ", " + I(l.Output.W) + ", accumulate: i > 0);");
-        }
-        else
-        {
-            throw new InvalidOperationException(l.Name + ": no kernel for a " + l.KernelH + "x" + l.KernelW + " convolution with stride " + l.StrideH + "," + l.StrideW);
-        }
-        _w.Close();
-        _w.Close();
+        // the architecture check admits no other conv (a 1 x k conv with several inputs per group)
+        throw new InvalidOperationException(l.Name + ": no kernel for a " + l.KernelH + "x" + l.KernelW + " convolution with stride " + l.StrideH + "," + l.StrideW);
     }
 
     /// <summary>
@@ -374,7 +352,7 @@ internal sealed class Emitter
         }
     }
 
-    /// <summary>k x 1 conv whose groups have several outputs (the stem's dense conv): per group, outputs blocked by four.</summary>
+    /// <summary>k x 1 conv whose groups have several inputs (the stem's dense conv) or 4+ outputs: per group, every input load shared by the group's outputs.</summary>
     private void WriteColumnGroups(PlannedLayer step)
     {
         var l = step.Layer;
@@ -387,11 +365,16 @@ internal sealed class Emitter
         _w.Line("ref float dst = " + BaseRef(step.Output) + ";");
         _w.Line("float* weight = w + " + I(_weights[l.Name + ".weight"]) + "; // [" + I(l.Output.C) + ", " + I(inPerGroup) + ", " + I(l.KernelH) + ", 1]");
         _w.Line("float* bias = w + " + I(_weights[l.Name + ".bias"]) + ";");
+        string shape = I(outPerGroup) + ", " + I(l.KernelH) + ", " + I(l.PadH) + ", " + I(l.StrideH) + ", " + I(l.Input.H) + ", " + I(l.Output.H) + ", " + I(l.Output.W) + ");";
+        if (l.Groups == 1)
+        {
+            _w.Line("SpatialKernels.ColumnGroup(ref src, " + table + ", " + I(inPlane) + ", ref dst, " + I(outPlane) + ", weight, bias, " + shape);
+            return;
+        }
         _w.Open("for (int g = 0; g < " + I(l.Groups) + "; g++)");
         _w.Line("SpatialKernels.ColumnGroup(ref src, " + table + ".Slice(g * " + I(inPerGroup) + ", " + I(inPerGroup) + "), " + I(inPlane) +
             ", ref Unsafe.Add(ref dst, g * " + I(outPerGroup * outPlane) + "), " + I(outPlane) + ", weight + g * " + I(outPerGroup * inPerGroup * l.KernelH) +
-            ", bias + g * " + I(outPerGroup) + ", " + I(outPerGroup) + ", " + I(l.KernelH) + ", " + I(l.PadH) + ", " + I(l.StrideH) + ", " +
-            I(l.Input.H) + ", " + I(l.Output.H) + ", " + I(l.Output.W) + ");");
+            ", bias + g * " + I(outPerGroup) + ", " + shape);
         _w.Close();
     }
 

@@ -186,17 +186,7 @@ public static unsafe partial class Tiny
         ref float dst = ref Unsafe.Add(ref arena, 2048);
         float* weight = w + 0; // [2, 3, 3, 1]
         float* bias = w + 32;
-        for (int oc = 0; oc < 2; oc++)
-        {
-            ref float outPlane = ref Unsafe.Add(ref dst, oc * 512);
-            int firstInput = oc / 2 * 3; // first input channel of oc's group
-            for (int i = 0; i < 3; i++)
-            {
-                ref float inPlane = ref Unsafe.Add(ref src, (firstInput + i) * 1024);
-                float* taps = weight + (oc * 3 + i) * 3;
-                SpatialKernels.Column(ref inPlane, ref outPlane, taps, bias[oc], 3, 1, 2, 32, 16, 32, accumulate: i > 0);
-            }
-        }
+        SpatialKernels.ColumnGroup(ref src, L000_InputPlanes, 1024, ref dst, 512, weight, bias, 2, 3, 1, 2, 32, 16, 32);
     }
 
     // ---------------------------------------------------------------------------------
@@ -842,6 +832,10 @@ public static unsafe partial class Tiny
     }
 
     // Channel maps, computed by the generator: entry c is the arena plane that holds logical channel c.
+    private static ReadOnlySpan<int> L000_InputPlanes => new int[]
+    {
+        0, 1, 2,
+    };
     private static ReadOnlySpan<int> L001_InputPlanes => new int[]
     {
         0, 0, 0, 0, 1, 1, 1, 1,
