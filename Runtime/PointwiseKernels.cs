@@ -23,19 +23,19 @@ public static unsafe class PointwiseKernels
         int o = 0;
         for (; o + 4 <= outputs; o += 4)
             Block4(ref input, planes, ref Unsafe.Add(ref output, o * n), weights + o * inputsPerOutput, bias + o, n, relu6);
-        if (o < outputs && outputs >= 4)
+        if (o == outputs) return;
+        if (outputs >= 4)
         {
             // the last 1-3 outputs: one more block of four that overlaps the previous one (its
-            // first outputs are recomputed exactly) rather than the one-output path
+            // first outputs are recomputed exactly) rather than a narrower path
             o = outputs - 4;
             Block4(ref input, planes, ref Unsafe.Add(ref output, o * n), weights + o * inputsPerOutput, bias + o, n, relu6);
             return;
         }
-        for (; o < outputs; o++)
-        {
-            Block1(ref input, planes, ref Unsafe.Add(ref output, o * n), weights + o * inputsPerOutput, bias[o], n);
-            if (relu6) Kernels.Relu6(ref Unsafe.Add(ref output, o * n), n);
-        }
+        // a group of 1-3 outputs (M2's first 1x1 has 3 per group, M0's 2): the four-output block
+        // with the missing outputs repeating the last one (computed again exactly and stored over
+        // it), so every input plane is still read once per tile rather than once per output
+        Block4(ref input, planes, ref output, weights, bias, n, relu6, outputs);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -47,18 +47,21 @@ public static unsafe class PointwiseKernels
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static float Clamp(float v, bool relu6) => relu6 ? Kernels.Relu6(v) : v;
 
-    private static void Block4(ref float input, ReadOnlySpan<int> planes, ref float output, float* w, float* bias, nint n, bool relu6)
+    /// <summary>Outputs 0..3 (with <paramref name="count"/> &lt; 4: outputs past count - 1 are output count - 1 again).</summary>
+    private static void Block4(ref float input, ReadOnlySpan<int> planes, ref float output, float* w, float* bias, nint n, bool relu6, int count = 4)
     {
         nint k = planes.Length;
+        nint o1 = Math.Min(1, count - 1), o2 = Math.Min(2, count - 1), o3 = Math.Min(3, count - 1);
         // the four outputs' weight rows and the plane list as pointers / refs with native-int
         // indices: no per-iteration index arithmetic left for the compiler to hoist (NativeAOT does not)
-        float* row0 = w, row1 = w + k, row2 = w + 2 * k, row3 = w + 3 * k;
+        float* row0 = w, row1 = w + o1 * k, row2 = w + o2 * k, row3 = w + o3 * k;
+        float b0 = bias[0], b1 = bias[o1], b2 = bias[o2], b3 = bias[o3];
         ref int plane = ref MemoryMarshal.GetReference(planes);
         nint p = 0;
         ref float out0 = ref output;
-        ref float out1 = ref Unsafe.Add(ref output, n);
-        ref float out2 = ref Unsafe.Add(ref output, 2 * n);
-        ref float out3 = ref Unsafe.Add(ref output, 3 * n);
+        ref float out1 = ref Unsafe.Add(ref output, o1 * n);
+        ref float out2 = ref Unsafe.Add(ref output, o2 * n);
+        ref float out3 = ref Unsafe.Add(ref output, o3 * n);
         if (Vector256.IsHardwareAccelerated && n >= 64)
         {
             // 4 outputs x 3 vectors = 12 accumulators, 24 positions per tile (large planes, where
@@ -66,10 +69,10 @@ public static unsafe class PointwiseKernels
             for (; p < n; p += 24)
             {
                 if (p > n - 24) p = n - 24;
-                var a00 = Vector256.Create(bias[0]); var a01 = a00; var a02 = a00;
-                var a10 = Vector256.Create(bias[1]); var a11 = a10; var a12 = a10;
-                var a20 = Vector256.Create(bias[2]); var a21 = a20; var a22 = a20;
-                var a30 = Vector256.Create(bias[3]); var a31 = a30; var a32 = a30;
+                var a00 = Vector256.Create(b0); var a01 = a00; var a02 = a00;
+                var a10 = Vector256.Create(b1); var a11 = a10; var a12 = a10;
+                var a20 = Vector256.Create(b2); var a21 = a20; var a22 = a20;
+                var a30 = Vector256.Create(b3); var a31 = a30; var a32 = a30;
                 for (nint i = 0; i < k; i++)
                 {
                     ref float src = ref Unsafe.Add(ref input, Unsafe.Add(ref plane, i) * n + p);
@@ -98,10 +101,10 @@ public static unsafe class PointwiseKernels
             for (; p < n && n >= 16; p += 16)
             {
                 if (p > n - 16) p = n - 16;
-                var a00 = Vector256.Create(bias[0]); var a01 = a00;
-                var a10 = Vector256.Create(bias[1]); var a11 = a10;
-                var a20 = Vector256.Create(bias[2]); var a21 = a20;
-                var a30 = Vector256.Create(bias[3]); var a31 = a30;
+                var a00 = Vector256.Create(b0); var a01 = a00;
+                var a10 = Vector256.Create(b1); var a11 = a10;
+                var a20 = Vector256.Create(b2); var a21 = a20;
+                var a30 = Vector256.Create(b3); var a31 = a30;
                 for (nint i = 0; i < k; i++)
                 {
                     ref float src = ref Unsafe.Add(ref input, Unsafe.Add(ref plane, i) * n + p);
@@ -125,10 +128,10 @@ public static unsafe class PointwiseKernels
             // 4 outputs x 2 vectors of 4, 8 positions per tile (the ARM64 AdvSimd path)
             for (; p + 8 <= n; p += 8)
             {
-                var a00 = Vector128.Create(bias[0]); var a01 = a00;
-                var a10 = Vector128.Create(bias[1]); var a11 = a10;
-                var a20 = Vector128.Create(bias[2]); var a21 = a20;
-                var a30 = Vector128.Create(bias[3]); var a31 = a30;
+                var a00 = Vector128.Create(b0); var a01 = a00;
+                var a10 = Vector128.Create(b1); var a11 = a10;
+                var a20 = Vector128.Create(b2); var a21 = a20;
+                var a30 = Vector128.Create(b3); var a31 = a30;
                 for (nint i = 0; i < k; i++)
                 {
                     ref float src = ref Unsafe.Add(ref input, Unsafe.Add(ref plane, i) * n + p);
@@ -148,8 +151,8 @@ public static unsafe class PointwiseKernels
             }
             for (; p + 4 <= n; p += 4)
             {
-                var a0 = Vector128.Create(bias[0]); var a1 = Vector128.Create(bias[1]);
-                var a2 = Vector128.Create(bias[2]); var a3 = Vector128.Create(bias[3]);
+                var a0 = Vector128.Create(b0); var a1 = Vector128.Create(b1);
+                var a2 = Vector128.Create(b2); var a3 = Vector128.Create(b3);
                 for (nint i = 0; i < k; i++)
                 {
                     var x = Vector128.LoadUnsafe(ref Unsafe.Add(ref input, Unsafe.Add(ref plane, i) * n + p));
@@ -162,7 +165,7 @@ public static unsafe class PointwiseKernels
         }
         for (; p < n; p++)
         {
-            float s0 = bias[0], s1 = bias[1], s2 = bias[2], s3 = bias[3];
+            float s0 = b0, s1 = b1, s2 = b2, s3 = b3;
             for (nint i = 0; i < k; i++)
             {
                 float x = Unsafe.Add(ref input, Unsafe.Add(ref plane, i) * n + p);
@@ -172,12 +175,5 @@ public static unsafe class PointwiseKernels
             Unsafe.Add(ref out0, p) = Clamp(s0, relu6); Unsafe.Add(ref out1, p) = Clamp(s1, relu6);
             Unsafe.Add(ref out2, p) = Clamp(s2, relu6); Unsafe.Add(ref out3, p) = Clamp(s3, relu6);
         }
-    }
-
-    private static void Block1(ref float input, ReadOnlySpan<int> planes, ref float output, float* w, float bias, nint n)
-    {
-        Kernels.Fill(ref output, n, bias);
-        for (int i = 0; i < planes.Length; i++)
-            Kernels.MultiplyAdd(ref output, ref Unsafe.Add(ref input, planes[i] * n), w[i], n);
     }
 }

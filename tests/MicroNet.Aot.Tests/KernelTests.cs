@@ -256,6 +256,9 @@ public unsafe class KernelTests
 
     [Theory]
     [InlineData(1, 1, 1)]
+    [InlineData(1, 6, 100)]
+    [InlineData(2, 8, 784)]
+    [InlineData(3, 8, 3136)]
     [InlineData(3, 5, 7)]
     [InlineData(4, 8, 16)]
     [InlineData(7, 12, 49)]
