@@ -83,7 +83,7 @@ public unsafe class KernelTests
     [Theory]
     [CombinatorialData]
     public void Depthwise_layers_match_the_naive_convolutions(
-        [CombinatorialValues(1, 4, 7, 14, 15, 28, 70)] int size,
+        [CombinatorialValues(1, 4, 7, 13, 14, 15, 25, 28, 70)] int size,
         [CombinatorialValues(3, 5)] int k,
         [CombinatorialValues(1, 2)] int stride,
         bool columns)
