@@ -201,6 +201,68 @@ public static unsafe class SpatialKernels
         }
     }
 
+    /// <summary>Largest intermediate plane (floats) <see cref="DepthwisePair"/> runs from L1; generators fuse only pairs up to it.</summary>
+    public const int PairPlaneFloats = InPlacePlaneFloats;
+
+    /// <summary>
+    /// A depthwise k x 1 conv (stride 1) and the depthwise 1 x k conv (stride 1, one output per
+    /// plane) that reads nothing but its output, run plane by plane: intermediate plane m is the
+    /// k x 1 conv (columnWeights[m*columnK ..], columnBias[m]) of input plane
+    /// <paramref name="inputPlanes"/>[m], kept in a stack buffer (L1) instead of the arena, and output
+    /// plane m is the 1 x k conv of it (rowWeights[m*rowK ..], rowBias[m]), clamped to [0, 6] with
+    /// <paramref name="relu6"/>. Each value is summed exactly as by the two layers apart.
+    /// </summary>
+    public static void DepthwisePair(ref float input, ReadOnlySpan<int> inputPlanes, nint inPlane, ref float output, nint outPlane,
+        float* columnWeights, float* columnBias, int columnK, int columnPad, float* rowWeights, float* rowBias, int rowK, int rowPad,
+        int height, int width, bool relu6)
+    {
+        nint n = (nint)height * width;
+        // the intermediate plane with a guard either side: the row taps read up to rowK - 1 floats past it (masked)
+        float* middle = stackalloc float[(int)n + 2 * Guard];
+        new Span<float>(middle, (int)n + 2 * Guard).Clear();
+        float* plane = middle + Guard;
+        bool fits = n >= 8 && n <= PairPlaneFloats && inPlane == n && columnPad >= 0 && columnPad < columnK &&
+            rowPad >= 0 && rowPad < rowK && rowK - 1 <= Guard;
+        if (!fits)
+        {
+            // any other shape: the single-plane kernels through the same stack plane
+            for (int m = 0; m < inputPlanes.Length; m++)
+            {
+                Column(ref Unsafe.Add(ref input, inputPlanes[m] * inPlane), ref *plane, columnWeights + m * columnK, columnBias[m],
+                    columnK, columnPad, 1, height, height, width, accumulate: false);
+                Row(ref *plane, ref Unsafe.Add(ref output, m * outPlane), rowWeights + m * rowK, rowBias[m], rowK, rowPad, 1, height, width, width, relu6);
+            }
+            return;
+        }
+        // k x 1: the input plane copied between zero rows, one flat unmasked loop (as DepthwiseColumns)
+        nint above = columnPad * (nint)width, below = (columnK - 1 - columnPad) * (nint)width;
+        float* stage = stackalloc float[(int)(above + n + below)];
+        new Span<float>(stage, (int)(above + n + below)).Clear();
+        nint* columnOffsets = stackalloc nint[columnK];
+        for (int t = 0; t < columnK; t++) columnOffsets[t] = t * (nint)width;
+        // 1 x k: the flat loop over the plane with the taps that leave a row masked (as RowsInPlace)
+        uint* masks = stackalloc uint[(int)(rowK * n)];
+        nint* rowOffsets = stackalloc nint[rowK];
+        int maskedTaps = 0;
+        for (int t = 0; t < rowK; t++)
+        {
+            int d = t - rowPad;
+            rowOffsets[t] = d;
+            if (d != 0) maskedTaps |= 1 << t;
+            uint* maskRow = masks + t * n;
+            for (int y = 0; y < height; y++, maskRow += width)
+                for (int x = 0; x < width; x++)
+                    maskRow[x] = (uint)(x + d) < (uint)width ? uint.MaxValue : 0u;
+        }
+        for (int m = 0; m < inputPlanes.Length; m++)
+        {
+            if (m == 0 || inputPlanes[m] != inputPlanes[m - 1]) // outputs of one input plane (a channel multiplier) share the copy
+                Copy(ref Unsafe.Add(ref input, inputPlanes[m] * inPlane), stage + above, n);
+            Taps(ref *stage, columnOffsets, ref *plane, columnWeights + m * columnK, columnBias[m], columnK, n, null, 0, relu6: false);
+            Taps(ref *plane, rowOffsets, ref Unsafe.Add(ref output, m * outPlane), rowWeights + m * rowK, rowBias[m], rowK, n, masks, n, relu6, maskedTaps);
+        }
+    }
+
     /// <summary>
     /// Output lane order of an in-lane even/odd split of two vectors (<c>vshufps</c>, no lane
     /// crossing): lane L holds output L's value at position <c>Scrambled[L]</c>. One

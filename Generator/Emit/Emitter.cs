@@ -84,7 +84,8 @@ internal sealed class Emitter
         _w.Line("// input " + input + " (normalized NCHW float32), output " + I(net.OutputLength) + " values");
         _w.Line("// " + I(net.Parameters) + " parameters (" + I(net.StoredTensors.Sum(t => t.Elements)) + " floats after BatchNorm folding), " + I(net.Macs) + " MACs");
         _w.Line("// " + I(net.Layers.Count) + " layers, " + I(steps.Count) + " layer methods (channel shuffles are read through channel maps, not copied;");
-        _w.Line("// " + I(_fusedRelu.Count) + " ReLU6 layers are applied by the conv before them as it stores)");
+        _w.Line("// " + I(_fusedRelu.Count) + " ReLU6 layers are applied by the conv before them as it stores; " +
+            I(_plan.Steps.Count(s => s.FusedIntoNext)) + " depthwise k x 1 / 1 x k pairs run fused)");
         _w.Line("//");
         _w.Line("// Memory plan: one arena of " + I(_plan.ArenaLength) + " floats (" + I(_plan.ArenaLength * 4) + " bytes).");
         _w.Line("//   liveness lower bound " + I(_plan.LowerBound) + " floats; without reuse " + I(_plan.NaiveSum) + " floats.");
@@ -198,9 +199,9 @@ internal sealed class Emitter
         _w.Line("// Per-layer profile (built with MicroNetProfile=true). Accumulates across calls; not thread-safe.");
         _w.Line("private static readonly long[] s_profileTicks = new long[" + I(emitted.Count) + "];");
         _w.Line("private static long s_profileRuns;");
-        _w.Line("private static readonly string[] s_profileNames = { " + string.Join(", ", emitted.Select(s => "\"" + s.Layer.Name + "\"")) + " };");
-        _w.Line("private static readonly string[] s_profileOps = { " + string.Join(", ", emitted.Select(s => "\"" + s.Layer.Describe() + "\"")) + " };");
-        _w.Line("private static readonly long[] s_profileMacs = { " + string.Join(", ", emitted.Select(s => I(s.Layer.Macs))) + " };");
+        _w.Line("private static readonly string[] s_profileNames = { " + string.Join(", ", emitted.Select(s => "\"" + StepName(s) + "\"")) + " };");
+        _w.Line("private static readonly string[] s_profileOps = { " + string.Join(", ", emitted.Select(s => "\"" + StepOp(s) + "\"")) + " };");
+        _w.Line("private static readonly long[] s_profileMacs = { " + string.Join(", ", emitted.Select(s => I(StepMacs(s)))) + " };");
         _w.Line();
         _w.Line("/// <summary>Clears the per-layer profile.</summary>");
         _w.Line("public static void ResetProfile() { Array.Clear(s_profileTicks); s_profileRuns = 0; }");
@@ -249,6 +250,7 @@ internal sealed class Emitter
     {
         if (v.Buffer == Storage.NetworkInput) return "network input";
         if (v.Buffer == Storage.NetworkOutput) return "output span";
+        if (v.Buffer == Storage.Fused) return "the stack (a fused pair)";
         var b = _plan.Buffers[v.Buffer];
         return "arena[" + I(b.Offset) + ".." + I(b.Offset + b.Size) + ")" + (v.ChannelMap != null ? " through a channel map" : "");
     }
@@ -268,6 +270,11 @@ internal sealed class Emitter
 
     private void WriteLayer(PlannedLayer step)
     {
+        if (step.FusedFrom != null)
+        {
+            WriteDepthwisePair(step);
+            return;
+        }
         var l = step.Layer;
         var input = step.Inputs[0];
         _w.Line("// ---------------------------------------------------------------------------------");
@@ -319,6 +326,45 @@ internal sealed class Emitter
         }
         // the architecture check admits no other conv (a 1 x k conv with several inputs per group)
         throw new InvalidOperationException(l.Name + ": no kernel for a " + l.KernelH + "x" + l.KernelW + " convolution with stride " + l.StrideH + "," + l.StrideW);
+    }
+
+    /// <summary>The profile's name, operation and MACs of an emitted step (a fused pair counts both convs).</summary>
+    private static string StepName(PlannedLayer s) => s.FusedFrom != null ? s.FusedFrom.Layer.Name + " + " + s.Layer.Name : s.Layer.Name;
+    private static string StepOp(PlannedLayer s) => s.FusedFrom != null ? "depthwise pair: " + s.FusedFrom.Layer.Describe() + ", " + s.Layer.Describe() : s.Layer.Describe();
+    private static long StepMacs(PlannedLayer s) => s.Layer.Macs + (s.FusedFrom?.Layer.Macs ?? 0);
+
+    /// <summary>
+    /// A depthwise k x 1 conv and the 1 x k conv that reads only its output, in one method: the
+    /// runtime computes them plane by plane, the intermediate plane on the stack.
+    /// </summary>
+    private void WriteDepthwisePair(PlannedLayer step)
+    {
+        var row = step.Layer;
+        var column = step.FusedFrom!.Layer;
+        var input = step.FusedFrom.Inputs[0];
+        int columnMultiplier = column.Output.C / column.Groups;
+        long inPlane = (long)column.Input.H * column.Input.W, outPlane = (long)row.Output.H * row.Output.W;
+        _w.Line("// ---------------------------------------------------------------------------------");
+        _w.Line("// " + column.Name + " + " + row.Name + ": a depthwise pair, fused" + (_convWithRelu.Contains(row.Index) ? ", ReLU6 fused (the next layer)" : ""));
+        _w.Line("//   " + column.Describe() + ", then " + row.Describe());
+        _w.Line("//   input  " + input.Shape + " @ " + Where(input));
+        _w.Line("//   between " + column.Output + ", one plane at a time on the stack (no arena space)");
+        _w.Line("//   output " + step.Output.Shape + " @ " + Where(step.Output));
+        _w.Line("//   MACs " + I(column.Macs + row.Macs) + ", parameters " + I(column.Parameters + row.Parameters));
+        foreach (var t in column.Stored.Concat(row.Stored)) _w.Line("//   weights " + t.Name + " " + ManifestValidator.ShapeText(t.Shape) + " @ blob float " + I(_weights[t.Name]));
+        _w.Open("private static void " + MethodName(row) + "(ref float x, ref float arena, ref float y, float* w)");
+        string table = Table(row, "InputPlanes");
+        var planes = new int[column.Output.C];
+        for (int m = 0; m < planes.Length; m++) planes[m] = input.Plane(m / columnMultiplier);
+        _tables.Add((table, planes));
+        _w.Line("float* columnWeight = w + " + I(_weights[column.Name + ".weight"]) + "; // [" + I(column.Output.C) + ", 1, " + I(column.KernelH) + ", 1]");
+        _w.Line("float* columnBias = w + " + I(_weights[column.Name + ".bias"]) + ";");
+        _w.Line("float* rowWeight = w + " + I(_weights[row.Name + ".weight"]) + "; // [" + I(row.Output.C) + ", 1, 1, " + I(row.KernelW) + "]");
+        _w.Line("float* rowBias = w + " + I(_weights[row.Name + ".bias"]) + ";");
+        _w.Line("SpatialKernels.DepthwisePair(" + BaseRef(input) + ", " + table + ", " + I(inPlane) + ", " + BaseRef(step.Output) + ", " + I(outPlane) + ",");
+        _w.Line("    columnWeight, columnBias, " + I(column.KernelH) + ", " + I(column.PadH) + ", rowWeight, rowBias, " + I(row.KernelW) + ", " + I(row.PadW) + ", " +
+            I(row.Output.H) + ", " + I(row.Output.W) + ", relu6: " + (_convWithRelu.Contains(row.Index) ? "true" : "false") + ");");
+        _w.Close();
     }
 
     /// <summary>

@@ -1,7 +1,9 @@
 // Stage 3: the static memory plan. Every tensor the network materializes gets a buffer in one
 // arena; buffers whose lifetimes (first write .. last read, in layer steps) do not overlap share
 // space. Channel shuffles materialize nothing: they only change the channel map through which the
-// next layer reads its input planes. ReLU6 and the residual add work in place.
+// next layer reads its input planes. ReLU6 and the residual add work in place. A depthwise
+// k x 1 conv read only by the next layer's depthwise 1 x k conv is fused into it: the pair runs
+// plane by plane and its intermediate tensor takes no arena space.
 using System.Collections.Generic;
 using MicroNet.Aot.Model.Lowering;
 
@@ -12,6 +14,8 @@ internal static class Storage
 {
     public const int NetworkInput = -1;
     public const int NetworkOutput = -2;
+    /// <summary>The intermediate tensor of a fused depthwise pair: one plane at a time on the stack, never in the arena.</summary>
+    public const int Fused = -3;
 }
 
 /// <summary>
@@ -50,8 +54,12 @@ internal sealed class PlannedLayer
     public Layer Layer { get; }
     public TensorView[] Inputs { get; }
     public TensorView Output { get; }
-    /// <summary>False for layers that generate no code (channel shuffles).</summary>
-    public bool Emits => Layer.Kind != LayerKind.ChannelShuffle;
+    /// <summary>False for layers that generate no code (channel shuffles, the first conv of a fused pair).</summary>
+    public bool Emits => Layer.Kind != LayerKind.ChannelShuffle && !FusedIntoNext;
+    /// <summary>A depthwise k x 1 conv whose only reader, the next layer's 1 x k conv, computes it plane by plane.</summary>
+    public bool FusedIntoNext { get; set; }
+    /// <summary>For the 1 x k conv of a fused pair: the k x 1 conv it runs with (whose inputs are the pair's inputs).</summary>
+    public PlannedLayer? FusedFrom { get; set; }
     /// <summary>Scratch buffers of the layer itself (Shift-Max: pooled means, hidden, coefficients).</summary>
     public List<int> Temps { get; } = new List<int>();
 }

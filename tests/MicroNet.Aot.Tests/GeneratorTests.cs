@@ -205,4 +205,13 @@ public class GeneratorTests
         Assert.All(output, v => Assert.True(float.IsFinite(v)));
         Assert.True(output.Distinct().Count() == output.Length);
     }
+
+    /// <summary>The generator fuses a depthwise pair only when the runtime's DepthwisePair runs it from its stack plane (the two constants are kept apart: the generator does not reference the runtime).</summary>
+    [Fact]
+    public void The_planner_fuses_pairs_up_to_the_runtime_pair_plane_size()
+    {
+        var planner = typeof(generator::MicroNet.Aot.MicroNetGenerator).Assembly.GetType("MicroNet.Aot.Planning.MemoryPlanner", throwOnError: true)!;
+        var field = planner.GetField("PairPlaneFloats")!;
+        Assert.Equal(MicroNet.Aot.Runtime.SpatialKernels.PairPlaneFloats, (int)field.GetValue(null)!);
+    }
 }

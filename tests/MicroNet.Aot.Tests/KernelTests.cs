@@ -120,6 +120,63 @@ public unsafe class KernelTests
         for (int i = channels * outHeight * outWidth; i < output.Length; i++) Assert.Equal(-1234.5f, output[i]);
     }
 
+    /// <summary>
+    /// The fused depthwise pair (k x 1, then 1 x k over its output) against the two convolutions
+    /// done naively one after the other: a permuted plane table with a channel multiplier of 2 on
+    /// the k x 1 conv, rows narrower than a vector, planes past the fused size (the fallback), and
+    /// nothing written past the last output plane.
+    /// </summary>
+    [Theory]
+    [CombinatorialData]
+    public void DepthwisePair_matches_the_two_naive_convolutions(
+        [CombinatorialValues(2, 7, 14, 15, 40)] int size,
+        [CombinatorialValues(3, 5)] int columnK,
+        [CombinatorialValues(3, 5)] int rowK,
+        bool relu6)
+    {
+        int inputs = 3, middles = 6, height = size, width = size + 1, n = height * width;
+        int columnPad = columnK / 2, rowPad = rowK / 2;
+        var planes = new int[middles];
+        for (int m = 0; m < middles; m++) planes[m] = (inputs - 1 - m / 2 + 1) % inputs;
+        var input = Random(inputs * n, size + columnK);
+        var columnWeights = Random(middles * columnK, 29);
+        var columnBias = Random(middles, 31);
+        var rowWeights = Random(middles * rowK, 37);
+        var rowBias = Random(middles, 41);
+        var output = new float[middles * n + 8];
+        output.AsSpan(middles * n).Fill(-1234.5f);
+        fixed (float* cw = columnWeights) fixed (float* cb = columnBias) fixed (float* rw = rowWeights) fixed (float* rb = rowBias)
+            SpatialKernels.DepthwisePair(ref input[0], planes, n, ref output[0], n, cw, cb, columnK, columnPad, rw, rb, rowK, rowPad, height, width, relu6);
+        var middle = new float[n];
+        for (int m = 0; m < middles; m++)
+        {
+            for (int y = 0; y < height; y++)
+                for (int x = 0; x < width; x++)
+                {
+                    float acc = columnBias[m];
+                    for (int t = 0; t < columnK; t++)
+                    {
+                        int iy = y + t - columnPad;
+                        if (iy >= 0 && iy < height) acc += columnWeights[m * columnK + t] * input[(planes[m] * height + iy) * width + x];
+                    }
+                    middle[y * width + x] = acc;
+                }
+            for (int y = 0; y < height; y++)
+                for (int x = 0; x < width; x++)
+                {
+                    float acc = rowBias[m];
+                    for (int t = 0; t < rowK; t++)
+                    {
+                        int ix = x + t - rowPad;
+                        if (ix >= 0 && ix < width) acc += rowWeights[m * rowK + t] * middle[y * width + ix];
+                    }
+                    if (relu6) acc = Math.Clamp(acc, 0f, 6f);
+                    Close(acc, output[(m * height + y) * width + x], $"m={m} y={y} x={x}");
+                }
+        }
+        for (int i = middles * n; i < output.Length; i++) Assert.Equal(-1234.5f, output[i]);
+    }
+
     /// <summary>The stem's dense k x 1 conv: every output reads every input plane of its group (permuted), blocked by four outputs.</summary>
     [Theory]
     [CombinatorialData]

@@ -4,11 +4,11 @@
 // Tiny: A tiny MicroNet for the generator's golden file: every block kind, a residual, both Shift-Max variants.
 // input 3x32x32 (normalized NCHW float32), output 4 values
 // 4118 parameters (3892 floats after BatchNorm folding), 60960 MACs
-// 42 layers, 29 layer methods (channel shuffles are read through channel maps, not copied;
-// 0 ReLU6 layers are applied by the conv before them as it stores)
+// 42 layers, 27 layer methods (channel shuffles are read through channel maps, not copied;
+// 0 ReLU6 layers are applied by the conv before them as it stores; 2 depthwise k x 1 / 1 x k pairs run fused)
 //
 // Memory plan: one arena of 4208 floats (16832 bytes).
-//   liveness lower bound 4208 floats; without reuse 25296 floats.
+//   liveness lower bound 4208 floats; without reuse 23248 floats.
 //   buffer   offset    floats  steps      holds
 //   b0        2048      1024  0..1       features.0.stem.0.conv.0 output
 //   b1           0      2048  1..3       features.0.stem.0.conv.2 output
@@ -25,44 +25,42 @@
 //   b12         16         4  10..10     features.1.layers.5 squeeze
 //   b13         32        16  10..10     features.1.layers.5 coefficients
 //   b14          0      1024  13..14     features.2.layers.0.conv.0 output
-//   b15       1024      1024  14..16     features.2.layers.1 output
+//   b15       1024      1024  14..17     features.2.layers.1 output
 //   b16       2592        16  14..14     features.2.layers.1 channel means
 //   b17       2608         4  14..14     features.2.layers.1 squeeze
 //   b18       2560        32  14..14     features.2.layers.1 coefficients
-//   b19          0      1024  16..17     features.2.layers.3.conv.0 output
-//   b20       1024      1024  17..18     features.2.layers.3.conv.2 output
-//   b21          0      1024  18..20     features.2.layers.5 output
-//   b22       2624        16  18..18     features.2.layers.5 channel means
-//   b23       2640         4  18..18     features.2.layers.5 squeeze
-//   b24       2560        64  18..18     features.2.layers.5 coefficients
-//   b25       1024       512  20..21     features.2.layers.7.conv.0 output
-//   b26       2560       512  21..36     features.2.layers.8 output
-//   b27          0         8  21..21     features.2.layers.8 channel means
-//   b28         16         4  21..21     features.2.layers.8 squeeze
-//   b29         32        16  21..21     features.2.layers.8 coefficients
-//   b30          0      1024  25..26     features.3.layers.0.conv.0 output
-//   b31       1024      1024  26..28     features.3.layers.1 output
-//   b32       2080        16  26..26     features.3.layers.1 channel means
-//   b33       2096         4  26..26     features.3.layers.1 squeeze
-//   b34       2048        32  26..26     features.3.layers.1 coefficients
-//   b35          0      1024  28..29     features.3.layers.3.conv.0 output
-//   b36       1024      1024  29..30     features.3.layers.3.conv.2 output
-//   b37          0      1024  30..32     features.3.layers.5 output
-//   b38       2112        16  30..30     features.3.layers.5 channel means
-//   b39       2128         4  30..30     features.3.layers.5 squeeze
-//   b40       2048        64  30..30     features.3.layers.5 coefficients
-//   b41       1024       512  32..33     features.3.layers.7.conv.0 output
-//   b42       2048       512  33..37     features.3.layers.8 output
-//   b43          0         8  33..33     features.3.layers.8 channel means
-//   b44         16         4  33..33     features.3.layers.8 squeeze
-//   b45         32        16  33..33     features.3.layers.8 coefficients
-//   b46          0      2048  37..38     features.4.layers.0.conv.0 output
-//   b47       2048      2048  38..39     features.4.layers.1 output
-//   b48       4160        32  38..38     features.4.layers.1 channel means
-//   b49       4192         4  38..38     features.4.layers.1 squeeze
-//   b50       4096        64  38..38     features.4.layers.1 coefficients
-//   b51          0        32  39..40     avgpool output
-//   b52         32        16  40..41     classifier.0 output
+//   b19          0      1024  17..18     features.2.layers.3.conv.2 output
+//   b20       1024      1024  18..20     features.2.layers.5 output
+//   b21       2624        16  18..18     features.2.layers.5 channel means
+//   b22       2640         4  18..18     features.2.layers.5 squeeze
+//   b23       2560        64  18..18     features.2.layers.5 coefficients
+//   b24          0       512  20..21     features.2.layers.7.conv.0 output
+//   b25       2560       512  21..36     features.2.layers.8 output
+//   b26        512         8  21..21     features.2.layers.8 channel means
+//   b27        528         4  21..21     features.2.layers.8 squeeze
+//   b28        544        16  21..21     features.2.layers.8 coefficients
+//   b29          0      1024  25..26     features.3.layers.0.conv.0 output
+//   b30       1024      1024  26..29     features.3.layers.1 output
+//   b31       2080        16  26..26     features.3.layers.1 channel means
+//   b32       2096         4  26..26     features.3.layers.1 squeeze
+//   b33       2048        32  26..26     features.3.layers.1 coefficients
+//   b34          0      1024  29..30     features.3.layers.3.conv.2 output
+//   b35       1024      1024  30..32     features.3.layers.5 output
+//   b36       2112        16  30..30     features.3.layers.5 channel means
+//   b37       2128         4  30..30     features.3.layers.5 squeeze
+//   b38       2048        64  30..30     features.3.layers.5 coefficients
+//   b39          0       512  32..33     features.3.layers.7.conv.0 output
+//   b40       2048       512  33..37     features.3.layers.8 output
+//   b41        512         8  33..33     features.3.layers.8 channel means
+//   b42        528         4  33..33     features.3.layers.8 squeeze
+//   b43        544        16  33..33     features.3.layers.8 coefficients
+//   b44          0      2048  37..38     features.4.layers.0.conv.0 output
+//   b45       2048      2048  38..39     features.4.layers.1 output
+//   b46       4160        32  38..38     features.4.layers.1 channel means
+//   b47       4192         4  38..38     features.4.layers.1 squeeze
+//   b48       4096        64  38..38     features.4.layers.1 coefficients
+//   b49          0        32  39..40     avgpool output
+//   b50         32        16  40..41     classifier.0 output
 
 #nullable enable
 #pragma warning disable CS1591 // public members are documented in MicroNet.Aot's README
@@ -93,7 +91,7 @@ public static unsafe partial class Tiny
     /// <summary>The memory plan's lower bound: the most floats alive at one step (ScratchLength cannot be smaller).</summary>
     public const int ScratchLowerBound = 4208;
     /// <summary>Floats all intermediate tensors would take without reusing memory.</summary>
-    public const int ScratchWithoutReuse = 25296;
+    public const int ScratchWithoutReuse = 23248;
     /// <summary>Trainable parameters, as PyTorch counts them (BatchNorm included).</summary>
     public const long Parameters = 4118;
     /// <summary>Multiply-accumulates of the convolutions and linear layers per image.</summary>
@@ -134,7 +132,6 @@ public static unsafe partial class Tiny
         L010_features_1_layers_5(ref x, ref arena, ref y, w);
         L013_features_2_layers_0_conv_0(ref x, ref arena, ref y, w);
         L014_features_2_layers_1(ref x, ref arena, ref y, w);
-        L016_features_2_layers_3_conv_0(ref x, ref arena, ref y, w);
         L017_features_2_layers_3_conv_2(ref x, ref arena, ref y, w);
         L018_features_2_layers_5(ref x, ref arena, ref y, w);
         L020_features_2_layers_7_conv_0(ref x, ref arena, ref y, w);
@@ -142,7 +139,6 @@ public static unsafe partial class Tiny
         L024_features_2(ref x, ref arena, ref y, w);
         L025_features_3_layers_0_conv_0(ref x, ref arena, ref y, w);
         L026_features_3_layers_1(ref x, ref arena, ref y, w);
-        L028_features_3_layers_3_conv_0(ref x, ref arena, ref y, w);
         L029_features_3_layers_3_conv_2(ref x, ref arena, ref y, w);
         L030_features_3_layers_5(ref x, ref arena, ref y, w);
         L032_features_3_layers_7_conv_0(ref x, ref arena, ref y, w);
@@ -398,37 +394,30 @@ public static unsafe partial class Tiny
     }
 
     // ---------------------------------------------------------------------------------
-    // features.2.layers.3.conv.0: conv 3x1 stride 1,1 depthwise +BN
+    // features.2.layers.3.conv.0 + features.2.layers.3.conv.2: a depthwise pair, fused
+    //   conv 3x1 stride 1,1 depthwise +BN, then conv 1x3 stride 1,1 depthwise +BN
     //   input  16x8x8 @ arena[1024..2048) through a channel map
+    //   between 16x8x8, one plane at a time on the stack (no arena space)
     //   output 16x8x8 @ arena[0..1024)
-    //   MACs 3072, parameters 80
+    //   MACs 6144, parameters 160
     //   weights features.2.layers.3.conv.0.weight [16, 1, 3, 1] @ blob float 1136
     //   weights features.2.layers.3.conv.0.bias [16] @ blob float 1184
-    private static void L016_features_2_layers_3_conv_0(ref float x, ref float arena, ref float y, float* w)
-    {
-        float* weight = w + 1136; // [16, 1, 3, 1]
-        float* bias = w + 1184;
-        SpatialKernels.DepthwiseColumns(ref Unsafe.Add(ref arena, 1024), L016_InputPlanes, 64, ref Unsafe.Add(ref arena, 0), 64, weight, bias, 3, 1, 1, 8, 8, 8);
-    }
-
-    // ---------------------------------------------------------------------------------
-    // features.2.layers.3.conv.2: conv 1x3 stride 1,1 depthwise +BN
-    //   input  16x8x8 @ arena[0..1024)
-    //   output 16x8x8 @ arena[1024..2048)
-    //   MACs 3072, parameters 80
     //   weights features.2.layers.3.conv.2.weight [16, 1, 1, 3] @ blob float 1200
     //   weights features.2.layers.3.conv.2.bias [16] @ blob float 1248
     private static void L017_features_2_layers_3_conv_2(ref float x, ref float arena, ref float y, float* w)
     {
-        float* weight = w + 1200; // [16, 1, 1, 3]
-        float* bias = w + 1248;
-        SpatialKernels.DepthwiseRows(ref Unsafe.Add(ref arena, 0), L017_InputPlanes, 64, ref Unsafe.Add(ref arena, 1024), 64, weight, bias, 3, 1, 1, 8, 8, 8, relu6: false);
+        float* columnWeight = w + 1136; // [16, 1, 3, 1]
+        float* columnBias = w + 1184;
+        float* rowWeight = w + 1200; // [16, 1, 1, 3]
+        float* rowBias = w + 1248;
+        SpatialKernels.DepthwisePair(ref Unsafe.Add(ref arena, 1024), L017_InputPlanes, 64, ref Unsafe.Add(ref arena, 0), 64,
+            columnWeight, columnBias, 3, 1, rowWeight, rowBias, 3, 1, 8, 8, relu6: false);
     }
 
     // ---------------------------------------------------------------------------------
     // features.2.layers.5: dynamic shift-max, 4 coeffs, squeeze 4, shift groups 8
-    //   input  16x8x8 @ arena[1024..2048)
-    //   output 16x8x8 @ arena[0..1024)
+    //   input  16x8x8 @ arena[0..1024)
+    //   output 16x8x8 @ arena[1024..2048)
     //   MACs 320, parameters 388
     //   weights features.2.layers.5.fc.0.weight [4, 16] @ blob float 1264
     //   weights features.2.layers.5.fc.0.bias [4] @ blob float 1328
@@ -439,8 +428,8 @@ public static unsafe partial class Tiny
     //   scratch features.2.layers.5 coefficients @ arena[2560..2624)
     private static void L018_features_2_layers_5(ref float x, ref float arena, ref float y, float* w)
     {
-        ref float src = ref Unsafe.Add(ref arena, 1024);
-        ref float dst = ref Unsafe.Add(ref arena, 0);
+        ref float src = ref Unsafe.Add(ref arena, 0);
+        ref float dst = ref Unsafe.Add(ref arena, 1024);
         ref float means = ref Unsafe.Add(ref arena, 2624);
         ref float squeeze = ref Unsafe.Add(ref arena, 2640);
         ref float coeff = ref Unsafe.Add(ref arena, 2560);
@@ -465,15 +454,15 @@ public static unsafe partial class Tiny
 
     // ---------------------------------------------------------------------------------
     // features.2.layers.7.conv.0: conv 1x1 stride 1,1 groups 2 +BN
-    //   input  16x8x8 @ arena[0..1024) through a channel map
-    //   output 8x8x8 @ arena[1024..1536)
+    //   input  16x8x8 @ arena[1024..2048) through a channel map
+    //   output 8x8x8 @ arena[0..512)
     //   MACs 4096, parameters 80
     //   weights features.2.layers.7.conv.0.weight [8, 8, 1, 1] @ blob float 1664
     //   weights features.2.layers.7.conv.0.bias [8] @ blob float 1728
     private static void L020_features_2_layers_7_conv_0(ref float x, ref float arena, ref float y, float* w)
     {
-        ref float src = ref Unsafe.Add(ref arena, 0);
-        ref float dst = ref Unsafe.Add(ref arena, 1024);
+        ref float src = ref Unsafe.Add(ref arena, 1024);
+        ref float dst = ref Unsafe.Add(ref arena, 0);
         float* weight = w + 1664; // [8, 8]
         float* bias = w + 1728;
         for (int g = 0; g < 2; g++)
@@ -484,23 +473,23 @@ public static unsafe partial class Tiny
 
     // ---------------------------------------------------------------------------------
     // features.2.layers.8: dynamic shift-max, 2 coeffs, squeeze 4, shift groups 2
-    //   input  8x8x8 @ arena[1024..1536)
+    //   input  8x8x8 @ arena[0..512)
     //   output 8x8x8 @ arena[2560..3072)
     //   MACs 96, parameters 116
     //   weights features.2.layers.8.fc.0.weight [4, 8] @ blob float 1744
     //   weights features.2.layers.8.fc.0.bias [4] @ blob float 1776
     //   weights features.2.layers.8.fc.2.weight [16, 4] @ blob float 1792
     //   weights features.2.layers.8.fc.2.bias [16] @ blob float 1856
-    //   scratch features.2.layers.8 channel means @ arena[0..8)
-    //   scratch features.2.layers.8 squeeze @ arena[16..20)
-    //   scratch features.2.layers.8 coefficients @ arena[32..48)
+    //   scratch features.2.layers.8 channel means @ arena[512..520)
+    //   scratch features.2.layers.8 squeeze @ arena[528..532)
+    //   scratch features.2.layers.8 coefficients @ arena[544..560)
     private static void L021_features_2_layers_8(ref float x, ref float arena, ref float y, float* w)
     {
-        ref float src = ref Unsafe.Add(ref arena, 1024);
+        ref float src = ref Unsafe.Add(ref arena, 0);
         ref float dst = ref Unsafe.Add(ref arena, 2560);
-        ref float means = ref Unsafe.Add(ref arena, 0);
-        ref float squeeze = ref Unsafe.Add(ref arena, 16);
-        ref float coeff = ref Unsafe.Add(ref arena, 32);
+        ref float means = ref Unsafe.Add(ref arena, 512);
+        ref float squeeze = ref Unsafe.Add(ref arena, 528);
+        ref float coeff = ref Unsafe.Add(ref arena, 544);
         float* fc0 = w + 1744; // [4, 8]
         float* fc0Bias = w + 1776;
         float* fc2 = w + 1792; // [16, 4]
@@ -590,37 +579,30 @@ public static unsafe partial class Tiny
     }
 
     // ---------------------------------------------------------------------------------
-    // features.3.layers.3.conv.0: conv 3x1 stride 1,1 depthwise +BN
+    // features.3.layers.3.conv.0 + features.3.layers.3.conv.2: a depthwise pair, fused
+    //   conv 3x1 stride 1,1 depthwise +BN, then conv 1x3 stride 1,1 depthwise +BN
     //   input  16x8x8 @ arena[1024..2048) through a channel map
+    //   between 16x8x8, one plane at a time on the stack (no arena space)
     //   output 16x8x8 @ arena[0..1024)
-    //   MACs 3072, parameters 80
+    //   MACs 6144, parameters 160
     //   weights features.3.layers.3.conv.0.weight [16, 1, 3, 1] @ blob float 2192
     //   weights features.3.layers.3.conv.0.bias [16] @ blob float 2240
-    private static void L028_features_3_layers_3_conv_0(ref float x, ref float arena, ref float y, float* w)
-    {
-        float* weight = w + 2192; // [16, 1, 3, 1]
-        float* bias = w + 2240;
-        SpatialKernels.DepthwiseColumns(ref Unsafe.Add(ref arena, 1024), L028_InputPlanes, 64, ref Unsafe.Add(ref arena, 0), 64, weight, bias, 3, 1, 1, 8, 8, 8);
-    }
-
-    // ---------------------------------------------------------------------------------
-    // features.3.layers.3.conv.2: conv 1x3 stride 1,1 depthwise +BN
-    //   input  16x8x8 @ arena[0..1024)
-    //   output 16x8x8 @ arena[1024..2048)
-    //   MACs 3072, parameters 80
     //   weights features.3.layers.3.conv.2.weight [16, 1, 1, 3] @ blob float 2256
     //   weights features.3.layers.3.conv.2.bias [16] @ blob float 2304
     private static void L029_features_3_layers_3_conv_2(ref float x, ref float arena, ref float y, float* w)
     {
-        float* weight = w + 2256; // [16, 1, 1, 3]
-        float* bias = w + 2304;
-        SpatialKernels.DepthwiseRows(ref Unsafe.Add(ref arena, 0), L029_InputPlanes, 64, ref Unsafe.Add(ref arena, 1024), 64, weight, bias, 3, 1, 1, 8, 8, 8, relu6: false);
+        float* columnWeight = w + 2192; // [16, 1, 3, 1]
+        float* columnBias = w + 2240;
+        float* rowWeight = w + 2256; // [16, 1, 1, 3]
+        float* rowBias = w + 2304;
+        SpatialKernels.DepthwisePair(ref Unsafe.Add(ref arena, 1024), L029_InputPlanes, 64, ref Unsafe.Add(ref arena, 0), 64,
+            columnWeight, columnBias, 3, 1, rowWeight, rowBias, 3, 1, 8, 8, relu6: false);
     }
 
     // ---------------------------------------------------------------------------------
     // features.3.layers.5: dynamic shift-max, 4 coeffs, squeeze 4, shift groups 8
-    //   input  16x8x8 @ arena[1024..2048)
-    //   output 16x8x8 @ arena[0..1024)
+    //   input  16x8x8 @ arena[0..1024)
+    //   output 16x8x8 @ arena[1024..2048)
     //   MACs 320, parameters 388
     //   weights features.3.layers.5.fc.0.weight [4, 16] @ blob float 2320
     //   weights features.3.layers.5.fc.0.bias [4] @ blob float 2384
@@ -631,8 +613,8 @@ public static unsafe partial class Tiny
     //   scratch features.3.layers.5 coefficients @ arena[2048..2112)
     private static void L030_features_3_layers_5(ref float x, ref float arena, ref float y, float* w)
     {
-        ref float src = ref Unsafe.Add(ref arena, 1024);
-        ref float dst = ref Unsafe.Add(ref arena, 0);
+        ref float src = ref Unsafe.Add(ref arena, 0);
+        ref float dst = ref Unsafe.Add(ref arena, 1024);
         ref float means = ref Unsafe.Add(ref arena, 2112);
         ref float squeeze = ref Unsafe.Add(ref arena, 2128);
         ref float coeff = ref Unsafe.Add(ref arena, 2048);
@@ -657,15 +639,15 @@ public static unsafe partial class Tiny
 
     // ---------------------------------------------------------------------------------
     // features.3.layers.7.conv.0: conv 1x1 stride 1,1 groups 2 +BN
-    //   input  16x8x8 @ arena[0..1024) through a channel map
-    //   output 8x8x8 @ arena[1024..1536)
+    //   input  16x8x8 @ arena[1024..2048) through a channel map
+    //   output 8x8x8 @ arena[0..512)
     //   MACs 4096, parameters 80
     //   weights features.3.layers.7.conv.0.weight [8, 8, 1, 1] @ blob float 2720
     //   weights features.3.layers.7.conv.0.bias [8] @ blob float 2784
     private static void L032_features_3_layers_7_conv_0(ref float x, ref float arena, ref float y, float* w)
     {
-        ref float src = ref Unsafe.Add(ref arena, 0);
-        ref float dst = ref Unsafe.Add(ref arena, 1024);
+        ref float src = ref Unsafe.Add(ref arena, 1024);
+        ref float dst = ref Unsafe.Add(ref arena, 0);
         float* weight = w + 2720; // [8, 8]
         float* bias = w + 2784;
         for (int g = 0; g < 2; g++)
@@ -676,23 +658,23 @@ public static unsafe partial class Tiny
 
     // ---------------------------------------------------------------------------------
     // features.3.layers.8: dynamic shift-max, 2 coeffs, squeeze 4, shift groups 2
-    //   input  8x8x8 @ arena[1024..1536)
+    //   input  8x8x8 @ arena[0..512)
     //   output 8x8x8 @ arena[2048..2560)
     //   MACs 96, parameters 116
     //   weights features.3.layers.8.fc.0.weight [4, 8] @ blob float 2800
     //   weights features.3.layers.8.fc.0.bias [4] @ blob float 2832
     //   weights features.3.layers.8.fc.2.weight [16, 4] @ blob float 2848
     //   weights features.3.layers.8.fc.2.bias [16] @ blob float 2912
-    //   scratch features.3.layers.8 channel means @ arena[0..8)
-    //   scratch features.3.layers.8 squeeze @ arena[16..20)
-    //   scratch features.3.layers.8 coefficients @ arena[32..48)
+    //   scratch features.3.layers.8 channel means @ arena[512..520)
+    //   scratch features.3.layers.8 squeeze @ arena[528..532)
+    //   scratch features.3.layers.8 coefficients @ arena[544..560)
     private static void L033_features_3_layers_8(ref float x, ref float arena, ref float y, float* w)
     {
-        ref float src = ref Unsafe.Add(ref arena, 1024);
+        ref float src = ref Unsafe.Add(ref arena, 0);
         ref float dst = ref Unsafe.Add(ref arena, 2048);
-        ref float means = ref Unsafe.Add(ref arena, 0);
-        ref float squeeze = ref Unsafe.Add(ref arena, 16);
-        ref float coeff = ref Unsafe.Add(ref arena, 32);
+        ref float means = ref Unsafe.Add(ref arena, 512);
+        ref float squeeze = ref Unsafe.Add(ref arena, 528);
+        ref float coeff = ref Unsafe.Add(ref arena, 544);
         float* fc0 = w + 2800; // [4, 8]
         float* fc0Bias = w + 2832;
         float* fc2 = w + 2848; // [16, 4]
@@ -872,13 +854,9 @@ public static unsafe partial class Tiny
     {
         9, 10, 11, 12, 13, 14, 15, 8, 1, 2, 3, 4, 5, 6, 7, 0,
     };
-    private static ReadOnlySpan<int> L016_InputPlanes => new int[]
-    {
-        0, 8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15,
-    };
     private static ReadOnlySpan<int> L017_InputPlanes => new int[]
     {
-        0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15,
+        0, 8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15,
     };
     private static ReadOnlySpan<int> L018_PartnerPlanes => new int[]
     {
@@ -900,13 +878,9 @@ public static unsafe partial class Tiny
     {
         9, 10, 11, 12, 13, 14, 15, 8, 1, 2, 3, 4, 5, 6, 7, 0,
     };
-    private static ReadOnlySpan<int> L028_InputPlanes => new int[]
-    {
-        0, 8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15,
-    };
     private static ReadOnlySpan<int> L029_InputPlanes => new int[]
     {
-        0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15,
+        0, 8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15,
     };
     private static ReadOnlySpan<int> L030_PartnerPlanes => new int[]
     {
