@@ -1,5 +1,6 @@
 using System;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
 namespace MicroNet.Aot.Runtime;
@@ -29,6 +30,11 @@ public static class Kernels
         }
         for (; i < n; i++) Unsafe.Add(ref dst, i) = value;
     }
+
+    /// <summary>dst[i] = src[i] for i in [0, n) (the ranges do not overlap).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Copy(ref float src, ref float dst, nint n) =>
+        MemoryMarshal.CreateReadOnlySpan(ref src, (int)n).CopyTo(MemoryMarshal.CreateSpan(ref dst, (int)n));
 
     /// <summary>dst[i] += w * src[i].</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

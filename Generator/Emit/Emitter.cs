@@ -482,12 +482,9 @@ internal sealed class Emitter
         int c = l.Output.C, e = l.Coefficients, sq = l.Squeeze;
         long plane = (long)l.Output.H * l.Output.W;
         var partner = l.ShiftIndex();
-        var partnerPlanes = new int[c];
-        for (int i = 0; i < c; i++) partnerPlanes[i] = input.Plane(partner[i]);
-        string partnerTable = Table(l, "PartnerPlanes");
-        _tables.Add((partnerTable, partnerPlanes));
+        bool inPlace = step.Output.Buffer == input.Buffer;
         _w.Line("ref float src = " + BaseRef(input) + ";");
-        _w.Line("ref float dst = " + BaseRef(step.Output) + ";");
+        if (!inPlace) _w.Line("ref float dst = " + BaseRef(step.Output) + ";");
         _w.Line("ref float means = ref Unsafe.Add(ref arena, " + I(_plan.Buffers[step.Temps[0]].Offset) + ");");
         _w.Line("ref float squeeze = ref Unsafe.Add(ref arena, " + I(_plan.Buffers[step.Temps[1]].Offset) + ");");
         _w.Line("ref float coeff = ref Unsafe.Add(ref arena, " + I(_plan.Buffers[step.Temps[2]].Offset) + ");");
@@ -501,6 +498,15 @@ internal sealed class Emitter
         _w.Line("Kernels.AddBiasRelu(ref squeeze, fc0Bias, " + I(sq) + ");");
         _w.Line("Kernels.MatVec(fc2, ref squeeze, ref coeff, " + I(c * e) + ", " + I(sq) + ");");
         _w.Line("Kernels.ShiftMaxCoefficients(ref coeff, fc2Bias, " + I(c * e) + ", " + F(l.ActMax * 2) + ");");
+        if (inPlace)
+        {
+            WriteShiftMaxInPlace(step, partner);
+            return;
+        }
+        var partnerPlanes = new int[c];
+        for (int i = 0; i < c; i++) partnerPlanes[i] = input.Plane(partner[i]);
+        string partnerTable = Table(l, "PartnerPlanes");
+        _tables.Add((partnerTable, partnerPlanes));
         _w.Line("// each channel mixed with its partner (groups of " + I(c / l.ShiftGroups) + " rotated by one group, then by one channel)");
         _w.Open("for (int c = 0; c < " + I(c) + "; c++)");
         _w.Line("ref float own = ref Unsafe.Add(ref src, " + Plane(input, "c", Table(l, "InputPlanes")) + " * " + I(plane) + ");");
@@ -512,6 +518,57 @@ internal sealed class Emitter
         else
             _w.Line("Kernels.ShiftMix(ref Unsafe.Add(ref dst, c * " + I(plane) + "), ref own, ref other, Unsafe.Add(ref coeff, c) + " + F(l.InitA[0]) +
                 ", Unsafe.Add(ref coeff, " + I(c) + " + c) + " + F(l.InitB[0]) + ", " + I(plane) + ");");
+        _w.Close();
+    }
+
+    /// <summary>
+    /// The mixing step of a Shift-Max that overwrites its input (the planner found it the only
+    /// reader). The partner map is a permutation; channel c's plane is read by c and by the channel
+    /// whose partner c is, so each cycle of the map runs in partner order (every partner is read
+    /// before it is overwritten; it is also the next plane processed, still in L1), and the cycle's
+    /// first plane is saved before it is overwritten, for the cycle's last channel.
+    /// </summary>
+    private void WriteShiftMaxInPlace(PlannedLayer step, int[] partner)
+    {
+        var l = step.Layer;
+        var input = step.Inputs[0];
+        int c = l.Output.C, e = l.Coefficients;
+        long plane = (long)l.Output.H * l.Output.W;
+        var order = new int[c];
+        var partnerPlanes = new int[c]; // arena plane of the partner, -1: the saved first plane of the cycle
+        var done = new bool[c];
+        int cycles = 0;
+        for (int start = 0, at = 0; start < c; start++)
+        {
+            if (done[start]) continue;
+            cycles++;
+            for (int ch = start; !done[ch]; ch = partner[ch], at++)
+            {
+                done[ch] = true;
+                order[at] = ch;
+                partnerPlanes[at] = partner[ch] == start ? -1 : input.Plane(partner[ch]);
+            }
+        }
+        string orderTable = Table(l, "Order"), partnerTable = Table(l, "PartnerPlanes");
+        _tables.Add((orderTable, order));
+        _tables.Add((partnerTable, partnerPlanes));
+        _w.Line("// each channel mixed with its partner (groups of " + I(c / l.ShiftGroups) + " rotated by one group, then by one channel), in place:");
+        _w.Line("// the partner map's " + (cycles == 1 ? "cycle runs" : I(cycles) + " cycles run") + " in partner order; a cycle's first plane is saved for its last channel");
+        _w.Line("ref float saved = ref Unsafe.Add(ref arena, " + I(_plan.Buffers[step.Temps[3]].Offset) + ");");
+        _w.Line("bool cycleStart = true;");
+        _w.Open("for (int i = 0; i < " + I(c) + "; i++)");
+        _w.Line("int c = " + orderTable + "[i], partnerPlane = " + partnerTable + "[i];");
+        _w.Line("ref float own = ref Unsafe.Add(ref src, " + Plane(input, "c", Table(l, "InputPlanes")) + " * " + I(plane) + ");");
+        _w.Line("if (cycleStart) Kernels.Copy(ref own, ref saved, " + I(plane) + ");");
+        _w.Line("ref float other = ref partnerPlane < 0 ? ref saved : ref Unsafe.Add(ref src, partnerPlane * " + I(plane) + ");");
+        if (e == 4)
+            _w.Line("Kernels.ShiftMax(ref own, ref own, ref other, Unsafe.Add(ref coeff, c) + " + F(l.InitA[0]) +
+                ", Unsafe.Add(ref coeff, " + I(c) + " + c) + " + F(l.InitB[0]) + ", Unsafe.Add(ref coeff, " + I(2 * c) + " + c) + " + F(l.InitA[1]) +
+                ", Unsafe.Add(ref coeff, " + I(3 * c) + " + c) + " + F(l.InitB[1]) + ", " + I(plane) + ");");
+        else
+            _w.Line("Kernels.ShiftMix(ref own, ref own, ref other, Unsafe.Add(ref coeff, c) + " + F(l.InitA[0]) +
+                ", Unsafe.Add(ref coeff, " + I(c) + " + c) + " + F(l.InitB[0]) + ", " + I(plane) + ");");
+        _w.Line("cycleStart = partnerPlane < 0;");
         _w.Close();
     }
 

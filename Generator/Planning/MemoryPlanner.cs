@@ -28,6 +28,12 @@ internal static class MemoryPlanner
             buffers.Add(new PlannedBuffer { Id = buffers.Count, Name = name, Size = size, FirstStep = step, LastStep = step });
             return buffers.Count - 1;
         }
+        void AddShiftMaxTemps(PlannedLayer planned, Layer layer, int step)
+        {
+            planned.Temps.Add(NewBuffer(layer.Name + " channel means", layer.Output.C, step));
+            planned.Temps.Add(NewBuffer(layer.Name + " squeeze", layer.Squeeze, step));
+            planned.Temps.Add(NewBuffer(layer.Name + " coefficients", (long)layer.Output.C * layer.Coefficients, step));
+        }
         void Use(TensorView v, int step)
         {
             if (v.Buffer >= 0 && buffers[v.Buffer].LastStep < step) buffers[v.Buffer].LastStep = step;
@@ -77,17 +83,23 @@ internal static class MemoryPlanner
                         planned = new PlannedLayer(layer, inputs, output);
                         break;
                     }
+                case LayerKind.ShiftMax when s != last && (long)layer.Output.H * layer.Output.W >= InPlaceShiftMaxPlane &&
+                    SoleReader(network, readers, layer.Inputs[0]) && inputs[0].Buffer >= 0:
+                    {
+                        // in place: the mix of channel c overwrites plane c (the emitter orders the
+                        // channels so that no partner plane is overwritten before it is read)
+                        output = new TensorView(inputs[0].Buffer, inputs[0].ChannelMap, layer.Output);
+                        planned = new PlannedLayer(layer, inputs, output);
+                        AddShiftMaxTemps(planned, layer, s);
+                        planned.Temps.Add(NewBuffer(layer.Name + " saved plane", (long)layer.Output.H * layer.Output.W, s));
+                        break;
+                    }
                 default:
                     {
                         int buffer = s == last ? Storage.NetworkOutput : NewBuffer(layer.Name + " output", layer.Output.Elements, s);
                         output = new TensorView(buffer, null, layer.Output);
                         planned = new PlannedLayer(layer, inputs, output);
-                        if (layer.Kind == LayerKind.ShiftMax)
-                        {
-                            planned.Temps.Add(NewBuffer(layer.Name + " channel means", layer.Output.C, s));
-                            planned.Temps.Add(NewBuffer(layer.Name + " squeeze", layer.Squeeze, s));
-                            planned.Temps.Add(NewBuffer(layer.Name + " coefficients", (long)layer.Output.C * layer.Coefficients, s));
-                        }
+                        if (layer.Kind == LayerKind.ShiftMax) AddShiftMaxTemps(planned, layer, s);
                         break;
                     }
             }
@@ -145,6 +157,30 @@ internal static class MemoryPlanner
         next.PadW >= 0 && next.PadW < next.KernelW && next.Input.W == next.Output.W &&
         next.Inputs.Length == 1 && next.Inputs[0] == first.Index &&
         first.Output.Elements / first.Output.C >= 8 && first.Output.Elements / first.Output.C <= PairPlaneFloats;
+
+    /// <summary>
+    /// Smallest plane (floats) whose Shift-Max runs in place. A/B per layer on M2: planes of 28x28
+    /// and more 0.80-0.89x (no fresh output buffer to pull into the cache), 14x14 about even, 7x7
+    /// 1.13-1.17x (the partner order strides across the small planes where the plain loop walks them in order).
+    /// </summary>
+    public const int InPlaceShiftMaxPlane = 28 * 28;
+
+    /// <summary>
+    /// Whether the layer about to read <paramref name="producer"/>'s output is the only reader of
+    /// that buffer: following the views that share it (channel shuffles, in-place ReLU6 and
+    /// residual adds) back to the layer that wrote it, every step has exactly one reader.
+    /// </summary>
+    private static bool SoleReader(Network network, int[] readers, int producer)
+    {
+        while (true)
+        {
+            if (producer < 0 || readers[producer] != 1) return false;
+            var layer = network.Layers[producer];
+            if (layer.Kind == LayerKind.ChannelShuffle || layer.Kind == LayerKind.Relu6) producer = layer.Inputs[0];
+            else if (layer.Kind == LayerKind.Add) producer = layer.Inputs[1];
+            else return true;
+        }
+    }
 
     private static bool IsIdentity(int[] map)
     {

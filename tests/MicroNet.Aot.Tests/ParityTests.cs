@@ -21,6 +21,8 @@ public class ParityTests
         var p = ModelFixtures.Get(label);
         using var model = GeneratorHarness.Compile(ModelFixtures.Item(p));
         int inLength = model.InputLength, outLength = model.OutputLength;
+        // the memory plan reaches its liveness lower bound (fused pairs and in-place Shift-Max included)
+        Assert.Equal(model.Constant<int>("ScratchLowerBound"), model.ScratchLength);
         Assert.Equal(p.Inputs.Length, inLength * p.Images);
         Assert.Equal(p.ReferenceOutputs.Length, outLength * p.Images);
         var output = new float[outLength];
