@@ -170,20 +170,7 @@ public static unsafe class SpatialKernels
         float* weights, float* bias, int k, int pad, int height, int width, bool relu6)
     {
         nint n = (nint)height * width;
-        // mask row t: the lanes whose tap t reads inside their row
-        uint* masks = stackalloc uint[(int)(k * n)];
-        nint* offsets = stackalloc nint[k];
-        int maskedTaps = 0;
-        for (int t = 0; t < k; t++)
-        {
-            int d = t - pad;
-            offsets[t] = d;
-            if (d != 0) maskedTaps |= 1 << t; // the centre tap is inside everywhere
-            uint* row = masks + t * n;
-            for (int y = 0; y < height; y++, row += width)
-                for (int x = 0; x < width; x++)
-                    row[x] = (uint)(x + d) < (uint)width ? uint.MaxValue : 0u;
-        }
+        var rows = new RowMasking(stackalloc int[(int)n], stackalloc uint[CompareMasks(k, pad) ? 0 : (int)(k * n)], stackalloc nint[k], k, pad, height, width);
         int lowest = int.MaxValue, highest = int.MinValue;
         foreach (int p in inputPlanes) { lowest = Math.Min(lowest, p); highest = Math.Max(highest, p); }
         float* stage = stackalloc float[(int)n + k - 1];
@@ -197,7 +184,102 @@ public static unsafe class SpatialKernels
                 if (c == 0 || inputPlanes[c - 1] != p) Copy(ref plane, stage + pad, n); // outputs of one plane share the copy
                 plane = ref *(stage + pad);
             }
-            Taps(ref plane, offsets, ref Unsafe.Add(ref output, c * outPlane), weights + c * k, bias[c], k, n, masks, n, relu6, maskedTaps);
+            rows.Run(ref plane, ref Unsafe.Add(ref output, c * outPlane), weights + c * k, bias[c], n, relu6);
+        }
+    }
+
+    /// <summary>Whether the 1 x k taps that leave a row are masked by comparing column indices (AVX, centred k = 3 or 5) rather than by a mask table.</summary>
+    private static bool CompareMasks(int k, int pad) => Vector256.IsHardwareAccelerated && (k == 3 || k == 5) && pad == k / 2;
+
+    /// <summary>
+    /// The row masking of a flat stride-1 1 x k loop over whole planes (taps that leave a row
+    /// dropped), built once per layer. With AVX and a centred k = 3 or 5 the masks are computed
+    /// per vector from a table of column indices (one load and k - 1 compares instead of k - 1
+    /// mask loads: the loop is load-bound); otherwise a k x n mask table feeds <see cref="Taps"/>.
+    /// </summary>
+    private readonly ref struct RowMasking
+    {
+        private readonly Span<int> _columns;
+        private readonly Span<uint> _masks;
+        private readonly Span<nint> _offsets;
+        private readonly int _k, _pad, _width, _maskedTaps;
+
+        public RowMasking(Span<int> columns, Span<uint> masks, Span<nint> offsets, int k, int pad, int height, int width)
+        {
+            _columns = columns; _masks = masks; _offsets = offsets; _k = k; _pad = pad; _width = width;
+            for (int y = 0, j = 0; y < height; y++)
+                for (int x = 0; x < width; x++) columns[j++] = x;
+            _maskedTaps = 0;
+            if (CompareMasks(k, pad)) return;
+            int n = height * width;
+            for (int t = 0; t < k; t++)
+            {
+                int d = t - pad;
+                offsets[t] = d;
+                if (d != 0) _maskedTaps |= 1 << t; // the centre tap is inside everywhere
+                for (int j = 0; j < n; j++) masks[t * n + j] = (uint)(columns[j] + d) < (uint)width ? uint.MaxValue : 0u;
+            }
+        }
+
+        /// <summary>dst = the 1 x k conv of the plane at src (whose neighbours, pad floats either side, are readable).</summary>
+        public void Run(ref float src, ref float dst, float* taps, float bias, nint n, bool relu6)
+        {
+            fixed (int* columns = _columns)
+            fixed (uint* masks = _masks)
+            fixed (nint* offsets = _offsets)
+            {
+                if (_k == 3 && CompareMasks(_k, _pad)) RowTaps3(ref src, ref dst, taps, bias, n, columns, _width, relu6);
+                else if (_k == 5 && CompareMasks(_k, _pad)) RowTaps5(ref src, ref dst, taps, bias, n, columns, _width, relu6);
+                else Taps(ref src, offsets, ref dst, taps, bias, _k, n, masks, n, relu6, _maskedTaps);
+            }
+        }
+    }
+
+    /// <summary>1 x 3, pad 1, over a flat plane: tap -1 kept where the column is above 0, tap +1 where it is below width - 1.</summary>
+    private static void RowTaps3(ref float src, ref float dst, float* taps, float bias, nint count, int* columns, int width, bool relu6)
+    {
+        var w0 = Vector256.Create(taps[0]); var w1 = Vector256.Create(taps[1]); var w2 = Vector256.Create(taps[2]);
+        var b = Vector256.Create(bias);
+        var after0 = Vector256<int>.Zero; var beforeLast = Vector256.Create(width - 1);
+        ref float left = ref Unsafe.Subtract(ref src, 1);
+        ref float right = ref Unsafe.Add(ref src, 1);
+        for (nint j = 0; ; j += 8)
+        {
+            if (j > count - 8) j = count - 8; // the overlapping last vector
+            var x = Vector256.Load(columns + j);
+            var acc = Kernels.Fma(Vector256.LoadUnsafe(ref left, (nuint)j) & Vector256.GreaterThan(x, after0).AsSingle(), w0, b);
+            acc = Kernels.Fma(Vector256.LoadUnsafe(ref src, (nuint)j), w1, acc);
+            acc = Kernels.Fma(Vector256.LoadUnsafe(ref right, (nuint)j) & Vector256.GreaterThan(beforeLast, x).AsSingle(), w2, acc);
+            if (relu6) acc = Kernels.Relu6(acc);
+            acc.StoreUnsafe(ref dst, (nuint)j);
+            if (j == count - 8) return;
+        }
+    }
+
+    /// <summary>1 x 5, pad 2, over a flat plane: taps -2 / -1 kept where the column is above 1 / 0, taps +1 / +2 where it is below width - 1 / width - 2.</summary>
+    private static void RowTaps5(ref float src, ref float dst, float* taps, float bias, nint count, int* columns, int width, bool relu6)
+    {
+        var w0 = Vector256.Create(taps[0]); var w1 = Vector256.Create(taps[1]); var w2 = Vector256.Create(taps[2]);
+        var w3 = Vector256.Create(taps[3]); var w4 = Vector256.Create(taps[4]);
+        var b = Vector256.Create(bias);
+        var one = Vector256<int>.One; var zero = Vector256<int>.Zero;
+        var beforeLast = Vector256.Create(width - 1); var beforeLast2 = Vector256.Create(width - 2);
+        ref float left2 = ref Unsafe.Subtract(ref src, 2);
+        ref float left = ref Unsafe.Subtract(ref src, 1);
+        ref float right = ref Unsafe.Add(ref src, 1);
+        ref float right2 = ref Unsafe.Add(ref src, 2);
+        for (nint j = 0; ; j += 8)
+        {
+            if (j > count - 8) j = count - 8; // the overlapping last vector
+            var x = Vector256.Load(columns + j);
+            var acc = Kernels.Fma(Vector256.LoadUnsafe(ref left2, (nuint)j) & Vector256.GreaterThan(x, one).AsSingle(), w0, b);
+            acc = Kernels.Fma(Vector256.LoadUnsafe(ref left, (nuint)j) & Vector256.GreaterThan(x, zero).AsSingle(), w1, acc);
+            acc = Kernels.Fma(Vector256.LoadUnsafe(ref src, (nuint)j), w2, acc);
+            acc = Kernels.Fma(Vector256.LoadUnsafe(ref right, (nuint)j) & Vector256.GreaterThan(beforeLast, x).AsSingle(), w3, acc);
+            acc = Kernels.Fma(Vector256.LoadUnsafe(ref right2, (nuint)j) & Vector256.GreaterThan(beforeLast2, x).AsSingle(), w4, acc);
+            if (relu6) acc = Kernels.Relu6(acc);
+            acc.StoreUnsafe(ref dst, (nuint)j);
+            if (j == count - 8) return;
         }
     }
 
@@ -241,25 +323,14 @@ public static unsafe class SpatialKernels
         nint* columnOffsets = stackalloc nint[columnK];
         for (int t = 0; t < columnK; t++) columnOffsets[t] = t * (nint)width;
         // 1 x k: the flat loop over the plane with the taps that leave a row masked (as RowsInPlace)
-        uint* masks = stackalloc uint[(int)(rowK * n)];
-        nint* rowOffsets = stackalloc nint[rowK];
-        int maskedTaps = 0;
-        for (int t = 0; t < rowK; t++)
-        {
-            int d = t - rowPad;
-            rowOffsets[t] = d;
-            if (d != 0) maskedTaps |= 1 << t;
-            uint* maskRow = masks + t * n;
-            for (int y = 0; y < height; y++, maskRow += width)
-                for (int x = 0; x < width; x++)
-                    maskRow[x] = (uint)(x + d) < (uint)width ? uint.MaxValue : 0u;
-        }
+        var rows = new RowMasking(stackalloc int[(int)n], stackalloc uint[CompareMasks(rowK, rowPad) ? 0 : (int)(rowK * n)], stackalloc nint[rowK],
+            rowK, rowPad, height, width);
         for (int m = 0; m < inputPlanes.Length; m++)
         {
             if (m == 0 || inputPlanes[m] != inputPlanes[m - 1]) // outputs of one input plane (a channel multiplier) share the copy
                 Copy(ref Unsafe.Add(ref input, inputPlanes[m] * inPlane), stage + above, n);
             Taps(ref *stage, columnOffsets, ref *plane, columnWeights + m * columnK, columnBias[m], columnK, n, null, 0, relu6: false);
-            Taps(ref *plane, rowOffsets, ref Unsafe.Add(ref output, m * outPlane), rowWeights + m * rowK, rowBias[m], rowK, n, masks, n, relu6, maskedTaps);
+            rows.Run(ref *plane, ref Unsafe.Add(ref output, m * outPlane), rowWeights + m * rowK, rowBias[m], n, relu6);
         }
     }
 
