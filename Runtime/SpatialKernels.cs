@@ -320,17 +320,89 @@ public static unsafe class SpatialKernels
         nint above = columnPad * (nint)width, below = (columnK - 1 - columnPad) * (nint)width;
         float* stage = stackalloc float[(int)(above + n + below)];
         new Span<float>(stage, (int)(above + n + below)).Clear();
-        nint* columnOffsets = stackalloc nint[columnK];
-        for (int t = 0; t < columnK; t++) columnOffsets[t] = t * (nint)width;
         // 1 x k: the flat loop over the plane with the taps that leave a row masked (as RowsInPlace)
         var rows = new RowMasking(stackalloc int[(int)n], stackalloc uint[CompareMasks(rowK, rowPad) ? 0 : (int)(rowK * n)], stackalloc nint[rowK],
             rowK, rowPad, height, width);
+        if (CompareMasks(columnK, columnPad))
+        {
+            // with AVX the k x 1 reads its plane in place too, the taps that leave the plane masked
+            // by comparing a row-index vector; only the lowest and highest input plane (whose
+            // neighbours lie outside the tensor) are staged. Measured against the staged copy:
+            // 0.85x per 7x7 pair, even on 14x14.
+            int* rowIndex = stackalloc int[(int)n];
+            for (int y = 0, j = 0; y < height; y++)
+                for (int x = 0; x < width; x++) rowIndex[j++] = y;
+            int lowest = int.MaxValue, highest = int.MinValue;
+            foreach (int p in inputPlanes) { lowest = Math.Min(lowest, p); highest = Math.Max(highest, p); }
+            for (int m = 0; m < inputPlanes.Length; m++)
+            {
+                int p = inputPlanes[m];
+                ref float source = ref Unsafe.Add(ref input, p * inPlane);
+                if (p == lowest || p == highest)
+                {
+                    if (m == 0 || inputPlanes[m - 1] != p) Copy(ref source, stage + above, n);
+                    source = ref *(stage + above);
+                }
+                if (columnK == 3) ColumnTaps3(ref source, ref *plane, columnWeights + m * 3, columnBias[m], n, rowIndex, height, width);
+                else ColumnTaps5(ref source, ref *plane, columnWeights + m * 5, columnBias[m], n, rowIndex, height, width);
+                rows.Run(ref *plane, ref Unsafe.Add(ref output, m * outPlane), rowWeights + m * rowK, rowBias[m], n, relu6);
+            }
+            return;
+        }
+        nint* columnOffsets = stackalloc nint[columnK];
+        for (int t = 0; t < columnK; t++) columnOffsets[t] = t * (nint)width; // output row y, tap t reads staged row y + t
         for (int m = 0; m < inputPlanes.Length; m++)
         {
             if (m == 0 || inputPlanes[m] != inputPlanes[m - 1]) // outputs of one input plane (a channel multiplier) share the copy
                 Copy(ref Unsafe.Add(ref input, inputPlanes[m] * inPlane), stage + above, n);
             Taps(ref *stage, columnOffsets, ref *plane, columnWeights + m * columnK, columnBias[m], columnK, n, null, 0, relu6: false);
             rows.Run(ref *plane, ref Unsafe.Add(ref output, m * outPlane), rowWeights + m * rowK, rowBias[m], n, relu6);
+        }
+    }
+
+    /// <summary>3 x 1, pad 1, over a flat plane read in place: tap -1 kept where the row is above 0, tap +1 where it is below height - 1.</summary>
+    private static void ColumnTaps3(ref float src, ref float dst, float* taps, float bias, nint count, int* rowIndex, int height, nint width)
+    {
+        var w0 = Vector256.Create(taps[0]); var w1 = Vector256.Create(taps[1]); var w2 = Vector256.Create(taps[2]);
+        var b = Vector256.Create(bias);
+        var zero = Vector256<int>.Zero; var beforeLast = Vector256.Create(height - 1);
+        ref float up = ref Unsafe.Subtract(ref src, width);
+        ref float down = ref Unsafe.Add(ref src, width);
+        for (nint j = 0; ; j += 8)
+        {
+            if (j > count - 8) j = count - 8; // the overlapping last vector
+            var y = Vector256.Load(rowIndex + j);
+            var acc = Kernels.Fma(Vector256.LoadUnsafe(ref up, (nuint)j) & Vector256.GreaterThan(y, zero).AsSingle(), w0, b);
+            acc = Kernels.Fma(Vector256.LoadUnsafe(ref src, (nuint)j), w1, acc);
+            acc = Kernels.Fma(Vector256.LoadUnsafe(ref down, (nuint)j) & Vector256.GreaterThan(beforeLast, y).AsSingle(), w2, acc);
+            acc.StoreUnsafe(ref dst, (nuint)j);
+            if (j == count - 8) return;
+        }
+    }
+
+    /// <summary>5 x 1, pad 2, over a flat plane read in place: taps -2 / -1 kept where the row is above 1 / 0, taps +1 / +2 where it is below height - 1 / height - 2.</summary>
+    private static void ColumnTaps5(ref float src, ref float dst, float* taps, float bias, nint count, int* rowIndex, int height, nint width)
+    {
+        var w0 = Vector256.Create(taps[0]); var w1 = Vector256.Create(taps[1]); var w2 = Vector256.Create(taps[2]);
+        var w3 = Vector256.Create(taps[3]); var w4 = Vector256.Create(taps[4]);
+        var b = Vector256.Create(bias);
+        var one = Vector256<int>.One; var zero = Vector256<int>.Zero;
+        var beforeLast = Vector256.Create(height - 1); var beforeLast2 = Vector256.Create(height - 2);
+        ref float up2 = ref Unsafe.Subtract(ref src, 2 * width);
+        ref float up = ref Unsafe.Subtract(ref src, width);
+        ref float down = ref Unsafe.Add(ref src, width);
+        ref float down2 = ref Unsafe.Add(ref src, 2 * width);
+        for (nint j = 0; ; j += 8)
+        {
+            if (j > count - 8) j = count - 8; // the overlapping last vector
+            var y = Vector256.Load(rowIndex + j);
+            var acc = Kernels.Fma(Vector256.LoadUnsafe(ref up2, (nuint)j) & Vector256.GreaterThan(y, one).AsSingle(), w0, b);
+            acc = Kernels.Fma(Vector256.LoadUnsafe(ref up, (nuint)j) & Vector256.GreaterThan(y, zero).AsSingle(), w1, acc);
+            acc = Kernels.Fma(Vector256.LoadUnsafe(ref src, (nuint)j), w2, acc);
+            acc = Kernels.Fma(Vector256.LoadUnsafe(ref down, (nuint)j) & Vector256.GreaterThan(beforeLast, y).AsSingle(), w3, acc);
+            acc = Kernels.Fma(Vector256.LoadUnsafe(ref down2, (nuint)j) & Vector256.GreaterThan(beforeLast2, y).AsSingle(), w4, acc);
+            acc.StoreUnsafe(ref dst, (nuint)j);
+            if (j == count - 8) return;
         }
     }
 
