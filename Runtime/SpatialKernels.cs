@@ -332,9 +332,10 @@ public static unsafe class SpatialKernels
         // 1 x k: the flat loop over the plane with the taps that leave a row masked (as RowsInPlace)
         var rows = new RowMasking(stackalloc int[(int)n], stackalloc uint[CompareMasks(rowK, rowPad) ? 0 : (int)(rowK * n)], stackalloc nint[rowK],
             rowK, rowPad, height, width);
-        if (CompareMasks(columnK, columnPad))
+        if (CompareMasks(columnK, columnPad) && height >= columnK)
         {
-            // with AVX the k x 1 reads its plane in place too, the taps that leave the plane masked
+            // with AVX the k x 1 reads its plane in place too (its masked reads reach at most one
+            // neighbouring plane: the plane has at least k rows), the taps that leave the plane masked
             // by comparing a row-index vector; only the lowest and highest input plane (whose
             // neighbours lie outside the tensor) are staged. Measured against the staged copy:
             // 0.85x per 7x7 pair, even on 14x14.

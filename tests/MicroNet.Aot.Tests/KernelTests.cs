@@ -129,7 +129,7 @@ public unsafe class KernelTests
     [Theory]
     [CombinatorialData]
     public void DepthwisePair_matches_the_two_naive_convolutions(
-        [CombinatorialValues(2, 7, 14, 15, 40)] int size,
+        [CombinatorialValues(2, 3, 7, 14, 15, 40)] int size,
         [CombinatorialValues(3, 5)] int columnK,
         [CombinatorialValues(3, 5)] int rowK,
         bool relu6)
