@@ -172,8 +172,8 @@ public static unsafe class SpatialKernels
     /// plane lands in the neighbouring plane of the same tensor. Only the lowest and the highest
     /// plane, whose neighbours would lie outside the tensor, are copied into a buffer first.
     /// (Measured on M3: 0.5-0.7x the gapped rows' time on 7x7 planes, 0.8-0.9x on 14x14 and 28x28.
-    /// The same for k x 1 was 1.4-2.3x slower than copying the plane between zero rows: that copy
-    /// is one contiguous run, and only its first and last rows need padding.)
+    /// The same for k x 1 with a mask table was 1.4-2.3x slower than copying the plane between zero
+    /// rows; with masks from a row-index compare it is what <see cref="DepthwisePair"/> does.)
     /// </summary>
     private static void RowsInPlace(ref float input, ReadOnlySpan<int> inputPlanes, nint inPlane, ref float output, nint outPlane,
         float* weights, float* bias, int k, int pad, int height, int width, bool relu6)
