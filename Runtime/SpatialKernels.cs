@@ -237,55 +237,61 @@ public static unsafe class SpatialKernels
             fixed (uint* masks = _masks)
             fixed (nint* offsets = _offsets)
             {
-                if (_k == 3 && CompareMasks(_k, _pad)) RowTaps3(ref src, ref dst, taps, bias, n, columns, _width, relu6);
-                else if (_k == 5 && CompareMasks(_k, _pad)) RowTaps5(ref src, ref dst, taps, bias, n, columns, _width, relu6);
+                if (_k == 3 && CompareMasks(_k, _pad)) IndexMaskedTaps3(ref src, ref dst, taps, bias, n, columns, _width, 1, relu6);
+                else if (_k == 5 && CompareMasks(_k, _pad)) IndexMaskedTaps5(ref src, ref dst, taps, bias, n, columns, _width, 1, relu6);
                 else Taps(ref src, offsets, ref dst, taps, bias, _k, n, masks, n, relu6, _maskedTaps);
             }
         }
     }
 
-    /// <summary>1 x 3, pad 1, over a flat plane: tap -1 kept where the column is above 0, tap +1 where it is below width - 1.</summary>
-    private static void RowTaps3(ref float src, ref float dst, float* taps, float bias, nint count, int* columns, int width, bool relu6)
+    /// <summary>
+    /// A centred 3-tap conv along one axis of a flat plane: out[j] = bias + sum_t taps[t] *
+    /// in[j + (t - 1) * step], where <paramref name="index"/>[j] is position j's coordinate along
+    /// that axis (its column for 1 x 3, step 1; its row for 3 x 1, step = width) and a tap is kept
+    /// only where that coordinate plus t - 1 lies in [0, <paramref name="limit"/>): masks from two
+    /// compares per vector, no mask table.
+    /// </summary>
+    private static void IndexMaskedTaps3(ref float src, ref float dst, float* taps, float bias, nint count, int* index, int limit, nint step, bool relu6)
     {
         var w0 = Vector256.Create(taps[0]); var w1 = Vector256.Create(taps[1]); var w2 = Vector256.Create(taps[2]);
         var b = Vector256.Create(bias);
-        var after0 = Vector256<int>.Zero; var beforeLast = Vector256.Create(width - 1);
-        ref float left = ref Unsafe.Subtract(ref src, 1);
-        ref float right = ref Unsafe.Add(ref src, 1);
+        var zero = Vector256<int>.Zero; var beforeLast = Vector256.Create(limit - 1);
+        ref float before = ref Unsafe.Subtract(ref src, step);
+        ref float after = ref Unsafe.Add(ref src, step);
         for (nint j = 0; ; j += 8)
         {
             if (j > count - 8) j = count - 8; // the overlapping last vector
-            var x = Vector256.Load(columns + j);
-            var acc = Kernels.Fma(Vector256.LoadUnsafe(ref left, (nuint)j) & Vector256.GreaterThan(x, after0).AsSingle(), w0, b);
+            var at = Vector256.Load(index + j);
+            var acc = Kernels.Fma(Vector256.LoadUnsafe(ref before, (nuint)j) & Vector256.GreaterThan(at, zero).AsSingle(), w0, b);
             acc = Kernels.Fma(Vector256.LoadUnsafe(ref src, (nuint)j), w1, acc);
-            acc = Kernels.Fma(Vector256.LoadUnsafe(ref right, (nuint)j) & Vector256.GreaterThan(beforeLast, x).AsSingle(), w2, acc);
+            acc = Kernels.Fma(Vector256.LoadUnsafe(ref after, (nuint)j) & Vector256.GreaterThan(beforeLast, at).AsSingle(), w2, acc);
             if (relu6) acc = Kernels.Relu6(acc);
             acc.StoreUnsafe(ref dst, (nuint)j);
             if (j == count - 8) return;
         }
     }
 
-    /// <summary>1 x 5, pad 2, over a flat plane: taps -2 / -1 kept where the column is above 1 / 0, taps +1 / +2 where it is below width - 1 / width - 2.</summary>
-    private static void RowTaps5(ref float src, ref float dst, float* taps, float bias, nint count, int* columns, int width, bool relu6)
+    /// <summary>The 5-tap <see cref="IndexMaskedTaps3"/>: taps -2 / -1 kept where the coordinate is above 1 / 0, +1 / +2 where it is below limit - 1 / limit - 2.</summary>
+    private static void IndexMaskedTaps5(ref float src, ref float dst, float* taps, float bias, nint count, int* index, int limit, nint step, bool relu6)
     {
         var w0 = Vector256.Create(taps[0]); var w1 = Vector256.Create(taps[1]); var w2 = Vector256.Create(taps[2]);
         var w3 = Vector256.Create(taps[3]); var w4 = Vector256.Create(taps[4]);
         var b = Vector256.Create(bias);
         var one = Vector256<int>.One; var zero = Vector256<int>.Zero;
-        var beforeLast = Vector256.Create(width - 1); var beforeLast2 = Vector256.Create(width - 2);
-        ref float left2 = ref Unsafe.Subtract(ref src, 2);
-        ref float left = ref Unsafe.Subtract(ref src, 1);
-        ref float right = ref Unsafe.Add(ref src, 1);
-        ref float right2 = ref Unsafe.Add(ref src, 2);
+        var beforeLast = Vector256.Create(limit - 1); var beforeLast2 = Vector256.Create(limit - 2);
+        ref float before2 = ref Unsafe.Subtract(ref src, 2 * step);
+        ref float before = ref Unsafe.Subtract(ref src, step);
+        ref float after = ref Unsafe.Add(ref src, step);
+        ref float after2 = ref Unsafe.Add(ref src, 2 * step);
         for (nint j = 0; ; j += 8)
         {
             if (j > count - 8) j = count - 8; // the overlapping last vector
-            var x = Vector256.Load(columns + j);
-            var acc = Kernels.Fma(Vector256.LoadUnsafe(ref left2, (nuint)j) & Vector256.GreaterThan(x, one).AsSingle(), w0, b);
-            acc = Kernels.Fma(Vector256.LoadUnsafe(ref left, (nuint)j) & Vector256.GreaterThan(x, zero).AsSingle(), w1, acc);
+            var at = Vector256.Load(index + j);
+            var acc = Kernels.Fma(Vector256.LoadUnsafe(ref before2, (nuint)j) & Vector256.GreaterThan(at, one).AsSingle(), w0, b);
+            acc = Kernels.Fma(Vector256.LoadUnsafe(ref before, (nuint)j) & Vector256.GreaterThan(at, zero).AsSingle(), w1, acc);
             acc = Kernels.Fma(Vector256.LoadUnsafe(ref src, (nuint)j), w2, acc);
-            acc = Kernels.Fma(Vector256.LoadUnsafe(ref right, (nuint)j) & Vector256.GreaterThan(beforeLast, x).AsSingle(), w3, acc);
-            acc = Kernels.Fma(Vector256.LoadUnsafe(ref right2, (nuint)j) & Vector256.GreaterThan(beforeLast2, x).AsSingle(), w4, acc);
+            acc = Kernels.Fma(Vector256.LoadUnsafe(ref after, (nuint)j) & Vector256.GreaterThan(beforeLast, at).AsSingle(), w3, acc);
+            acc = Kernels.Fma(Vector256.LoadUnsafe(ref after2, (nuint)j) & Vector256.GreaterThan(beforeLast2, at).AsSingle(), w4, acc);
             if (relu6) acc = Kernels.Relu6(acc);
             acc.StoreUnsafe(ref dst, (nuint)j);
             if (j == count - 8) return;
@@ -353,8 +359,8 @@ public static unsafe class SpatialKernels
                     if (m == 0 || inputPlanes[m - 1] != p) Copy(ref source, stage + above, n);
                     source = ref *(stage + above);
                 }
-                if (columnK == 3) ColumnTaps3(ref source, ref *plane, columnWeights + m * 3, columnBias[m], n, rowIndex, height, width);
-                else ColumnTaps5(ref source, ref *plane, columnWeights + m * 5, columnBias[m], n, rowIndex, height, width);
+                if (columnK == 3) IndexMaskedTaps3(ref source, ref *plane, columnWeights + m * 3, columnBias[m], n, rowIndex, height, width, relu6: false);
+                else IndexMaskedTaps5(ref source, ref *plane, columnWeights + m * 5, columnBias[m], n, rowIndex, height, width, relu6: false);
                 rows.Run(ref *plane, ref Unsafe.Add(ref output, m * outPlane), rowWeights + m * rowK, rowBias[m], n, relu6);
             }
             return;
@@ -367,52 +373,6 @@ public static unsafe class SpatialKernels
                 Copy(ref Unsafe.Add(ref input, inputPlanes[m] * inPlane), stage + above, n);
             Taps(ref *stage, columnOffsets, ref *plane, columnWeights + m * columnK, columnBias[m], columnK, n, null, 0, relu6: false);
             rows.Run(ref *plane, ref Unsafe.Add(ref output, m * outPlane), rowWeights + m * rowK, rowBias[m], n, relu6);
-        }
-    }
-
-    /// <summary>3 x 1, pad 1, over a flat plane read in place: tap -1 kept where the row is above 0, tap +1 where it is below height - 1.</summary>
-    private static void ColumnTaps3(ref float src, ref float dst, float* taps, float bias, nint count, int* rowIndex, int height, nint width)
-    {
-        var w0 = Vector256.Create(taps[0]); var w1 = Vector256.Create(taps[1]); var w2 = Vector256.Create(taps[2]);
-        var b = Vector256.Create(bias);
-        var zero = Vector256<int>.Zero; var beforeLast = Vector256.Create(height - 1);
-        ref float up = ref Unsafe.Subtract(ref src, width);
-        ref float down = ref Unsafe.Add(ref src, width);
-        for (nint j = 0; ; j += 8)
-        {
-            if (j > count - 8) j = count - 8; // the overlapping last vector
-            var y = Vector256.Load(rowIndex + j);
-            var acc = Kernels.Fma(Vector256.LoadUnsafe(ref up, (nuint)j) & Vector256.GreaterThan(y, zero).AsSingle(), w0, b);
-            acc = Kernels.Fma(Vector256.LoadUnsafe(ref src, (nuint)j), w1, acc);
-            acc = Kernels.Fma(Vector256.LoadUnsafe(ref down, (nuint)j) & Vector256.GreaterThan(beforeLast, y).AsSingle(), w2, acc);
-            acc.StoreUnsafe(ref dst, (nuint)j);
-            if (j == count - 8) return;
-        }
-    }
-
-    /// <summary>5 x 1, pad 2, over a flat plane read in place: taps -2 / -1 kept where the row is above 1 / 0, taps +1 / +2 where it is below height - 1 / height - 2.</summary>
-    private static void ColumnTaps5(ref float src, ref float dst, float* taps, float bias, nint count, int* rowIndex, int height, nint width)
-    {
-        var w0 = Vector256.Create(taps[0]); var w1 = Vector256.Create(taps[1]); var w2 = Vector256.Create(taps[2]);
-        var w3 = Vector256.Create(taps[3]); var w4 = Vector256.Create(taps[4]);
-        var b = Vector256.Create(bias);
-        var one = Vector256<int>.One; var zero = Vector256<int>.Zero;
-        var beforeLast = Vector256.Create(height - 1); var beforeLast2 = Vector256.Create(height - 2);
-        ref float up2 = ref Unsafe.Subtract(ref src, 2 * width);
-        ref float up = ref Unsafe.Subtract(ref src, width);
-        ref float down = ref Unsafe.Add(ref src, width);
-        ref float down2 = ref Unsafe.Add(ref src, 2 * width);
-        for (nint j = 0; ; j += 8)
-        {
-            if (j > count - 8) j = count - 8; // the overlapping last vector
-            var y = Vector256.Load(rowIndex + j);
-            var acc = Kernels.Fma(Vector256.LoadUnsafe(ref up2, (nuint)j) & Vector256.GreaterThan(y, one).AsSingle(), w0, b);
-            acc = Kernels.Fma(Vector256.LoadUnsafe(ref up, (nuint)j) & Vector256.GreaterThan(y, zero).AsSingle(), w1, acc);
-            acc = Kernels.Fma(Vector256.LoadUnsafe(ref src, (nuint)j), w2, acc);
-            acc = Kernels.Fma(Vector256.LoadUnsafe(ref down, (nuint)j) & Vector256.GreaterThan(beforeLast, y).AsSingle(), w3, acc);
-            acc = Kernels.Fma(Vector256.LoadUnsafe(ref down2, (nuint)j) & Vector256.GreaterThan(beforeLast2, y).AsSingle(), w4, acc);
-            acc.StoreUnsafe(ref dst, (nuint)j);
-            if (j == count - 8) return;
         }
     }
 
