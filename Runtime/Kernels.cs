@@ -1,6 +1,5 @@
 using System;
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
 namespace MicroNet.Aot.Runtime;
@@ -31,10 +30,29 @@ public static class Kernels
         for (; i < n; i++) Unsafe.Add(ref dst, i) = value;
     }
 
-    /// <summary>dst[i] = src[i] for i in [0, n) (the ranges do not overlap).</summary>
+    /// <summary>
+    /// dst[i] = src[i] for i in [0, n) (the ranges do not overlap): the short runs of staging copies
+    /// and saved planes, inline (no call per row), the last vector overlapping the one before.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Copy(ref float src, ref float dst, nint n) =>
-        MemoryMarshal.CreateReadOnlySpan(ref src, (int)n).CopyTo(MemoryMarshal.CreateSpan(ref dst, (int)n));
+    public static void Copy(ref float src, ref float dst, nint n)
+    {
+        if (Vector256.IsHardwareAccelerated && n >= 8)
+        {
+            nint i = 0;
+            for (; i < n - 8; i += 8) Vector256.LoadUnsafe(ref src, (nuint)i).StoreUnsafe(ref dst, (nuint)i);
+            Vector256.LoadUnsafe(ref src, (nuint)(n - 8)).StoreUnsafe(ref dst, (nuint)(n - 8));
+            return;
+        }
+        if (Vector128.IsHardwareAccelerated && n >= 4)
+        {
+            nint i = 0;
+            for (; i < n - 4; i += 4) Vector128.LoadUnsafe(ref src, (nuint)i).StoreUnsafe(ref dst, (nuint)i);
+            Vector128.LoadUnsafe(ref src, (nuint)(n - 4)).StoreUnsafe(ref dst, (nuint)(n - 4));
+            return;
+        }
+        for (nint i = 0; i < n; i++) Unsafe.Add(ref dst, i) = Unsafe.Add(ref src, i);
+    }
 
     /// <summary>dst[i] += w * src[i].</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -141,26 +141,9 @@ public static unsafe class SpatialKernels
             Taps(ref *(rows + y * rowStride), offsets, ref Unsafe.Add(ref output, (nint)y * width), taps, bias, k, width, null, 0, relu6);
     }
 
-    /// <summary>dst[i] = src[i] for i in [0, n): the short runs of a staging copy, inline (no call per row).</summary>
+    /// <summary>dst[i] = src[i] for i in [0, n) into a stack buffer (<see cref="Kernels.Copy"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Copy(ref float src, float* dst, nint n)
-    {
-        if (Vector256.IsHardwareAccelerated && n >= 8)
-        {
-            nint i = 0;
-            for (; i < n - 8; i += 8) Vector256.LoadUnsafe(ref src, (nuint)i).Store(dst + i);
-            Vector256.LoadUnsafe(ref src, (nuint)(n - 8)).Store(dst + n - 8); // overlapping last vector
-            return;
-        }
-        if (Vector128.IsHardwareAccelerated && n >= 4)
-        {
-            nint i = 0;
-            for (; i < n - 4; i += 4) Vector128.LoadUnsafe(ref src, (nuint)i).Store(dst + i);
-            Vector128.LoadUnsafe(ref src, (nuint)(n - 4)).Store(dst + n - 4);
-            return;
-        }
-        for (nint i = 0; i < n; i++) dst[i] = Unsafe.Add(ref src, i);
-    }
+    private static void Copy(ref float src, float* dst, nint n) => Kernels.Copy(ref src, ref *dst, n);
 
     /// <summary>Largest plane <see cref="RowsInPlace"/> takes (its mask table, k x n words, is on the stack and should stay in L1).</summary>
     private const int InPlacePlaneFloats = 1024;
