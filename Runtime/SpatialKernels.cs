@@ -11,7 +11,7 @@ namespace MicroNet.Aot.Runtime;
 /// <see cref="Column"/> for k x 1 kernels (stride along H), <c>Row</c> for 1 x k kernels
 /// (stride along W). Out-of-range taps are the zero padding of PyTorch's Conv2d.
 /// </summary>
-public static unsafe class SpatialKernels
+public static unsafe partial class SpatialKernels
 {
     /// <summary>
     /// k x 1: out[oy][x] (+)= bias + sum_t taps[t] * in[oy*stride + t - pad][x]; rows of width

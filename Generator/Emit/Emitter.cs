@@ -335,7 +335,8 @@ internal sealed class Emitter
 
     /// <summary>
     /// A depthwise k x 1 conv and the 1 x k conv that reads only its output, in one method: the
-    /// runtime computes them plane by plane, the intermediate plane on the stack.
+    /// runtime computes them plane by plane (stride 1) or a few rows at a time (stride 2), the
+    /// intermediate on the stack.
     /// </summary>
     private void WriteDepthwisePair(PlannedLayer step)
     {
@@ -344,11 +345,12 @@ internal sealed class Emitter
         var input = step.FusedFrom.Inputs[0];
         int columnMultiplier = column.Output.C / column.Groups;
         long inPlane = (long)column.Input.H * column.Input.W, outPlane = (long)row.Output.H * row.Output.W;
+        bool stride2 = column.StrideH == 2;
         _w.Line("// ---------------------------------------------------------------------------------");
         _w.Line("// " + column.Name + " + " + row.Name + ": a depthwise pair, fused" + (_convWithRelu.Contains(row.Index) ? ", ReLU6 fused (the next layer)" : ""));
         _w.Line("//   " + column.Describe() + ", then " + row.Describe());
         _w.Line("//   input  " + input.Shape + " @ " + Where(input));
-        _w.Line("//   between " + column.Output + ", one plane at a time on the stack (no arena space)");
+        _w.Line("//   between " + column.Output + (stride2 ? ", a few rows at a time on the stack (no arena space)" : ", one plane at a time on the stack (no arena space)"));
         _w.Line("//   output " + step.Output.Shape + " @ " + Where(step.Output));
         _w.Line("//   MACs " + I(column.Macs + row.Macs) + ", parameters " + I(column.Parameters + row.Parameters));
         foreach (var t in column.Stored.Concat(row.Stored)) _w.Line("//   weights " + t.Name + " " + ManifestValidator.ShapeText(t.Shape) + " @ blob float " + I(_weights[t.Name]));
@@ -361,9 +363,10 @@ internal sealed class Emitter
         _w.Line("float* columnBias = w + " + I(_weights[column.Name + ".bias"]) + ";");
         _w.Line("float* rowWeight = w + " + I(_weights[row.Name + ".weight"]) + "; // [" + I(row.Output.C) + ", 1, 1, " + I(row.KernelW) + "]");
         _w.Line("float* rowBias = w + " + I(_weights[row.Name + ".bias"]) + ";");
-        _w.Line("SpatialKernels.DepthwisePair(" + BaseRef(input) + ", " + table + ", " + I(inPlane) + ", " + BaseRef(step.Output) + ", " + I(outPlane) + ",");
+        // stride 2 (the downsampling pair): the kernel takes the 1 x k conv's channel multiplier and the input's size; stride 1: the plane's size (the same throughout)
+        _w.Line("SpatialKernels." + (stride2 ? "DepthwisePairStride2(" : "DepthwisePair(") + BaseRef(input) + ", " + table + ", " + I(inPlane) + ", " + BaseRef(step.Output) + ", " + I(outPlane) + ",");
         _w.Line("    columnWeight, columnBias, " + I(column.KernelH) + ", " + I(column.PadH) + ", rowWeight, rowBias, " + I(row.KernelW) + ", " + I(row.PadW) + ", " +
-            I(row.Output.H) + ", " + I(row.Output.W) + ", relu6: " + (_convWithRelu.Contains(row.Index) ? "true" : "false") + ");");
+            (stride2 ? I(row.Output.C / row.Groups) + ", " + I(column.Input.H) + ", " + I(column.Input.W) : I(row.Output.H) + ", " + I(row.Output.W)) + ", relu6: " + (_convWithRelu.Contains(row.Index) ? "true" : "false") + ");");
         _w.Close();
     }
 

@@ -48,7 +48,7 @@ internal static class MemoryPlanner
             if (fusedFrom != null) foreach (var v in fusedFrom.Inputs) Use(v, s); // the pair reads the first conv's input now
             TensorView output;
             PlannedLayer planned;
-            if (s < last && IsFusablePair(layer, network.Layers[s + 1]) && readers[s] == 1)
+            if (s < last && (IsFusablePair(layer, network.Layers[s + 1]) || IsFusableStride2Pair(layer, network.Layers[s + 1])) && readers[s] == 1)
             {
                 output = new TensorView(Storage.Fused, null, layer.Output);
                 planned = new PlannedLayer(layer, inputs, output) { FusedIntoNext = true };
@@ -146,7 +146,7 @@ internal static class MemoryPlanner
     /// <summary>
     /// A depthwise k x 1 conv (one input plane per output, stride 1) followed by a depthwise 1 x k
     /// conv (stride 1, one output per plane) that reads only it, over planes small enough to stay
-    /// in L1: the runtime's DepthwisePair computes both plane by plane. (Larger planes and stride 2
+    /// in L1: the runtime's DepthwisePair computes both plane by plane. (Larger stride-1 planes
     /// stay unfused: an earlier fused kernel measured 1.2-1.3x slower there.)
     /// </summary>
     private static bool IsFusablePair(Layer first, Layer next) =>
@@ -157,6 +157,28 @@ internal static class MemoryPlanner
         next.PadW >= 0 && next.PadW < next.KernelW && next.Input.W == next.Output.W &&
         next.Inputs.Length == 1 && next.Inputs[0] == first.Index &&
         first.Output.Elements / first.Output.C >= 8 && first.Output.Elements / first.Output.C <= PairPlaneFloats;
+
+    /// <summary>
+    /// Largest intermediate plane (floats) of a fused stride-2 pair: the runtime's
+    /// SpatialKernels.PairStride2PlaneFloats (keep them equal).
+    /// </summary>
+    public const int PairStride2PlaneFloats = 16384;
+
+    /// <summary>
+    /// MicroNet's downsampling pair: a depthwise k x 1 conv with stride 2 along H followed by a
+    /// depthwise 1 x k conv with stride 2 along W (k = 3 or 5, "same" padding, any channel
+    /// multiplier) that reads only it, over rows of at least 16 floats (an even count): the runtime's
+    /// DepthwisePairStride2 computes a few intermediate rows at a time, split into even and odd
+    /// columns in registers, and the intermediate tensor takes no arena space.
+    /// </summary>
+    private static bool IsFusableStride2Pair(Layer first, Layer next) =>
+        first.Kind == LayerKind.Conv && next.Kind == LayerKind.Conv &&
+        first.KernelW == 1 && first.StrideW == 1 && first.StrideH == 2 && (first.KernelH == 3 || first.KernelH == 5) && first.PadH == first.KernelH / 2 &&
+        first.Input.C / first.Groups == 1 && first.Input.W == first.Output.W &&
+        next.KernelH == 1 && next.StrideH == 1 && next.StrideW == 2 && (next.KernelW == 3 || next.KernelW == 5) && next.PadW == next.KernelW / 2 &&
+        next.Input.C / next.Groups == 1 && next.Input.H == next.Output.H &&
+        next.Inputs.Length == 1 && next.Inputs[0] == first.Index &&
+        first.Output.W >= 16 && first.Output.W % 2 == 0 && (long)first.Output.H * first.Output.W <= PairStride2PlaneFloats;
 
     /// <summary>
     /// Smallest plane (floats) whose Shift-Max runs in place. A/B per layer on M2: planes of 28x28

@@ -177,6 +177,82 @@ public unsafe class KernelTests
         for (int i = middles * n; i < output.Length; i++) Assert.Equal(-1234.5f, output[i]);
     }
 
+    /// <summary>
+    /// The fused stride-2 depthwise pair (k x 1 stride 2 along H, then 1 x k stride 2 along W over
+    /// its output) against the two convolutions done naively one after the other: a permuted plane
+    /// table with a channel multiplier of 2 on the k x 1 conv and of 1 or 2 on the 1 x k conv, odd
+    /// and even heights (the last intermediate row's taps leave the input), widths at and past the
+    /// split kernel's 16 (with an overlapping last block) and below it or odd (the fallback),
+    /// nothing written past the last output plane; and bit for bit what the two unfused layer
+    /// kernels give.
+    /// </summary>
+    [Theory]
+    [CombinatorialData]
+    public void DepthwisePairStride2_matches_the_two_naive_convolutions(
+        [CombinatorialValues(1, 2, 5, 8, 9, 14)] int height,
+        [CombinatorialValues(7, 14, 16, 18, 28, 30, 56)] int width,
+        [CombinatorialValues(3, 5)] int columnK,
+        [CombinatorialValues(3, 5)] int rowK,
+        [CombinatorialValues(1, 2)] int rowMultiplier,
+        bool relu6)
+    {
+        int inputs = 3, middles = 6, outputs = middles * rowMultiplier, n = height * width;
+        int columnPad = columnK / 2, rowPad = rowK / 2;
+        int midHeight = (height + 2 * columnPad - columnK) / 2 + 1, outWidth = (width + 2 * rowPad - rowK) / 2 + 1;
+        var planes = new int[middles];
+        for (int m = 0; m < middles; m++) planes[m] = (inputs - 1 - m / 2 + 1) % inputs;
+        var input = Random(inputs * n, height * 3 + width + columnK);
+        var columnWeights = Random(middles * columnK, 43);
+        var columnBias = Random(middles, 47);
+        var rowWeights = Random(outputs * rowK, 53);
+        var rowBias = Random(outputs, 59);
+        int outN = midHeight * outWidth;
+        var output = new float[outputs * outN + 8];
+        output.AsSpan(outputs * outN).Fill(-1234.5f);
+        fixed (float* cw = columnWeights) fixed (float* cb = columnBias) fixed (float* rw = rowWeights) fixed (float* rb = rowBias)
+            SpatialKernels.DepthwisePairStride2(ref input[0], planes, n, ref output[0], outN, cw, cb, columnK, columnPad, rw, rb, rowK, rowPad, rowMultiplier, height, width, relu6);
+        var middle = new float[midHeight * width];
+        for (int m = 0; m < middles; m++)
+        {
+            for (int y = 0; y < midHeight; y++)
+                for (int x = 0; x < width; x++)
+                {
+                    float acc = columnBias[m];
+                    for (int t = 0; t < columnK; t++)
+                    {
+                        int iy = 2 * y + t - columnPad;
+                        if (iy >= 0 && iy < height) acc += columnWeights[m * columnK + t] * input[(planes[m] * height + iy) * width + x];
+                    }
+                    middle[y * width + x] = acc;
+                }
+            for (int o = m * rowMultiplier; o < (m + 1) * rowMultiplier; o++)
+                for (int y = 0; y < midHeight; y++)
+                    for (int x = 0; x < outWidth; x++)
+                    {
+                        float acc = rowBias[o];
+                        for (int t = 0; t < rowK; t++)
+                        {
+                            int ix = 2 * x + t - rowPad;
+                            if (ix >= 0 && ix < width) acc += rowWeights[o * rowK + t] * middle[y * width + ix];
+                        }
+                        if (relu6) acc = Math.Clamp(acc, 0f, 6f);
+                        Close(acc, output[(o * midHeight + y) * outWidth + x], $"o={o} y={y} x={x}");
+                    }
+        }
+        for (int i = outputs * outN; i < output.Length; i++) Assert.Equal(-1234.5f, output[i]);
+        // the unfused layers: the intermediate tensor in memory, then the 1 x k layer over it
+        var unfusedMiddle = new float[middles * midHeight * width];
+        var unfused = new float[outputs * outN];
+        var middlePlanes = new int[outputs];
+        for (int o = 0; o < outputs; o++) middlePlanes[o] = o / rowMultiplier;
+        fixed (float* cw = columnWeights) fixed (float* cb = columnBias) fixed (float* rw = rowWeights) fixed (float* rb = rowBias)
+        {
+            SpatialKernels.DepthwiseColumns(ref input[0], planes, n, ref unfusedMiddle[0], midHeight * width, cw, cb, columnK, columnPad, 2, height, midHeight, width);
+            SpatialKernels.DepthwiseRows(ref unfusedMiddle[0], middlePlanes, midHeight * width, ref unfused[0], outN, rw, rb, rowK, rowPad, 2, midHeight, width, outWidth, relu6);
+        }
+        for (int i = 0; i < unfused.Length; i++) Assert.True(BitConverter.SingleToInt32Bits(unfused[i]) == BitConverter.SingleToInt32Bits(output[i]), $"element {i}: unfused {unfused[i]}, fused {output[i]}");
+    }
+
     /// <summary>The stem's dense k x 1 conv: every output reads every input plane of its group (permuted), blocked by four outputs.</summary>
     [Theory]
     [CombinatorialData]

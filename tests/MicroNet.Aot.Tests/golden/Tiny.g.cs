@@ -4,63 +4,62 @@
 // Tiny: A tiny MicroNet for the generator's golden file: every block kind, a residual, both Shift-Max variants.
 // input 3x32x32 (normalized NCHW float32), output 4 values
 // 4118 parameters (3892 floats after BatchNorm folding), 60960 MACs
-// 42 layers, 27 layer methods (channel shuffles are read through channel maps, not copied;
-// 0 ReLU6 layers are applied by the conv before them as it stores; 2 depthwise k x 1 / 1 x k pairs run fused)
+// 42 layers, 26 layer methods (channel shuffles are read through channel maps, not copied;
+// 0 ReLU6 layers are applied by the conv before them as it stores; 3 depthwise k x 1 / 1 x k pairs run fused)
 //
 // Memory plan: one arena of 4208 floats (16832 bytes).
-//   liveness lower bound 4208 floats; without reuse 23248 floats.
+//   liveness lower bound 4208 floats; without reuse 22224 floats.
 //   buffer   offset    floats  steps      holds
 //   b0        2048      1024  0..1       features.0.stem.0.conv.0 output
 //   b1           0      2048  1..3       features.0.stem.0.conv.2 output
-//   b2        2048      1024  3..4       features.0.stem.1 output
-//   b3           0      1024  4..5       features.1.layers.0.conv.0 output
-//   b4        1024      1024  5..6       features.1.layers.0.conv.2 output
-//   b5           0      1024  6..9       features.1.layers.1 output
-//   b6        2112        16  6..6       features.1.layers.1 channel means
-//   b7        2128         4  6..6       features.1.layers.1 squeeze
-//   b8        2048        64  6..6       features.1.layers.1 coefficients
-//   b9        1024       512  9..10      features.1.layers.4.conv.0 output
-//   b10       2048       512  10..24     features.1.layers.5 output
-//   b11          0         8  10..10     features.1.layers.5 channel means
-//   b12         16         4  10..10     features.1.layers.5 squeeze
-//   b13         32        16  10..10     features.1.layers.5 coefficients
-//   b14          0      1024  13..14     features.2.layers.0.conv.0 output
-//   b15       1024      1024  14..17     features.2.layers.1 output
-//   b16       2592        16  14..14     features.2.layers.1 channel means
-//   b17       2608         4  14..14     features.2.layers.1 squeeze
-//   b18       2560        32  14..14     features.2.layers.1 coefficients
-//   b19          0      1024  17..18     features.2.layers.3.conv.2 output
-//   b20       1024      1024  18..20     features.2.layers.5 output
-//   b21       2624        16  18..18     features.2.layers.5 channel means
-//   b22       2640         4  18..18     features.2.layers.5 squeeze
-//   b23       2560        64  18..18     features.2.layers.5 coefficients
-//   b24          0       512  20..21     features.2.layers.7.conv.0 output
-//   b25       2560       512  21..36     features.2.layers.8 output
-//   b26        512         8  21..21     features.2.layers.8 channel means
-//   b27        528         4  21..21     features.2.layers.8 squeeze
-//   b28        544        16  21..21     features.2.layers.8 coefficients
-//   b29          0      1024  25..26     features.3.layers.0.conv.0 output
-//   b30       1024      1024  26..29     features.3.layers.1 output
-//   b31       2080        16  26..26     features.3.layers.1 channel means
-//   b32       2096         4  26..26     features.3.layers.1 squeeze
-//   b33       2048        32  26..26     features.3.layers.1 coefficients
-//   b34          0      1024  29..30     features.3.layers.3.conv.2 output
-//   b35       1024      1024  30..32     features.3.layers.5 output
-//   b36       2112        16  30..30     features.3.layers.5 channel means
-//   b37       2128         4  30..30     features.3.layers.5 squeeze
-//   b38       2048        64  30..30     features.3.layers.5 coefficients
-//   b39          0       512  32..33     features.3.layers.7.conv.0 output
-//   b40       2048       512  33..37     features.3.layers.8 output
-//   b41        512         8  33..33     features.3.layers.8 channel means
-//   b42        528         4  33..33     features.3.layers.8 squeeze
-//   b43        544        16  33..33     features.3.layers.8 coefficients
-//   b44          0      2048  37..38     features.4.layers.0.conv.0 output
-//   b45       2048      2048  38..39     features.4.layers.1 output
-//   b46       4160        32  38..38     features.4.layers.1 channel means
-//   b47       4192         4  38..38     features.4.layers.1 squeeze
-//   b48       4096        64  38..38     features.4.layers.1 coefficients
-//   b49          0        32  39..40     avgpool output
-//   b50         32        16  40..41     classifier.0 output
+//   b2        2048      1024  3..5       features.0.stem.1 output
+//   b3           0      1024  5..6       features.1.layers.0.conv.2 output
+//   b4        1024      1024  6..9       features.1.layers.1 output
+//   b5        2112        16  6..6       features.1.layers.1 channel means
+//   b6        2128         4  6..6       features.1.layers.1 squeeze
+//   b7        2048        64  6..6       features.1.layers.1 coefficients
+//   b8           0       512  9..10      features.1.layers.4.conv.0 output
+//   b9        2048       512  10..24     features.1.layers.5 output
+//   b10        512         8  10..10     features.1.layers.5 channel means
+//   b11        528         4  10..10     features.1.layers.5 squeeze
+//   b12        544        16  10..10     features.1.layers.5 coefficients
+//   b13          0      1024  13..14     features.2.layers.0.conv.0 output
+//   b14       1024      1024  14..17     features.2.layers.1 output
+//   b15       2592        16  14..14     features.2.layers.1 channel means
+//   b16       2608         4  14..14     features.2.layers.1 squeeze
+//   b17       2560        32  14..14     features.2.layers.1 coefficients
+//   b18          0      1024  17..18     features.2.layers.3.conv.2 output
+//   b19       1024      1024  18..20     features.2.layers.5 output
+//   b20       2624        16  18..18     features.2.layers.5 channel means
+//   b21       2640         4  18..18     features.2.layers.5 squeeze
+//   b22       2560        64  18..18     features.2.layers.5 coefficients
+//   b23          0       512  20..21     features.2.layers.7.conv.0 output
+//   b24       2560       512  21..36     features.2.layers.8 output
+//   b25        512         8  21..21     features.2.layers.8 channel means
+//   b26        528         4  21..21     features.2.layers.8 squeeze
+//   b27        544        16  21..21     features.2.layers.8 coefficients
+//   b28          0      1024  25..26     features.3.layers.0.conv.0 output
+//   b29       1024      1024  26..29     features.3.layers.1 output
+//   b30       2080        16  26..26     features.3.layers.1 channel means
+//   b31       2096         4  26..26     features.3.layers.1 squeeze
+//   b32       2048        32  26..26     features.3.layers.1 coefficients
+//   b33          0      1024  29..30     features.3.layers.3.conv.2 output
+//   b34       1024      1024  30..32     features.3.layers.5 output
+//   b35       2112        16  30..30     features.3.layers.5 channel means
+//   b36       2128         4  30..30     features.3.layers.5 squeeze
+//   b37       2048        64  30..30     features.3.layers.5 coefficients
+//   b38          0       512  32..33     features.3.layers.7.conv.0 output
+//   b39       2048       512  33..37     features.3.layers.8 output
+//   b40        512         8  33..33     features.3.layers.8 channel means
+//   b41        528         4  33..33     features.3.layers.8 squeeze
+//   b42        544        16  33..33     features.3.layers.8 coefficients
+//   b43          0      2048  37..38     features.4.layers.0.conv.0 output
+//   b44       2048      2048  38..39     features.4.layers.1 output
+//   b45       4160        32  38..38     features.4.layers.1 channel means
+//   b46       4192         4  38..38     features.4.layers.1 squeeze
+//   b47       4096        64  38..38     features.4.layers.1 coefficients
+//   b48          0        32  39..40     avgpool output
+//   b49         32        16  40..41     classifier.0 output
 
 #nullable enable
 #pragma warning disable CS1591 // public members are documented in MicroNet.Aot's README
@@ -91,7 +90,7 @@ public static unsafe partial class Tiny
     /// <summary>The memory plan's lower bound: the most floats alive at one step (ScratchLength cannot be smaller).</summary>
     public const int ScratchLowerBound = 4208;
     /// <summary>Floats all intermediate tensors would take without reusing memory.</summary>
-    public const int ScratchWithoutReuse = 23248;
+    public const int ScratchWithoutReuse = 22224;
     /// <summary>Trainable parameters, as PyTorch counts them (BatchNorm included).</summary>
     public const long Parameters = 4118;
     /// <summary>Multiply-accumulates of the convolutions and linear layers per image.</summary>
@@ -125,7 +124,6 @@ public static unsafe partial class Tiny
         L000_features_0_stem_0_conv_0(ref x, ref arena, ref y, w);
         L001_features_0_stem_0_conv_2(ref x, ref arena, ref y, w);
         L003_features_0_stem_1(ref x, ref arena, ref y, w);
-        L004_features_1_layers_0_conv_0(ref x, ref arena, ref y, w);
         L005_features_1_layers_0_conv_2(ref x, ref arena, ref y, w);
         L006_features_1_layers_1(ref x, ref arena, ref y, w);
         L009_features_1_layers_4_conv_0(ref x, ref arena, ref y, w);
@@ -214,37 +212,30 @@ public static unsafe partial class Tiny
     }
 
     // ---------------------------------------------------------------------------------
-    // features.1.layers.0.conv.0: conv 3x1 stride 2,1 depthwise +BN
+    // features.1.layers.0.conv.0 + features.1.layers.0.conv.2: a depthwise pair, fused
+    //   conv 3x1 stride 2,1 depthwise +BN, then conv 1x3 stride 1,2 depthwise +BN
     //   input  4x16x16 @ arena[2048..3072)
-    //   output 8x8x16 @ arena[0..1024)
-    //   MACs 3072, parameters 40
+    //   between 8x8x16, a few rows at a time on the stack (no arena space)
+    //   output 16x8x8 @ arena[0..1024)
+    //   MACs 6144, parameters 120
     //   weights features.1.layers.0.conv.0.weight [8, 1, 3, 1] @ blob float 96
     //   weights features.1.layers.0.conv.0.bias [8] @ blob float 128
-    private static void L004_features_1_layers_0_conv_0(ref float x, ref float arena, ref float y, float* w)
-    {
-        float* weight = w + 96; // [8, 1, 3, 1]
-        float* bias = w + 128;
-        SpatialKernels.DepthwiseColumns(ref Unsafe.Add(ref arena, 2048), L004_InputPlanes, 256, ref Unsafe.Add(ref arena, 0), 128, weight, bias, 3, 1, 2, 16, 8, 16);
-    }
-
-    // ---------------------------------------------------------------------------------
-    // features.1.layers.0.conv.2: conv 1x3 stride 1,2 depthwise +BN
-    //   input  8x8x16 @ arena[0..1024)
-    //   output 16x8x8 @ arena[1024..2048)
-    //   MACs 3072, parameters 80
     //   weights features.1.layers.0.conv.2.weight [16, 1, 1, 3] @ blob float 144
     //   weights features.1.layers.0.conv.2.bias [16] @ blob float 192
     private static void L005_features_1_layers_0_conv_2(ref float x, ref float arena, ref float y, float* w)
     {
-        float* weight = w + 144; // [16, 1, 1, 3]
-        float* bias = w + 192;
-        SpatialKernels.DepthwiseRows(ref Unsafe.Add(ref arena, 0), L005_InputPlanes, 128, ref Unsafe.Add(ref arena, 1024), 64, weight, bias, 3, 1, 2, 8, 16, 8, relu6: false);
+        float* columnWeight = w + 96; // [8, 1, 3, 1]
+        float* columnBias = w + 128;
+        float* rowWeight = w + 144; // [16, 1, 1, 3]
+        float* rowBias = w + 192;
+        SpatialKernels.DepthwisePairStride2(ref Unsafe.Add(ref arena, 2048), L005_InputPlanes, 256, ref Unsafe.Add(ref arena, 0), 64,
+            columnWeight, columnBias, 3, 1, rowWeight, rowBias, 3, 1, 2, 16, 16, relu6: false);
     }
 
     // ---------------------------------------------------------------------------------
     // features.1.layers.1: dynamic shift-max, 4 coeffs, squeeze 4, shift groups 4
-    //   input  16x8x8 @ arena[1024..2048)
-    //   output 16x8x8 @ arena[0..1024)
+    //   input  16x8x8 @ arena[0..1024)
+    //   output 16x8x8 @ arena[1024..2048)
     //   MACs 320, parameters 388
     //   weights features.1.layers.1.fc.0.weight [4, 16] @ blob float 208
     //   weights features.1.layers.1.fc.0.bias [4] @ blob float 272
@@ -255,8 +246,8 @@ public static unsafe partial class Tiny
     //   scratch features.1.layers.1 coefficients @ arena[2048..2112)
     private static void L006_features_1_layers_1(ref float x, ref float arena, ref float y, float* w)
     {
-        ref float src = ref Unsafe.Add(ref arena, 1024);
-        ref float dst = ref Unsafe.Add(ref arena, 0);
+        ref float src = ref Unsafe.Add(ref arena, 0);
+        ref float dst = ref Unsafe.Add(ref arena, 1024);
         ref float means = ref Unsafe.Add(ref arena, 2112);
         ref float squeeze = ref Unsafe.Add(ref arena, 2128);
         ref float coeff = ref Unsafe.Add(ref arena, 2048);
@@ -281,15 +272,15 @@ public static unsafe partial class Tiny
 
     // ---------------------------------------------------------------------------------
     // features.1.layers.4.conv.0: conv 1x1 stride 1,1 groups 2 +BN
-    //   input  16x8x8 @ arena[0..1024) through a channel map
-    //   output 8x8x8 @ arena[1024..1536)
+    //   input  16x8x8 @ arena[1024..2048) through a channel map
+    //   output 8x8x8 @ arena[0..512)
     //   MACs 4096, parameters 80
     //   weights features.1.layers.4.conv.0.weight [8, 8, 1, 1] @ blob float 608
     //   weights features.1.layers.4.conv.0.bias [8] @ blob float 672
     private static void L009_features_1_layers_4_conv_0(ref float x, ref float arena, ref float y, float* w)
     {
-        ref float src = ref Unsafe.Add(ref arena, 0);
-        ref float dst = ref Unsafe.Add(ref arena, 1024);
+        ref float src = ref Unsafe.Add(ref arena, 1024);
+        ref float dst = ref Unsafe.Add(ref arena, 0);
         float* weight = w + 608; // [8, 8]
         float* bias = w + 672;
         for (int g = 0; g < 2; g++)
@@ -300,23 +291,23 @@ public static unsafe partial class Tiny
 
     // ---------------------------------------------------------------------------------
     // features.1.layers.5: dynamic shift-max, 2 coeffs, squeeze 4, shift groups 2
-    //   input  8x8x8 @ arena[1024..1536)
+    //   input  8x8x8 @ arena[0..512)
     //   output 8x8x8 @ arena[2048..2560)
     //   MACs 96, parameters 116
     //   weights features.1.layers.5.fc.0.weight [4, 8] @ blob float 688
     //   weights features.1.layers.5.fc.0.bias [4] @ blob float 720
     //   weights features.1.layers.5.fc.2.weight [16, 4] @ blob float 736
     //   weights features.1.layers.5.fc.2.bias [16] @ blob float 800
-    //   scratch features.1.layers.5 channel means @ arena[0..8)
-    //   scratch features.1.layers.5 squeeze @ arena[16..20)
-    //   scratch features.1.layers.5 coefficients @ arena[32..48)
+    //   scratch features.1.layers.5 channel means @ arena[512..520)
+    //   scratch features.1.layers.5 squeeze @ arena[528..532)
+    //   scratch features.1.layers.5 coefficients @ arena[544..560)
     private static void L010_features_1_layers_5(ref float x, ref float arena, ref float y, float* w)
     {
-        ref float src = ref Unsafe.Add(ref arena, 1024);
+        ref float src = ref Unsafe.Add(ref arena, 0);
         ref float dst = ref Unsafe.Add(ref arena, 2048);
-        ref float means = ref Unsafe.Add(ref arena, 0);
-        ref float squeeze = ref Unsafe.Add(ref arena, 16);
-        ref float coeff = ref Unsafe.Add(ref arena, 32);
+        ref float means = ref Unsafe.Add(ref arena, 512);
+        ref float squeeze = ref Unsafe.Add(ref arena, 528);
+        ref float coeff = ref Unsafe.Add(ref arena, 544);
         float* fc0 = w + 688; // [4, 8]
         float* fc0Bias = w + 720;
         float* fc2 = w + 736; // [16, 4]
@@ -826,13 +817,9 @@ public static unsafe partial class Tiny
     {
         0, 4, 1, 5, 2, 6, 3, 7,
     };
-    private static ReadOnlySpan<int> L004_InputPlanes => new int[]
-    {
-        0, 0, 1, 1, 2, 2, 3, 3,
-    };
     private static ReadOnlySpan<int> L005_InputPlanes => new int[]
     {
-        0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7,
+        0, 0, 1, 1, 2, 2, 3, 3,
     };
     private static ReadOnlySpan<int> L006_PartnerPlanes => new int[]
     {

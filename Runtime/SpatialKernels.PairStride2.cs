@@ -1,0 +1,266 @@
+using System;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace MicroNet.Aot.Runtime;
+
+public static unsafe partial class SpatialKernels
+{
+    /// <summary>
+    /// Largest intermediate plane (floats: its rows times the input width) of a fused stride-2
+    /// pair; generators fuse only pairs up to it (the kernel itself never holds more than a few
+    /// rows of it, this bounds the stack of the non-AVX2 path).
+    /// </summary>
+    public const int PairStride2PlaneFloats = 16384;
+
+    /// <summary>Intermediate rows a fused stride-2 pair computes before their 1 x k pass (a few KB, in L1; even: they are computed in pairs).</summary>
+    private const int PairStride2Rows = 8;
+
+    /// <summary>
+    /// A depthwise k x 1 conv with stride 2 along H and the depthwise 1 x k conv with stride 2
+    /// along W (one output per plane) that reads nothing but its output - MicroNet's downsampling
+    /// pair - run a few rows at a time: intermediate row y of plane m is the k x 1 conv
+    /// (columnWeights[m*columnK ..], columnBias[m]) of input plane <paramref name="inputPlanes"/>[m]
+    /// at input rows 2y - columnPad ..; output row y of plane o = m * rowMultiplier + j (j below
+    /// <paramref name="rowMultiplier"/>, the 1 x k conv's channel multiplier) is the 1 x k stride-2
+    /// conv of it (rowWeights[o*rowK ..], rowBias[o]), clamped to [0, 6] with <paramref name="relu6"/>. The
+    /// intermediate tensor (half the input's rows, all its columns) never reaches the arena. Each
+    /// value is summed as by the two layers apart (bias, then the taps in order; a tap outside the
+    /// input adds a zero).
+    /// </summary>
+    public static void DepthwisePairStride2(ref float input, ReadOnlySpan<int> inputPlanes, nint inPlane, ref float output, nint outPlane,
+        float* columnWeights, float* columnBias, int columnK, int columnPad, float* rowWeights, float* rowBias, int rowK, int rowPad,
+        int rowMultiplier, int inHeight, int inWidth, bool relu6)
+    {
+        int outHeight = (inHeight + 2 * columnPad - columnK) / 2 + 1;
+        int outWidth = (inWidth + 2 * rowPad - rowK) / 2 + 1;
+        if (Avx2.IsSupported && (columnK == 3 || columnK == 5) && columnPad == columnK / 2 && (rowK == 3 || rowK == 5) && rowPad == rowK / 2 &&
+            inWidth >= 16 && inWidth % 2 == 0 && inPlane >= (nint)inHeight * inWidth)
+        {
+            PairStride2Split(ref input, inputPlanes, inPlane, ref output, outPlane, columnWeights, columnBias, columnK, rowWeights, rowBias, rowK,
+                rowMultiplier, inHeight, inWidth, outHeight, relu6);
+            return;
+        }
+        // any other shape or instruction set: blocks of intermediate rows on the stack, then the
+        // 1 x k kernel over each block
+        int rows = Math.Max(1, Math.Min(outHeight, PairStride2PlaneFloats / inWidth / 4));
+        float* middle = stackalloc float[rows * inWidth];
+        float* zero = stackalloc float[inWidth];
+        new Span<float>(zero, inWidth).Clear();
+        for (int m = 0; m < inputPlanes.Length; m++)
+        {
+            ref float plane = ref Unsafe.Add(ref input, inputPlanes[m] * inPlane);
+            float* taps = columnWeights + m * columnK;
+            for (int y0 = 0; y0 < outHeight; y0 += rows)
+            {
+                int r = Math.Min(rows, outHeight - y0);
+                for (int i = 0; i < r; i++)
+                {
+                    float* mid = middle + i * inWidth;
+                    new Span<float>(mid, inWidth).Fill(columnBias[m]);
+                    for (int t = 0; t < columnK; t++)
+                    {
+                        int iy = 2 * (y0 + i) - columnPad + t;
+                        if (iy >= 0 && iy < inHeight) AddScaled(ref Unsafe.Add(ref plane, (nint)iy * inWidth), taps[t], mid, inWidth);
+                    }
+                }
+                for (int j = 0; j < rowMultiplier; j++)
+                {
+                    int o = m * rowMultiplier + j;
+                    Row(ref *middle, ref Unsafe.Add(ref output, o * outPlane + (nint)y0 * outWidth), rowWeights + o * rowK, rowBias[o],
+                        rowK, rowPad, 2, r, inWidth, outWidth, relu6);
+                }
+            }
+        }
+    }
+
+    /// <summary>acc[i] = fma(src[i], w, acc[i]) for i in [0, n): one tap of a k x 1 row.</summary>
+    private static void AddScaled(ref float src, float w, float* acc, nint n)
+    {
+        nint i = 0;
+        if (Vector128.IsHardwareAccelerated)
+        {
+            var wv = Vector128.Create(w);
+            for (; i <= n - 4; i += 4)
+                Kernels.Fma(Vector128.LoadUnsafe(ref src, (nuint)i), wv, Vector128.Load(acc + i)).Store(acc + i);
+        }
+        for (; i < n; i++) acc[i] = Kernels.Fma(Unsafe.Add(ref src, i), w, acc[i]);
+    }
+
+    /// <summary>
+    /// The AVX2 fused stride-2 pair: each intermediate row is computed 16 columns at a time and
+    /// split in registers into its even and odd columns (vshufps + vpermpd), stored into a stack
+    /// row [zeros][even][zeros][odd][zeros]; the 1 x k stride-2 output then reads tap d of output
+    /// j at even[j + d/2] (d even) or odd[j + (d-1)/2] (d odd), the zeros standing for the padding,
+    /// so neither conv masks anything. An intermediate row whose taps leave the input reads a row
+    /// of zeros for them.
+    /// </summary>
+    private static void PairStride2Split(ref float input, ReadOnlySpan<int> inputPlanes, nint inPlane, ref float output, nint outPlane,
+        float* columnWeights, float* columnBias, int columnK, float* rowWeights, float* rowBias, int rowK,
+        int rowMultiplier, int inHeight, int inWidth, int outHeight, bool relu6)
+    {
+        const int Gap = 8; // zeros before, between and after the even and odd halves
+        int outWidth = inWidth / 2, columnPad = columnK / 2;
+        nint splitStride = 3 * Gap + 2 * outWidth;
+        int length = (int)(PairStride2Rows * splitStride);
+        float* split = stackalloc float[length];
+        new Span<float>(split, length).Clear();
+        float* zero = stackalloc float[inWidth];
+        new Span<float>(zero, inWidth).Clear();
+        // the input rows a block of intermediate rows reads: row y0 + i reads input rows
+        // 2(y0 + i) - pad .. 2(y0 + i) - pad + k - 1 (a zero row where outside the plane)
+        nint* rows = stackalloc nint[2 * PairStride2Rows + columnK];
+        fixed (float* inputStart = &input) // pinned for the row pointers (the arena may be a managed array)
+        for (int m = 0; m < inputPlanes.Length; m++)
+        {
+            float* plane = inputStart + inputPlanes[m] * inPlane;
+            float* columnTaps = columnWeights + m * columnK;
+            for (int y0 = 0; y0 < outHeight; y0 += PairStride2Rows)
+            {
+                int r = Math.Min(PairStride2Rows, outHeight - y0);
+                int pairs = (r + 1) / 2; // an odd last row's partner is computed into the next split row and not used
+                int top = 2 * y0 - columnPad;
+                for (int t = 0; t < 4 * pairs + columnK - 2; t++)
+                    rows[t] = (uint)(top + t) < (uint)inHeight ? (nint)(plane + (nint)(top + t) * inWidth) : (nint)zero;
+                if (columnK == 3) SplitColumns3(rows, pairs, columnTaps, columnBias[m], split + Gap, splitStride, outWidth + Gap, inWidth);
+                else SplitColumns5(rows, pairs, columnTaps, columnBias[m], split + Gap, splitStride, outWidth + Gap, inWidth);
+                // every output plane of this intermediate plane (the 1 x k conv's channel multiplier) from the same split rows
+                for (int o = m * rowMultiplier; o < (m + 1) * rowMultiplier; o++)
+                {
+                    ref float dst = ref Unsafe.Add(ref output, o * outPlane + (nint)y0 * outWidth);
+                    if (rowK == 3) SplitRows3(split + Gap, splitStride, outWidth + Gap, r, ref dst, rowWeights + o * 3, rowBias[o], outWidth, relu6);
+                    else SplitRows5(split + Gap, splitStride, outWidth + Gap, r, ref dst, rowWeights + o * 5, rowBias[o], outWidth, relu6);
+                }
+            }
+        }
+    }
+
+    /// <summary>[even columns of a ; even columns of b] and the same for the odd columns, in order (a, b: 16 consecutive floats).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreSplit(Vector256<float> a, Vector256<float> b, float* even, float* odd)
+    {
+        // vshufps leaves each 128-bit lane as [a0 a2 b0 b2 | a4 a6 b4 b6]; vpermpd 0xD8 puts the 64-bit pairs in order
+        Avx2.Permute4x64(Avx.Shuffle(a, b, 0b10_00_10_00).AsDouble(), 0b11_01_10_00).AsSingle().Store(even);
+        Avx2.Permute4x64(Avx.Shuffle(a, b, 0b11_01_11_01).AsDouble(), 0b11_01_10_00).AsSingle().Store(odd);
+    }
+
+    /// <summary>
+    /// Intermediate rows of a 3 x 1 stride-2 conv two at a time, each split into its even and odd
+    /// columns: pair p reads input rows rows[4p .. 4p + 4] (its first row 0-2, its second 2-4, each
+    /// loaded once); row i's even half goes to even + i * <paramref name="toNext"/>, its odd half
+    /// <paramref name="toOdd"/> further.
+    /// </summary>
+    private static void SplitColumns3(nint* rows, int pairs, float* taps, float bias, float* even, nint toNext, nint toOdd, nint width)
+    {
+        var w0 = Vector256.Create(taps[0]); var w1 = Vector256.Create(taps[1]); var w2 = Vector256.Create(taps[2]);
+        var b = Vector256.Create(bias);
+        for (int p = 0; p < pairs; p++, rows += 4, even += 2 * toNext)
+        {
+            float* r0 = (float*)rows[0], r1 = (float*)rows[1], r2 = (float*)rows[2], r3 = (float*)rows[3], r4 = (float*)rows[4];
+            for (nint x = 0; ; x += 16)
+            {
+                if (x > width - 16) x = width - 16; // the overlapping last block (width is even: x stays even)
+                var a = Vector256.Load(r2 + x); var c = Vector256.Load(r2 + x + 8); // the shared row
+                var lo0 = Kernels.Fma(a, w2, Kernels.Fma(Vector256.Load(r1 + x), w1, Kernels.Fma(Vector256.Load(r0 + x), w0, b)));
+                var hi0 = Kernels.Fma(c, w2, Kernels.Fma(Vector256.Load(r1 + x + 8), w1, Kernels.Fma(Vector256.Load(r0 + x + 8), w0, b)));
+                var lo1 = Kernels.Fma(Vector256.Load(r4 + x), w2, Kernels.Fma(Vector256.Load(r3 + x), w1, Kernels.Fma(a, w0, b)));
+                var hi1 = Kernels.Fma(Vector256.Load(r4 + x + 8), w2, Kernels.Fma(Vector256.Load(r3 + x + 8), w1, Kernels.Fma(c, w0, b)));
+                float* e = even + x / 2;
+                StoreSplit(lo0, hi0, e, e + toOdd);
+                StoreSplit(lo1, hi1, e + toNext, e + toNext + toOdd);
+                if (x == width - 16) break;
+            }
+        }
+    }
+
+    /// <summary>The 5 x 1 <see cref="SplitColumns3"/>: pair p reads input rows rows[4p .. 4p + 6], its first row 0-4, its second 2-6.</summary>
+    private static void SplitColumns5(nint* rows, int pairs, float* taps, float bias, float* even, nint toNext, nint toOdd, nint width)
+    {
+        var w0 = Vector256.Create(taps[0]); var w1 = Vector256.Create(taps[1]); var w2 = Vector256.Create(taps[2]);
+        var w3 = Vector256.Create(taps[3]); var w4 = Vector256.Create(taps[4]);
+        var b = Vector256.Create(bias);
+        for (int p = 0; p < pairs; p++, rows += 4, even += 2 * toNext)
+        {
+            float* r0 = (float*)rows[0], r1 = (float*)rows[1], r2 = (float*)rows[2], r3 = (float*)rows[3], r4 = (float*)rows[4], r5 = (float*)rows[5], r6 = (float*)rows[6];
+            for (nint x = 0; ; x += 16)
+            {
+                if (x > width - 16) x = width - 16;
+                Column5Pair(r0 + x, r1 + x, r2 + x, r3 + x, r4 + x, r5 + x, r6 + x, w0, w1, w2, w3, w4, b, out var lo0, out var lo1);
+                Column5Pair(r0 + x + 8, r1 + x + 8, r2 + x + 8, r3 + x + 8, r4 + x + 8, r5 + x + 8, r6 + x + 8, w0, w1, w2, w3, w4, b, out var hi0, out var hi1);
+                float* e = even + x / 2;
+                StoreSplit(lo0, hi0, e, e + toOdd);
+                StoreSplit(lo1, hi1, e + toNext, e + toNext + toOdd);
+                if (x == width - 16) break;
+            }
+        }
+    }
+
+    /// <summary>One vector of two consecutive 5 x 1 stride-2 rows: first from r0..r4, second from r2..r6 (r2..r4 loaded once).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Column5Pair(float* r0, float* r1, float* r2, float* r3, float* r4, float* r5, float* r6,
+        Vector256<float> w0, Vector256<float> w1, Vector256<float> w2, Vector256<float> w3, Vector256<float> w4, Vector256<float> b,
+        out Vector256<float> first, out Vector256<float> second)
+    {
+        var v2 = Vector256.Load(r2); var v3 = Vector256.Load(r3); var v4 = Vector256.Load(r4);
+        first = Kernels.Fma(Vector256.Load(r0), w0, b);
+        second = Kernels.Fma(v2, w0, b);
+        first = Kernels.Fma(Vector256.Load(r1), w1, first);
+        second = Kernels.Fma(v3, w1, second);
+        first = Kernels.Fma(v2, w2, first);
+        second = Kernels.Fma(v4, w2, second);
+        first = Kernels.Fma(v3, w3, first);
+        second = Kernels.Fma(Vector256.Load(r5), w3, second);
+        first = Kernels.Fma(v4, w4, first);
+        second = Kernels.Fma(Vector256.Load(r6), w4, second);
+    }
+
+    /// <summary>
+    /// <paramref name="rows"/> output rows of a 1 x 3 stride-2 conv (pad 1) over split rows (row i's
+    /// even half at even + i * <paramref name="toNext"/>, its odd half <paramref name="toOdd"/>
+    /// further): output j takes odd[j-1], even[j], odd[j].
+    /// </summary>
+    private static void SplitRows3(float* even, nint toNext, nint toOdd, int rows, ref float dst, float* taps, float bias, nint outWidth, bool relu6)
+    {
+        var w0 = Vector256.Create(taps[0]); var w1 = Vector256.Create(taps[1]); var w2 = Vector256.Create(taps[2]);
+        var b = Vector256.Create(bias);
+        for (int i = 0; i < rows; i++, even += toNext, dst = ref Unsafe.Add(ref dst, outWidth))
+        {
+            float* odd = even + toOdd;
+            for (nint j = 0; ; j += 8)
+            {
+                if (j > outWidth - 8) j = outWidth - 8;
+                var acc = Kernels.Fma(Vector256.Load(odd + j - 1), w0, b);
+                acc = Kernels.Fma(Vector256.Load(even + j), w1, acc);
+                acc = Kernels.Fma(Vector256.Load(odd + j), w2, acc);
+                if (relu6) acc = Kernels.Relu6(acc);
+                acc.StoreUnsafe(ref dst, (nuint)j);
+                if (j == outWidth - 8) break;
+            }
+        }
+    }
+
+    /// <summary>The 1 x 5 (pad 2) <see cref="SplitRows3"/>: output j takes even[j-1], odd[j-1], even[j], odd[j], even[j+1].</summary>
+    private static void SplitRows5(float* even, nint toNext, nint toOdd, int rows, ref float dst, float* taps, float bias, nint outWidth, bool relu6)
+    {
+        var w0 = Vector256.Create(taps[0]); var w1 = Vector256.Create(taps[1]); var w2 = Vector256.Create(taps[2]);
+        var w3 = Vector256.Create(taps[3]); var w4 = Vector256.Create(taps[4]);
+        var b = Vector256.Create(bias);
+        for (int i = 0; i < rows; i++, even += toNext, dst = ref Unsafe.Add(ref dst, outWidth))
+        {
+            float* odd = even + toOdd;
+            for (nint j = 0; ; j += 8)
+            {
+                if (j > outWidth - 8) j = outWidth - 8;
+                var acc = Kernels.Fma(Vector256.Load(even + j - 1), w0, b);
+                acc = Kernels.Fma(Vector256.Load(odd + j - 1), w1, acc);
+                acc = Kernels.Fma(Vector256.Load(even + j), w2, acc);
+                acc = Kernels.Fma(Vector256.Load(odd + j), w3, acc);
+                acc = Kernels.Fma(Vector256.Load(even + j + 1), w4, acc);
+                if (relu6) acc = Kernels.Relu6(acc);
+                acc.StoreUnsafe(ref dst, (nuint)j);
+                if (j == outWidth - 8) break;
+            }
+        }
+    }
+}
