@@ -7,51 +7,53 @@ namespace MicroNet.Aot.Runtime;
 
 public static unsafe partial class SpatialKernels
 {
-    /// <summary>
-    /// Largest intermediate plane (floats: its rows times the input width) of a fused stride-2
-    /// pair; generators fuse only pairs up to it (the kernel itself never holds more than a few
-    /// rows of it, this bounds the stack of the non-AVX2 path).
-    /// </summary>
-    public const int PairStride2PlaneFloats = 16384;
-
     /// <summary>Intermediate rows a fused stride-2 pair computes before their 1 x k pass (a few KB, in L1; even: they are computed in pairs).</summary>
     private const int PairStride2Rows = 8;
 
+    /// <summary>Floats of intermediate rows the portable path of <see cref="PairStride2"/> keeps on the stack at most.</summary>
+    private const int PairStride2BlockFloats = 4096;
+
     /// <summary>
-    /// A depthwise k x 1 conv with stride 2 along H and the depthwise 1 x k conv with stride 2
-    /// along W (one output per plane) that reads nothing but its output - MicroNet's downsampling
-    /// pair - run a few rows at a time: intermediate row y of plane m is the k x 1 conv
-    /// (columnWeights[m*columnK ..], columnBias[m]) of input plane <paramref name="inputPlanes"/>[m]
-    /// at input rows 2y - columnPad ..; output row y of plane o = m * rowMultiplier + j (j below
-    /// <paramref name="rowMultiplier"/>, the 1 x k conv's channel multiplier) is the 1 x k stride-2
-    /// conv of it (rowWeights[o*rowK ..], rowBias[o]), clamped to [0, 6] with <paramref name="relu6"/>. The
-    /// intermediate tensor (half the input's rows, all its columns) never reaches the arena. Each
-    /// value is summed as by the two layers apart (bias, then the taps in order; a tap outside the
-    /// input adds a zero).
+    /// A k x 1 conv with stride 2 along H and the depthwise 1 x k conv with stride 2 along W that
+    /// reads nothing but its output - MicroNet's downsampling pair, and its stem - run a few rows
+    /// at a time: intermediate row y of plane m is bias columnBias[m] plus, for each of its
+    /// <paramref name="columnInputs"/> input planes g (<paramref name="inputPlanes"/>[m * columnInputs + g]:
+    /// 1 for a depthwise conv, 3 for the stem's dense conv over the RGB planes), the k x 1 taps
+    /// columnWeights[(m * columnInputs + g) * columnK ..] at input rows 2y - columnPad ..; output
+    /// row y of plane o = m * rowMultiplier + j (j below <paramref name="rowMultiplier"/>, the
+    /// 1 x k conv's channel multiplier) is the 1 x k stride-2 conv of it (rowWeights[o*rowK ..],
+    /// rowBias[o]), clamped to [0, 6] with <paramref name="relu6"/>. The intermediate tensor (half
+    /// the input's rows, all its columns) never reaches the arena. Each value is summed as by the
+    /// two layers apart (bias, then the taps in order, input plane by input plane; a tap outside
+    /// the input adds a zero).
     /// </summary>
-    public static void DepthwisePairStride2(ref float input, ReadOnlySpan<int> inputPlanes, nint inPlane, ref float output, nint outPlane,
+    public static void PairStride2(ref float input, ReadOnlySpan<int> inputPlanes, int columnInputs, nint inPlane, ref float output, nint outPlane,
         float* columnWeights, float* columnBias, int columnK, int columnPad, float* rowWeights, float* rowBias, int rowK, int rowPad,
         int rowMultiplier, int inHeight, int inWidth, bool relu6)
     {
         int outHeight = (inHeight + 2 * columnPad - columnK) / 2 + 1;
         int outWidth = (inWidth + 2 * rowPad - rowK) / 2 + 1;
-        if (Avx2.IsSupported && (columnK == 3 || columnK == 5) && columnPad == columnK / 2 && (rowK == 3 || rowK == 5) && rowPad == rowK / 2 &&
-            inWidth >= 16 && inWidth % 2 == 0 && inPlane >= (nint)inHeight * inWidth)
+        int middles = inputPlanes.Length / columnInputs;
+        bool split = Avx2.IsSupported && (columnK == 3 || columnK == 5) && columnPad == columnK / 2 && (rowK == 3 || rowK == 5) && rowPad == rowK / 2 &&
+            inWidth >= 16 && inWidth % 2 == 0 && inPlane >= (nint)inHeight * inWidth;
+        if (split && columnInputs == 1)
         {
             PairStride2Split(ref input, inputPlanes, inPlane, ref output, outPlane, columnWeights, columnBias, columnK, rowWeights, rowBias, rowK,
                 rowMultiplier, inHeight, inWidth, outHeight, relu6);
             return;
         }
+        if (split && columnInputs == 3 && columnK == 3)
+        {
+            RgbPairStride2Split(ref input, inputPlanes, inPlane, ref output, outPlane, columnWeights, columnBias, rowWeights, rowBias, rowK,
+                rowMultiplier, inHeight, inWidth, outHeight, relu6);
+            return;
+        }
         // any other shape or instruction set: blocks of intermediate rows on the stack, then the
         // 1 x k kernel over each block
-        int rows = Math.Max(1, Math.Min(outHeight, PairStride2PlaneFloats / inWidth / 4));
+        int rows = Math.Max(1, Math.Min(outHeight, PairStride2BlockFloats / inWidth));
         float* middle = stackalloc float[rows * inWidth];
-        float* zero = stackalloc float[inWidth];
-        new Span<float>(zero, inWidth).Clear();
-        for (int m = 0; m < inputPlanes.Length; m++)
+        for (int m = 0; m < middles; m++)
         {
-            ref float plane = ref Unsafe.Add(ref input, inputPlanes[m] * inPlane);
-            float* taps = columnWeights + m * columnK;
             for (int y0 = 0; y0 < outHeight; y0 += rows)
             {
                 int r = Math.Min(rows, outHeight - y0);
@@ -59,10 +61,15 @@ public static unsafe partial class SpatialKernels
                 {
                     float* mid = middle + i * inWidth;
                     new Span<float>(mid, inWidth).Fill(columnBias[m]);
-                    for (int t = 0; t < columnK; t++)
+                    for (int g = 0; g < columnInputs; g++)
                     {
-                        int iy = 2 * (y0 + i) - columnPad + t;
-                        if (iy >= 0 && iy < inHeight) AddScaled(ref Unsafe.Add(ref plane, (nint)iy * inWidth), taps[t], mid, inWidth);
+                        ref float plane = ref Unsafe.Add(ref input, inputPlanes[m * columnInputs + g] * inPlane);
+                        float* taps = columnWeights + (m * columnInputs + g) * columnK;
+                        for (int t = 0; t < columnK; t++)
+                        {
+                            int iy = 2 * (y0 + i) - columnPad + t;
+                            if (iy >= 0 && iy < inHeight) AddScaled(ref Unsafe.Add(ref plane, (nint)iy * inWidth), taps[t], mid, inWidth);
+                        }
                     }
                 }
                 for (int j = 0; j < rowMultiplier; j++)
@@ -134,6 +141,91 @@ public static unsafe partial class SpatialKernels
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// The stem's pair (a dense 3 x 1 conv over the three RGB planes, then the 1 x k): intermediate
+    /// rows two at a time, every intermediate plane of the pair computed before moving down, so the
+    /// five input rows of each RGB plane the pair reads stay in L1 for all of them (planes of the
+    /// image read once, as by the unfused stem kernel).
+    /// </summary>
+    private static void RgbPairStride2Split(ref float input, ReadOnlySpan<int> inputPlanes, nint inPlane, ref float output, nint outPlane,
+        float* columnWeights, float* columnBias, float* rowWeights, float* rowBias, int rowK,
+        int rowMultiplier, int inHeight, int inWidth, int outHeight, bool relu6)
+    {
+        const int Gap = 8;
+        int outWidth = inWidth / 2, middles = inputPlanes.Length / 3;
+        nint splitStride = 3 * Gap + 2 * outWidth;
+        int length = (int)(2 * splitStride);
+        float* split = stackalloc float[length];
+        new Span<float>(split, length).Clear();
+        float* zero = stackalloc float[inWidth];
+        new Span<float>(zero, inWidth).Clear();
+        nint* rows = stackalloc nint[15]; // input plane g's rows top .. top + 4 at rows[5g ..]
+        fixed (float* inputStart = &input)
+        for (int y0 = 0; y0 < outHeight; y0 += 2)
+        {
+            int r = Math.Min(2, outHeight - y0), top = 2 * y0 - 1;
+            for (int m = 0; m < middles; m++)
+            {
+                for (int g = 0; g < 3; g++)
+                {
+                    float* plane = inputStart + inputPlanes[3 * m + g] * inPlane;
+                    for (int t = 0; t < 5; t++)
+                        rows[5 * g + t] = (uint)(top + t) < (uint)inHeight ? (nint)(plane + (nint)(top + t) * inWidth) : (nint)zero;
+                }
+                SplitRgbColumns3(rows, columnWeights + 9 * m, columnBias[m], split + Gap, splitStride, outWidth + Gap, inWidth);
+                for (int o = m * rowMultiplier; o < (m + 1) * rowMultiplier; o++)
+                {
+                    ref float dst = ref Unsafe.Add(ref output, o * outPlane + (nint)y0 * outWidth);
+                    if (rowK == 3) SplitRows3(split + Gap, splitStride, outWidth + Gap, r, ref dst, rowWeights + o * 3, rowBias[o], outWidth, relu6);
+                    else SplitRows5(split + Gap, splitStride, outWidth + Gap, r, ref dst, rowWeights + o * 5, rowBias[o], outWidth, relu6);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Two consecutive intermediate rows of the stem's dense 3 x 1 stride-2 conv, split: input plane
+    /// g's rows at rows[5g .. 5g + 4] (the first row reads 0-2 of each plane, the second 2-4); taps
+    /// [plane, tap] at <paramref name="taps"/> (nine), summed plane by plane as the unfused kernel.
+    /// </summary>
+    private static void SplitRgbColumns3(nint* rows, float* taps, float bias, float* even, nint toNext, nint toOdd, nint width)
+    {
+        var b = Vector256.Create(bias);
+        var w0 = Vector256.Create(taps[0]); var w1 = Vector256.Create(taps[1]); var w2 = Vector256.Create(taps[2]);
+        var w3 = Vector256.Create(taps[3]); var w4 = Vector256.Create(taps[4]); var w5 = Vector256.Create(taps[5]);
+        var w6 = Vector256.Create(taps[6]); var w7 = Vector256.Create(taps[7]); var w8 = Vector256.Create(taps[8]);
+        float* p0 = (float*)rows[0], p1 = (float*)rows[5], p2 = (float*)rows[10]; // each plane's top row
+        nint d1 = (nint)((float*)rows[1] - p0), d2 = (nint)((float*)rows[2] - p0), d3 = (nint)((float*)rows[3] - p0), d4 = (nint)((float*)rows[4] - p0);
+        nint e1 = (nint)((float*)rows[6] - p1), e2 = (nint)((float*)rows[7] - p1), e3 = (nint)((float*)rows[8] - p1), e4 = (nint)((float*)rows[9] - p1);
+        nint f1 = (nint)((float*)rows[11] - p2), f2 = (nint)((float*)rows[12] - p2), f3 = (nint)((float*)rows[13] - p2), f4 = (nint)((float*)rows[14] - p2);
+        for (nint x = 0; ; x += 16)
+        {
+            if (x > width - 16) x = width - 16;
+            var lo0 = b; var lo1 = b; var hi0 = b; var hi1 = b;
+            // plane by plane: its rows 0-2 feed the first row, 2-4 the second (row 2 loaded once)
+            RgbPlaneTaps(p0 + x, d1, d2, d3, d4, w0, w1, w2, ref lo0, ref lo1, ref hi0, ref hi1);
+            RgbPlaneTaps(p1 + x, e1, e2, e3, e4, w3, w4, w5, ref lo0, ref lo1, ref hi0, ref hi1);
+            RgbPlaneTaps(p2 + x, f1, f2, f3, f4, w6, w7, w8, ref lo0, ref lo1, ref hi0, ref hi1);
+            float* at = even + x / 2;
+            StoreSplit(lo0, hi0, at, at + toOdd);
+            StoreSplit(lo1, hi1, at + toNext, at + toNext + toOdd);
+            if (x == width - 16) return;
+        }
+    }
+
+    /// <summary>One input plane's three taps for 16 columns of two consecutive stride-2 rows (rows at r, r + d1 .. r + d4).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void RgbPlaneTaps(float* r, nint d1, nint d2, nint d3, nint d4, Vector256<float> w0, Vector256<float> w1, Vector256<float> w2,
+        ref Vector256<float> lo0, ref Vector256<float> lo1, ref Vector256<float> hi0, ref Vector256<float> hi1)
+    {
+        var mid = Vector256.Load(r + d2);
+        lo0 = Kernels.Fma(mid, w2, Kernels.Fma(Vector256.Load(r + d1), w1, Kernels.Fma(Vector256.Load(r), w0, lo0)));
+        lo1 = Kernels.Fma(Vector256.Load(r + d4), w2, Kernels.Fma(Vector256.Load(r + d3), w1, Kernels.Fma(mid, w0, lo1)));
+        mid = Vector256.Load(r + d2 + 8);
+        hi0 = Kernels.Fma(mid, w2, Kernels.Fma(Vector256.Load(r + d1 + 8), w1, Kernels.Fma(Vector256.Load(r + 8), w0, hi0)));
+        hi1 = Kernels.Fma(Vector256.Load(r + d4 + 8), w2, Kernels.Fma(Vector256.Load(r + d3 + 8), w1, Kernels.Fma(mid, w0, hi1)));
     }
 
     /// <summary>[even columns of a ; even columns of b] and the same for the odd columns, in order (a, b: 16 consecutive floats).</summary>

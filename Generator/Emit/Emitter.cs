@@ -330,7 +330,7 @@ internal sealed class Emitter
 
     /// <summary>The profile's name, operation and MACs of an emitted step (a fused pair counts both convs).</summary>
     private static string StepName(PlannedLayer s) => s.FusedFrom != null ? s.FusedFrom.Layer.Name + " + " + s.Layer.Name : s.Layer.Name;
-    private static string StepOp(PlannedLayer s) => s.FusedFrom != null ? "depthwise pair: " + s.FusedFrom.Layer.Describe() + ", " + s.Layer.Describe() : s.Layer.Describe();
+    private static string StepOp(PlannedLayer s) => s.FusedFrom != null ? "fused pair: " + s.FusedFrom.Layer.Describe() + ", " + s.Layer.Describe() : s.Layer.Describe();
     private static long StepMacs(PlannedLayer s) => s.Layer.Macs + (s.FusedFrom?.Layer.Macs ?? 0);
 
     /// <summary>
@@ -343,11 +343,11 @@ internal sealed class Emitter
         var row = step.Layer;
         var column = step.FusedFrom!.Layer;
         var input = step.FusedFrom.Inputs[0];
-        int columnMultiplier = column.Output.C / column.Groups;
+        int columnMultiplier = column.Output.C / column.Groups, columnInputs = column.Input.C / column.Groups;
         long inPlane = (long)column.Input.H * column.Input.W, outPlane = (long)row.Output.H * row.Output.W;
         bool stride2 = column.StrideH == 2;
         _w.Line("// ---------------------------------------------------------------------------------");
-        _w.Line("// " + column.Name + " + " + row.Name + ": a depthwise pair, fused" + (_convWithRelu.Contains(row.Index) ? ", ReLU6 fused (the next layer)" : ""));
+        _w.Line("// " + column.Name + " + " + row.Name + ": a " + (columnInputs == 1 ? "depthwise " : "") + "pair, fused" + (_convWithRelu.Contains(row.Index) ? ", ReLU6 fused (the next layer)" : ""));
         _w.Line("//   " + column.Describe() + ", then " + row.Describe());
         _w.Line("//   input  " + input.Shape + " @ " + Where(input));
         _w.Line("//   between " + column.Output + (stride2 ? ", a few rows at a time on the stack (no arena space)" : ", one plane at a time on the stack (no arena space)"));
@@ -356,15 +356,17 @@ internal sealed class Emitter
         foreach (var t in column.Stored.Concat(row.Stored)) _w.Line("//   weights " + t.Name + " " + ManifestValidator.ShapeText(t.Shape) + " @ blob float " + I(_weights[t.Name]));
         _w.Open("private static void " + MethodName(row) + "(ref float x, ref float arena, ref float y, float* w)");
         string table = Table(row, "InputPlanes");
-        var planes = new int[column.Output.C];
-        for (int m = 0; m < planes.Length; m++) planes[m] = input.Plane(m / columnMultiplier);
+        // intermediate plane m reads the input planes of its group (one for a depthwise conv, the RGB planes for the stem's)
+        var planes = new int[column.Output.C * columnInputs];
+        for (int m = 0; m < column.Output.C; m++)
+            for (int g = 0; g < columnInputs; g++) planes[m * columnInputs + g] = input.Plane(m / columnMultiplier * columnInputs + g);
         _tables.Add((table, planes));
-        _w.Line("float* columnWeight = w + " + I(_weights[column.Name + ".weight"]) + "; // [" + I(column.Output.C) + ", 1, " + I(column.KernelH) + ", 1]");
+        _w.Line("float* columnWeight = w + " + I(_weights[column.Name + ".weight"]) + "; // [" + I(column.Output.C) + ", " + I(columnInputs) + ", " + I(column.KernelH) + ", 1]");
         _w.Line("float* columnBias = w + " + I(_weights[column.Name + ".bias"]) + ";");
         _w.Line("float* rowWeight = w + " + I(_weights[row.Name + ".weight"]) + "; // [" + I(row.Output.C) + ", 1, 1, " + I(row.KernelW) + "]");
         _w.Line("float* rowBias = w + " + I(_weights[row.Name + ".bias"]) + ";");
         // stride 2 (the downsampling pair): the kernel takes the 1 x k conv's channel multiplier and the input's size; stride 1: the plane's size (the same throughout)
-        _w.Line("SpatialKernels." + (stride2 ? "DepthwisePairStride2(" : "DepthwisePair(") + BaseRef(input) + ", " + table + ", " + I(inPlane) + ", " + BaseRef(step.Output) + ", " + I(outPlane) + ",");
+        _w.Line("SpatialKernels." + (stride2 ? "PairStride2(" : "DepthwisePair(") + BaseRef(input) + ", " + table + ", " + (stride2 ? I(columnInputs) + ", " : "") + I(inPlane) + ", " + BaseRef(step.Output) + ", " + I(outPlane) + ",");
         _w.Line("    columnWeight, columnBias, " + I(column.KernelH) + ", " + I(column.PadH) + ", rowWeight, rowBias, " + I(row.KernelW) + ", " + I(row.PadW) + ", " +
             (stride2 ? I(row.Output.C / row.Groups) + ", " + I(column.Input.H) + ", " + I(column.Input.W) : I(row.Output.H) + ", " + I(row.Output.W)) + ", relu6: " + (_convWithRelu.Contains(row.Index) ? "true" : "false") + ");");
         _w.Close();

@@ -178,31 +178,36 @@ public unsafe class KernelTests
     }
 
     /// <summary>
-    /// The fused stride-2 depthwise pair (k x 1 stride 2 along H, then 1 x k stride 2 along W over
-    /// its output) against the two convolutions done naively one after the other: a permuted plane
-    /// table with a channel multiplier of 2 on the k x 1 conv and of 1 or 2 on the 1 x k conv, odd
-    /// and even heights (the last intermediate row's taps leave the input), widths at and past the
-    /// split kernel's 16 (with an overlapping last block) and below it or odd (the fallback),
+    /// The fused stride-2 pair (k x 1 stride 2 along H, depthwise or the stem's dense conv over
+    /// three planes, then a depthwise 1 x k stride 2 along W over its output) against the two
+    /// convolutions done naively one after the other: a permuted plane table with a channel
+    /// multiplier of 2 on the depthwise k x 1 conv and of 1 or 2 on the 1 x k conv, odd and even
+    /// heights (the last intermediate row's taps leave the input), widths at and past the split
+    /// kernels' 16 (with an overlapping last block) and below it or odd (the portable path),
     /// nothing written past the last output plane; and bit for bit what the two unfused layer
     /// kernels give.
     /// </summary>
     [Theory]
     [CombinatorialData]
-    public void DepthwisePairStride2_matches_the_two_naive_convolutions(
+    public void PairStride2_matches_the_two_naive_convolutions(
         [CombinatorialValues(1, 2, 5, 8, 9, 14)] int height,
         [CombinatorialValues(7, 14, 16, 18, 28, 30, 56)] int width,
         [CombinatorialValues(3, 5)] int columnK,
         [CombinatorialValues(3, 5)] int rowK,
         [CombinatorialValues(1, 2)] int rowMultiplier,
+        [CombinatorialValues(1, 3)] int columnInputs,
         bool relu6)
     {
         int inputs = 3, middles = 6, outputs = middles * rowMultiplier, n = height * width;
         int columnPad = columnK / 2, rowPad = rowK / 2;
         int midHeight = (height + 2 * columnPad - columnK) / 2 + 1, outWidth = (width + 2 * rowPad - rowK) / 2 + 1;
-        var planes = new int[middles];
-        for (int m = 0; m < middles; m++) planes[m] = (inputs - 1 - m / 2 + 1) % inputs;
+        // depthwise: middle m reads input plane (3 - m/2) mod 3; dense: every middle reads the three planes in the order 2, 0, 1
+        int[] rgb = { 2, 0, 1 };
+        var planes = new int[middles * columnInputs];
+        for (int m = 0; m < middles; m++)
+            for (int g = 0; g < columnInputs; g++) planes[m * columnInputs + g] = columnInputs == 1 ? (inputs - 1 - m / 2 + 1) % inputs : rgb[g];
         var input = Random(inputs * n, height * 3 + width + columnK);
-        var columnWeights = Random(middles * columnK, 43);
+        var columnWeights = Random(middles * columnInputs * columnK, 43);
         var columnBias = Random(middles, 47);
         var rowWeights = Random(outputs * rowK, 53);
         var rowBias = Random(outputs, 59);
@@ -210,7 +215,7 @@ public unsafe class KernelTests
         var output = new float[outputs * outN + 8];
         output.AsSpan(outputs * outN).Fill(-1234.5f);
         fixed (float* cw = columnWeights) fixed (float* cb = columnBias) fixed (float* rw = rowWeights) fixed (float* rb = rowBias)
-            SpatialKernels.DepthwisePairStride2(ref input[0], planes, n, ref output[0], outN, cw, cb, columnK, columnPad, rw, rb, rowK, rowPad, rowMultiplier, height, width, relu6);
+            SpatialKernels.PairStride2(ref input[0], planes, columnInputs, n, ref output[0], outN, cw, cb, columnK, columnPad, rw, rb, rowK, rowPad, rowMultiplier, height, width, relu6);
         var middle = new float[midHeight * width];
         for (int m = 0; m < middles; m++)
         {
@@ -218,11 +223,12 @@ public unsafe class KernelTests
                 for (int x = 0; x < width; x++)
                 {
                     float acc = columnBias[m];
-                    for (int t = 0; t < columnK; t++)
-                    {
-                        int iy = 2 * y + t - columnPad;
-                        if (iy >= 0 && iy < height) acc += columnWeights[m * columnK + t] * input[(planes[m] * height + iy) * width + x];
-                    }
+                    for (int g = 0; g < columnInputs; g++)
+                        for (int t = 0; t < columnK; t++)
+                        {
+                            int iy = 2 * y + t - columnPad;
+                            if (iy >= 0 && iy < height) acc += columnWeights[(m * columnInputs + g) * columnK + t] * input[(planes[m * columnInputs + g] * height + iy) * width + x];
+                        }
                     middle[y * width + x] = acc;
                 }
             for (int o = m * rowMultiplier; o < (m + 1) * rowMultiplier; o++)
@@ -247,7 +253,10 @@ public unsafe class KernelTests
         for (int o = 0; o < outputs; o++) middlePlanes[o] = o / rowMultiplier;
         fixed (float* cw = columnWeights) fixed (float* cb = columnBias) fixed (float* rw = rowWeights) fixed (float* rb = rowBias)
         {
-            SpatialKernels.DepthwiseColumns(ref input[0], planes, n, ref unfusedMiddle[0], midHeight * width, cw, cb, columnK, columnPad, 2, height, midHeight, width);
+            if (columnInputs == 1)
+                SpatialKernels.DepthwiseColumns(ref input[0], planes, n, ref unfusedMiddle[0], midHeight * width, cw, cb, columnK, columnPad, 2, height, midHeight, width);
+            else
+                SpatialKernels.ColumnGroup(ref input[0], rgb, n, ref unfusedMiddle[0], midHeight * width, cw, cb, middles, columnK, columnPad, 2, height, midHeight, width);
             SpatialKernels.DepthwiseRows(ref unfusedMiddle[0], middlePlanes, midHeight * width, ref unfused[0], outN, rw, rb, rowK, rowPad, 2, midHeight, width, outWidth, relu6);
         }
         for (int i = 0; i < unfused.Length; i++) Assert.True(BitConverter.SingleToInt32Bits(unfused[i]) == BitConverter.SingleToInt32Bits(output[i]), $"element {i}: unfused {unfused[i]}, fused {output[i]}");

@@ -4,62 +4,61 @@
 // Tiny: A tiny MicroNet for the generator's golden file: every block kind, a residual, both Shift-Max variants.
 // input 3x32x32 (normalized NCHW float32), output 4 values
 // 4118 parameters (3892 floats after BatchNorm folding), 60960 MACs
-// 42 layers, 26 layer methods (channel shuffles are read through channel maps, not copied;
-// 0 ReLU6 layers are applied by the conv before them as it stores; 3 depthwise k x 1 / 1 x k pairs run fused)
+// 42 layers, 25 layer methods (channel shuffles are read through channel maps, not copied;
+// 0 ReLU6 layers are applied by the conv before them as it stores; 4 depthwise k x 1 / 1 x k pairs run fused)
 //
 // Memory plan: one arena of 4208 floats (16832 bytes).
-//   liveness lower bound 4208 floats; without reuse 22224 floats.
+//   liveness lower bound 4208 floats; without reuse 21200 floats.
 //   buffer   offset    floats  steps      holds
-//   b0        2048      1024  0..1       features.0.stem.0.conv.0 output
-//   b1           0      2048  1..3       features.0.stem.0.conv.2 output
-//   b2        2048      1024  3..5       features.0.stem.1 output
-//   b3           0      1024  5..6       features.1.layers.0.conv.2 output
-//   b4        1024      1024  6..9       features.1.layers.1 output
-//   b5        2112        16  6..6       features.1.layers.1 channel means
-//   b6        2128         4  6..6       features.1.layers.1 squeeze
-//   b7        2048        64  6..6       features.1.layers.1 coefficients
-//   b8           0       512  9..10      features.1.layers.4.conv.0 output
-//   b9        2048       512  10..24     features.1.layers.5 output
-//   b10        512         8  10..10     features.1.layers.5 channel means
-//   b11        528         4  10..10     features.1.layers.5 squeeze
-//   b12        544        16  10..10     features.1.layers.5 coefficients
-//   b13          0      1024  13..14     features.2.layers.0.conv.0 output
-//   b14       1024      1024  14..17     features.2.layers.1 output
-//   b15       2592        16  14..14     features.2.layers.1 channel means
-//   b16       2608         4  14..14     features.2.layers.1 squeeze
-//   b17       2560        32  14..14     features.2.layers.1 coefficients
-//   b18          0      1024  17..18     features.2.layers.3.conv.2 output
-//   b19       1024      1024  18..20     features.2.layers.5 output
-//   b20       2624        16  18..18     features.2.layers.5 channel means
-//   b21       2640         4  18..18     features.2.layers.5 squeeze
-//   b22       2560        64  18..18     features.2.layers.5 coefficients
-//   b23          0       512  20..21     features.2.layers.7.conv.0 output
-//   b24       2560       512  21..36     features.2.layers.8 output
-//   b25        512         8  21..21     features.2.layers.8 channel means
-//   b26        528         4  21..21     features.2.layers.8 squeeze
-//   b27        544        16  21..21     features.2.layers.8 coefficients
-//   b28          0      1024  25..26     features.3.layers.0.conv.0 output
-//   b29       1024      1024  26..29     features.3.layers.1 output
-//   b30       2080        16  26..26     features.3.layers.1 channel means
-//   b31       2096         4  26..26     features.3.layers.1 squeeze
-//   b32       2048        32  26..26     features.3.layers.1 coefficients
-//   b33          0      1024  29..30     features.3.layers.3.conv.2 output
-//   b34       1024      1024  30..32     features.3.layers.5 output
-//   b35       2112        16  30..30     features.3.layers.5 channel means
-//   b36       2128         4  30..30     features.3.layers.5 squeeze
-//   b37       2048        64  30..30     features.3.layers.5 coefficients
-//   b38          0       512  32..33     features.3.layers.7.conv.0 output
-//   b39       2048       512  33..37     features.3.layers.8 output
-//   b40        512         8  33..33     features.3.layers.8 channel means
-//   b41        528         4  33..33     features.3.layers.8 squeeze
-//   b42        544        16  33..33     features.3.layers.8 coefficients
-//   b43          0      2048  37..38     features.4.layers.0.conv.0 output
-//   b44       2048      2048  38..39     features.4.layers.1 output
-//   b45       4160        32  38..38     features.4.layers.1 channel means
-//   b46       4192         4  38..38     features.4.layers.1 squeeze
-//   b47       4096        64  38..38     features.4.layers.1 coefficients
-//   b48          0        32  39..40     avgpool output
-//   b49         32        16  40..41     classifier.0 output
+//   b0           0      2048  1..3       features.0.stem.0.conv.2 output
+//   b1        2048      1024  3..5       features.0.stem.1 output
+//   b2           0      1024  5..6       features.1.layers.0.conv.2 output
+//   b3        1024      1024  6..9       features.1.layers.1 output
+//   b4        2112        16  6..6       features.1.layers.1 channel means
+//   b5        2128         4  6..6       features.1.layers.1 squeeze
+//   b6        2048        64  6..6       features.1.layers.1 coefficients
+//   b7           0       512  9..10      features.1.layers.4.conv.0 output
+//   b8        2048       512  10..24     features.1.layers.5 output
+//   b9         512         8  10..10     features.1.layers.5 channel means
+//   b10        528         4  10..10     features.1.layers.5 squeeze
+//   b11        544        16  10..10     features.1.layers.5 coefficients
+//   b12          0      1024  13..14     features.2.layers.0.conv.0 output
+//   b13       1024      1024  14..17     features.2.layers.1 output
+//   b14       2592        16  14..14     features.2.layers.1 channel means
+//   b15       2608         4  14..14     features.2.layers.1 squeeze
+//   b16       2560        32  14..14     features.2.layers.1 coefficients
+//   b17          0      1024  17..18     features.2.layers.3.conv.2 output
+//   b18       1024      1024  18..20     features.2.layers.5 output
+//   b19       2624        16  18..18     features.2.layers.5 channel means
+//   b20       2640         4  18..18     features.2.layers.5 squeeze
+//   b21       2560        64  18..18     features.2.layers.5 coefficients
+//   b22          0       512  20..21     features.2.layers.7.conv.0 output
+//   b23       2560       512  21..36     features.2.layers.8 output
+//   b24        512         8  21..21     features.2.layers.8 channel means
+//   b25        528         4  21..21     features.2.layers.8 squeeze
+//   b26        544        16  21..21     features.2.layers.8 coefficients
+//   b27          0      1024  25..26     features.3.layers.0.conv.0 output
+//   b28       1024      1024  26..29     features.3.layers.1 output
+//   b29       2080        16  26..26     features.3.layers.1 channel means
+//   b30       2096         4  26..26     features.3.layers.1 squeeze
+//   b31       2048        32  26..26     features.3.layers.1 coefficients
+//   b32          0      1024  29..30     features.3.layers.3.conv.2 output
+//   b33       1024      1024  30..32     features.3.layers.5 output
+//   b34       2112        16  30..30     features.3.layers.5 channel means
+//   b35       2128         4  30..30     features.3.layers.5 squeeze
+//   b36       2048        64  30..30     features.3.layers.5 coefficients
+//   b37          0       512  32..33     features.3.layers.7.conv.0 output
+//   b38       2048       512  33..37     features.3.layers.8 output
+//   b39        512         8  33..33     features.3.layers.8 channel means
+//   b40        528         4  33..33     features.3.layers.8 squeeze
+//   b41        544        16  33..33     features.3.layers.8 coefficients
+//   b42          0      2048  37..38     features.4.layers.0.conv.0 output
+//   b43       2048      2048  38..39     features.4.layers.1 output
+//   b44       4160        32  38..38     features.4.layers.1 channel means
+//   b45       4192         4  38..38     features.4.layers.1 squeeze
+//   b46       4096        64  38..38     features.4.layers.1 coefficients
+//   b47          0        32  39..40     avgpool output
+//   b48         32        16  40..41     classifier.0 output
 
 #nullable enable
 #pragma warning disable CS1591 // public members are documented in MicroNet.Aot's README
@@ -90,7 +89,7 @@ public static unsafe partial class Tiny
     /// <summary>The memory plan's lower bound: the most floats alive at one step (ScratchLength cannot be smaller).</summary>
     public const int ScratchLowerBound = 4208;
     /// <summary>Floats all intermediate tensors would take without reusing memory.</summary>
-    public const int ScratchWithoutReuse = 22224;
+    public const int ScratchWithoutReuse = 21200;
     /// <summary>Trainable parameters, as PyTorch counts them (BatchNorm included).</summary>
     public const long Parameters = 4118;
     /// <summary>Multiply-accumulates of the convolutions and linear layers per image.</summary>
@@ -121,7 +120,6 @@ public static unsafe partial class Tiny
         ref float x = ref MemoryMarshal.GetReference(input);
         ref float y = ref MemoryMarshal.GetReference(output);
         ref float arena = ref MemoryMarshal.GetReference(scratch);
-        L000_features_0_stem_0_conv_0(ref x, ref arena, ref y, w);
         L001_features_0_stem_0_conv_2(ref x, ref arena, ref y, w);
         L003_features_0_stem_1(ref x, ref arena, ref y, w);
         L005_features_1_layers_0_conv_2(ref x, ref arena, ref y, w);
@@ -168,33 +166,24 @@ public static unsafe partial class Tiny
     private static float* OpenWeights() => s_weights = WeightBlob.Open(typeof(Tiny).Assembly, "MicroNet.Aot.Weights.Tiny", 16336, 0x994168e7617cb33aUL);
 
     // ---------------------------------------------------------------------------------
-    // features.0.stem.0.conv.0: conv 3x1 stride 2,1 dense +BN
+    // features.0.stem.0.conv.0 + features.0.stem.0.conv.2: a pair, fused
+    //   conv 3x1 stride 2,1 dense +BN, then conv 1x3 stride 1,2 depthwise +BN
     //   input  3x32x32 @ network input
-    //   output 2x16x32 @ arena[2048..3072)
-    //   MACs 9216, parameters 22
+    //   between 2x16x32, a few rows at a time on the stack (no arena space)
+    //   output 8x16x16 @ arena[0..2048)
+    //   MACs 15360, parameters 62
     //   weights features.0.stem.0.conv.0.weight [2, 3, 3, 1] @ blob float 0
     //   weights features.0.stem.0.conv.0.bias [2] @ blob float 32
-    private static void L000_features_0_stem_0_conv_0(ref float x, ref float arena, ref float y, float* w)
-    {
-        ref float src = ref x;
-        ref float dst = ref Unsafe.Add(ref arena, 2048);
-        float* weight = w + 0; // [2, 3, 3, 1]
-        float* bias = w + 32;
-        SpatialKernels.ColumnGroup(ref src, L000_InputPlanes, 1024, ref dst, 512, weight, bias, 2, 3, 1, 2, 32, 16, 32);
-    }
-
-    // ---------------------------------------------------------------------------------
-    // features.0.stem.0.conv.2: conv 1x3 stride 1,2 depthwise +BN
-    //   input  2x16x32 @ arena[2048..3072)
-    //   output 8x16x16 @ arena[0..2048)
-    //   MACs 6144, parameters 40
     //   weights features.0.stem.0.conv.2.weight [8, 1, 1, 3] @ blob float 48
     //   weights features.0.stem.0.conv.2.bias [8] @ blob float 80
     private static void L001_features_0_stem_0_conv_2(ref float x, ref float arena, ref float y, float* w)
     {
-        float* weight = w + 48; // [8, 1, 1, 3]
-        float* bias = w + 80;
-        SpatialKernels.DepthwiseRows(ref Unsafe.Add(ref arena, 2048), L001_InputPlanes, 512, ref Unsafe.Add(ref arena, 0), 256, weight, bias, 3, 1, 2, 16, 32, 16, relu6: false);
+        float* columnWeight = w + 0; // [2, 3, 3, 1]
+        float* columnBias = w + 32;
+        float* rowWeight = w + 48; // [8, 1, 1, 3]
+        float* rowBias = w + 80;
+        SpatialKernels.PairStride2(ref x, L001_InputPlanes, 3, 1024, ref Unsafe.Add(ref arena, 0), 256,
+            columnWeight, columnBias, 3, 1, rowWeight, rowBias, 3, 1, 4, 32, 32, relu6: false);
     }
 
     // ---------------------------------------------------------------------------------
@@ -228,7 +217,7 @@ public static unsafe partial class Tiny
         float* columnBias = w + 128;
         float* rowWeight = w + 144; // [16, 1, 1, 3]
         float* rowBias = w + 192;
-        SpatialKernels.DepthwisePairStride2(ref Unsafe.Add(ref arena, 2048), L005_InputPlanes, 256, ref Unsafe.Add(ref arena, 0), 64,
+        SpatialKernels.PairStride2(ref Unsafe.Add(ref arena, 2048), L005_InputPlanes, 1, 256, ref Unsafe.Add(ref arena, 0), 64,
             columnWeight, columnBias, 3, 1, rowWeight, rowBias, 3, 1, 2, 16, 16, relu6: false);
     }
 
@@ -805,13 +794,9 @@ public static unsafe partial class Tiny
     }
 
     // Channel maps, computed by the generator: entry c is the arena plane that holds logical channel c.
-    private static ReadOnlySpan<int> L000_InputPlanes => new int[]
-    {
-        0, 1, 2,
-    };
     private static ReadOnlySpan<int> L001_InputPlanes => new int[]
     {
-        0, 0, 0, 0, 1, 1, 1, 1,
+        0, 1, 2, 0, 1, 2,
     };
     private static ReadOnlySpan<int> L003_InputPlanes => new int[]
     {
