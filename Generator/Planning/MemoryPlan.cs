@@ -14,7 +14,7 @@ internal static class Storage
 {
     public const int NetworkInput = -1;
     public const int NetworkOutput = -2;
-    /// <summary>The intermediate tensor of a fused depthwise pair: one plane at a time on the stack, never in the arena.</summary>
+    /// <summary>The intermediate tensor of a fused pair: one plane (stride 1) or a few rows (stride 2) at a time on the stack, never in the arena.</summary>
     public const int Fused = -3;
 }
 
