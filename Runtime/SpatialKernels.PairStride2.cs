@@ -42,6 +42,14 @@ public static unsafe partial class SpatialKernels
                 rowMultiplier, inHeight, inWidth, outHeight, relu6);
             return;
         }
+        bool narrow = Avx2.IsSupported && columnInputs == 1 && (columnK == 3 || columnK == 5) && columnPad == columnK / 2 && (rowK == 3 || rowK == 5) &&
+            rowPad == rowK / 2 && inWidth >= 8 && inWidth < 16 && inWidth % 2 == 0 && inPlane >= (nint)inHeight * inWidth;
+        if (narrow)
+        {
+            PairStride2Narrow(ref input, inputPlanes, inPlane, ref output, outPlane, columnWeights, columnBias, columnK, rowWeights, rowBias, rowK,
+                rowMultiplier, inHeight, inWidth, outHeight, relu6);
+            return;
+        }
         if (split && columnInputs == 3 && columnK == 3)
         {
             RgbPairStride2Split(ref input, inputPlanes, inPlane, ref output, outPlane, columnWeights, columnBias, rowWeights, rowBias, rowK,
@@ -138,6 +146,119 @@ public static unsafe partial class SpatialKernels
                     ref float dst = ref Unsafe.Add(ref output, o * outPlane + (nint)y0 * outWidth);
                     if (rowK == 3) SplitRows3(split + Gap, splitStride, outWidth + Gap, r, ref dst, rowWeights + o * 3, rowBias[o], outWidth, relu6);
                     else SplitRows5(split + Gap, splitStride, outWidth + Gap, r, ref dst, rowWeights + o * 5, rowBias[o], outWidth, relu6);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// <see cref="PairStride2Split"/> for rows of 8 to 14 floats (an even count: the 14 -> 7
+    /// downsampling of every MicroNet): an intermediate row is one block of 16 columns whose second
+    /// vector is loaded ending at the row's last column (inside the row, no masked load) and moved
+    /// into place by one lane permute of its sums (the taps are per lane, so permuting the sums
+    /// equals summing permuted loads, bit for bit), the columns past the row zeroed; its split
+    /// halves are 8 wide, the zero after the even half standing for the right padding. Output rows
+    /// are one vector each, stored whole (the extra lanes land on the next row, written after it),
+    /// except a plane's last row, which goes through a stack vector so nothing past the plane is written.
+    /// </summary>
+    private static void PairStride2Narrow(ref float input, ReadOnlySpan<int> inputPlanes, nint inPlane, ref float output, nint outPlane,
+        float* columnWeights, float* columnBias, int columnK, float* rowWeights, float* rowBias, int rowK,
+        int rowMultiplier, int inHeight, int inWidth, int outHeight, bool relu6)
+    {
+        const int Gap = 8; // zeros before, between and after the even and odd halves (8 wide each)
+        const nint toOdd = 8 + Gap, splitStride = 3 * Gap + 16;
+        int outWidth = inWidth / 2, columnPad = columnK / 2;
+        const int length = (int)(PairStride2Rows * splitStride);
+        float* split = stackalloc float[length];
+        new Span<float>(split, length).Clear();
+        float* zero = stackalloc float[16];
+        new Span<float>(zero, 16).Clear();
+        float* lastRow = stackalloc float[8];
+        // the second vector: lane l holds column 8 + l, loaded as lane l + 16 - inWidth of the vector at column inWidth - 8; kept where 8 + l < inWidth
+        var lanes = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7);
+        var fromLane = Vector256.Min(lanes + Vector256.Create(16 - inWidth), Vector256.Create(7));
+        var keep = Vector256.LessThan(lanes, Vector256.Create(inWidth - 8)).AsSingle();
+        nint shift = inWidth - 8;
+        nint* rows = stackalloc nint[2 * PairStride2Rows + columnK];
+        fixed (float* inputStart = &input) // pinned for the row pointers (the arena may be a managed array)
+        for (int m = 0; m < inputPlanes.Length; m++)
+        {
+            float* plane = inputStart + inputPlanes[m] * inPlane;
+            float* taps = columnWeights + m * columnK;
+            var b = Vector256.Create(columnBias[m]);
+            for (int y0 = 0; y0 < outHeight; y0 += PairStride2Rows)
+            {
+                int r = Math.Min(PairStride2Rows, outHeight - y0);
+                int pairs = (r + 1) / 2; // an odd last row's partner is computed into the next split row and not used
+                int top = 2 * y0 - columnPad;
+                for (int t = 0; t < 4 * pairs + columnK - 2; t++)
+                    rows[t] = (uint)(top + t) < (uint)inHeight ? (nint)(plane + (nint)(top + t) * inWidth) : (nint)zero;
+                float* even = split + Gap;
+                for (int p = 0; p < pairs; p++, even += 2 * splitStride)
+                {
+                    float* r0 = (float*)rows[4 * p], r1 = (float*)rows[4 * p + 1], r2 = (float*)rows[4 * p + 2], r3 = (float*)rows[4 * p + 3], r4 = (float*)rows[4 * p + 4];
+                    Vector256<float> lo0, lo1, hi0, hi1;
+                    if (columnK == 3)
+                    {
+                        var w0 = Vector256.Create(taps[0]); var w1 = Vector256.Create(taps[1]); var w2 = Vector256.Create(taps[2]);
+                        var a = Vector256.Load(r2); var c = Vector256.Load(r2 + shift); // the shared row
+                        lo0 = Kernels.Fma(a, w2, Kernels.Fma(Vector256.Load(r1), w1, Kernels.Fma(Vector256.Load(r0), w0, b)));
+                        hi0 = Kernels.Fma(c, w2, Kernels.Fma(Vector256.Load(r1 + shift), w1, Kernels.Fma(Vector256.Load(r0 + shift), w0, b)));
+                        lo1 = Kernels.Fma(Vector256.Load(r4), w2, Kernels.Fma(Vector256.Load(r3), w1, Kernels.Fma(a, w0, b)));
+                        hi1 = Kernels.Fma(Vector256.Load(r4 + shift), w2, Kernels.Fma(Vector256.Load(r3 + shift), w1, Kernels.Fma(c, w0, b)));
+                    }
+                    else
+                    {
+                        var w0 = Vector256.Create(taps[0]); var w1 = Vector256.Create(taps[1]); var w2 = Vector256.Create(taps[2]);
+                        var w3 = Vector256.Create(taps[3]); var w4 = Vector256.Create(taps[4]);
+                        float* r5 = (float*)rows[4 * p + 5], r6 = (float*)rows[4 * p + 6];
+                        Column5Pair(r0, r1, r2, r3, r4, r5, r6, w0, w1, w2, w3, w4, b, out lo0, out lo1);
+                        Column5Pair(r0 + shift, r1 + shift, r2 + shift, r3 + shift, r4 + shift, r5 + shift, r6 + shift, w0, w1, w2, w3, w4, b, out hi0, out hi1);
+                    }
+                    StoreSplit(lo0, Avx2.PermuteVar8x32(hi0, fromLane) & keep, even, even + toOdd);
+                    StoreSplit(lo1, Avx2.PermuteVar8x32(hi1, fromLane) & keep, even + splitStride, even + splitStride + toOdd);
+                }
+                bool planeEnds = y0 + r == outHeight;
+                for (int o = m * rowMultiplier; o < (m + 1) * rowMultiplier; o++)
+                {
+                    ref float dst = ref Unsafe.Add(ref output, o * outPlane + (nint)y0 * outWidth);
+                    float* rowTaps = rowWeights + o * rowK;
+                    var w0 = Vector256.Create(rowTaps[0]); var w1 = Vector256.Create(rowTaps[1]); var w2 = Vector256.Create(rowTaps[2]);
+                    var w3 = rowK == 5 ? Vector256.Create(rowTaps[3]) : default; var w4 = rowK == 5 ? Vector256.Create(rowTaps[4]) : default;
+                    var rowBiasVector = Vector256.Create(rowBias[o]);
+                    float* e = split + Gap;
+                    for (int i = 0; i < r; i++, e += splitStride)
+                    {
+                        float* odd = e + toOdd;
+                        Vector256<float> acc;
+                        if (rowK == 3)
+                        {
+                            // output j takes odd[j-1], even[j], odd[j]
+                            acc = Kernels.Fma(Vector256.Load(odd - 1), w0, rowBiasVector);
+                            acc = Kernels.Fma(Vector256.Load(e), w1, acc);
+                            acc = Kernels.Fma(Vector256.Load(odd), w2, acc);
+                        }
+                        else
+                        {
+                            // output j takes even[j-1], odd[j-1], even[j], odd[j], even[j+1]
+                            acc = Kernels.Fma(Vector256.Load(e - 1), w0, rowBiasVector);
+                            acc = Kernels.Fma(Vector256.Load(odd - 1), w1, acc);
+                            acc = Kernels.Fma(Vector256.Load(e), w2, acc);
+                            acc = Kernels.Fma(Vector256.Load(odd), w3, acc);
+                            acc = Kernels.Fma(Vector256.Load(e + 1), w4, acc);
+                        }
+                        if (relu6) acc = Kernels.Relu6(acc);
+                        ref float row = ref Unsafe.Add(ref dst, (nint)i * outWidth);
+                        if (!planeEnds || i < r - 1)
+                        {
+                            acc.StoreUnsafe(ref row);
+                            continue;
+                        }
+                        // the plane's last row: outWidth (4..7) floats, as two overlapping 4-float copies
+                        acc.Store(lastRow);
+                        Vector128.Load(lastRow).StoreUnsafe(ref row);
+                        Vector128.Load(lastRow + outWidth - 4).StoreUnsafe(ref row, (nuint)(outWidth - 4));
+                    }
                 }
             }
         }

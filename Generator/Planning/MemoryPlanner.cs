@@ -162,9 +162,9 @@ internal static class MemoryPlanner
     /// MicroNet's downsampling pair: a k x 1 conv with stride 2 along H (depthwise, or the stem's
     /// dense 3 x 1 over the RGB planes) followed by a depthwise 1 x k conv with stride 2 along W
     /// (k = 3 or 5, "same" padding, any channel multiplier) that reads only it, over rows of at
-    /// least 16 floats (an even count): the runtime's PairStride2 computes a few intermediate rows
+    /// least 8 floats (an even count): the runtime's PairStride2 computes a few intermediate rows
     /// at a time, split into even and odd columns in registers, and the intermediate tensor takes
-    /// no arena space.
+    /// no arena space. Rows of 8-14 floats (the 14 -> 7 downsampling) take its one-block path.
     /// </summary>
     /// <summary>
     /// Most intermediate planes of a stem pair that runs fused. The fused stem reads the image's
@@ -181,7 +181,7 @@ internal static class MemoryPlanner
         next.KernelH == 1 && next.StrideH == 1 && next.StrideW == 2 && (next.KernelW == 3 || next.KernelW == 5) && next.PadW == next.KernelW / 2 &&
         next.Input.C / next.Groups == 1 && next.Input.H == next.Output.H &&
         next.Inputs.Length == 1 && next.Inputs[0] == first.Index &&
-        first.Output.W >= 16 && first.Output.W % 2 == 0;
+        first.Output.W >= 8 && first.Output.W % 2 == 0;
 
     /// <summary>
     /// Smallest plane (floats) whose Shift-Max runs in place. A/B per layer on M2: planes of 28x28
