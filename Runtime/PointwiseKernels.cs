@@ -21,6 +21,26 @@ public static unsafe class PointwiseKernels
     {
         int inputsPerOutput = planes.Length;
         int o = 0;
+        if (Vector256.IsHardwareAccelerated && n >= 8 && n < 64 && outputs >= 8)
+        {
+            // small planes (7x7): eight outputs over tiles of 8 positions, so a plane of 49 costs
+            // 56 positions instead of the 64 of 16-position tiles
+            for (; o + 8 <= outputs; o += 8)
+                Block8(ref input, planes, ref Unsafe.Add(ref output, o * n), weights + o * inputsPerOutput, bias + o, n, relu6);
+            if (o == outputs) return;
+            // the last 1-7 outputs: a block of four or eight overlapping the previous one (its first outputs recomputed exactly)
+            if (outputs - o <= 4)
+            {
+                o = outputs - 4;
+                Block4(ref input, planes, ref Unsafe.Add(ref output, o * n), weights + o * inputsPerOutput, bias + o, n, relu6);
+            }
+            else
+            {
+                o = outputs - 8;
+                Block8(ref input, planes, ref Unsafe.Add(ref output, o * n), weights + o * inputsPerOutput, bias + o, n, relu6);
+            }
+            return;
+        }
         for (; o + 4 <= outputs; o += 4)
             Block4(ref input, planes, ref Unsafe.Add(ref output, o * n), weights + o * inputsPerOutput, bias + o, n, relu6);
         if (o == outputs) return;
@@ -46,6 +66,40 @@ public static unsafe class PointwiseKernels
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static float Clamp(float v, bool relu6) => relu6 ? Kernels.Relu6(v) : v;
+
+    /// <summary>
+    /// Outputs 0..7 over a plane of 8-63 positions: tiles of one vector, eight accumulators (one
+    /// per output) sharing each input load; the last tile overlaps the one before it. Weight rows
+    /// j = 0..7 are read through three row pointers (rows 0, 3 and 6) plus one and two row strides,
+    /// so each broadcast is one load with a register index and no per-input address arithmetic.
+    /// </summary>
+    private static void Block8(ref float input, ReadOnlySpan<int> planes, ref float output, float* w, float* bias, nint n, bool relu6)
+    {
+        nint k = planes.Length, k2 = 2 * k;
+        var b0 = Vector256.Create(bias[0]); var b1 = Vector256.Create(bias[1]); var b2 = Vector256.Create(bias[2]); var b3 = Vector256.Create(bias[3]);
+        var b4 = Vector256.Create(bias[4]); var b5 = Vector256.Create(bias[5]); var b6 = Vector256.Create(bias[6]); var b7 = Vector256.Create(bias[7]);
+        ref int plane = ref MemoryMarshal.GetReference(planes);
+        for (nint p = 0; ; p += 8)
+        {
+            if (p > n - 8) p = n - 8;
+            var a0 = b0; var a1 = b1; var a2 = b2; var a3 = b3; var a4 = b4; var a5 = b5; var a6 = b6; var a7 = b7;
+            float* row0 = w, row3 = w + 3 * k, row6 = w + 6 * k; // advanced by one input per step
+            for (nint i = 0; i < k; i++, row0++, row3++, row6++)
+            {
+                var x = Vector256.LoadUnsafe(ref Unsafe.Add(ref input, Unsafe.Add(ref plane, i) * n + p));
+                a0 = Kernels.Fma(x, Vector256.Create(row0[0]), a0); a1 = Kernels.Fma(x, Vector256.Create(row0[k]), a1);
+                a2 = Kernels.Fma(x, Vector256.Create(row0[k2]), a2); a3 = Kernels.Fma(x, Vector256.Create(row3[0]), a3);
+                a4 = Kernels.Fma(x, Vector256.Create(row3[k]), a4); a5 = Kernels.Fma(x, Vector256.Create(row3[k2]), a5);
+                a6 = Kernels.Fma(x, Vector256.Create(row6[0]), a6); a7 = Kernels.Fma(x, Vector256.Create(row6[k]), a7);
+            }
+            ref float at = ref Unsafe.Add(ref output, p);
+            Clamp(a0, relu6).StoreUnsafe(ref at); Clamp(a1, relu6).StoreUnsafe(ref at, (nuint)n);
+            Clamp(a2, relu6).StoreUnsafe(ref at, (nuint)(2 * n)); Clamp(a3, relu6).StoreUnsafe(ref at, (nuint)(3 * n));
+            Clamp(a4, relu6).StoreUnsafe(ref at, (nuint)(4 * n)); Clamp(a5, relu6).StoreUnsafe(ref at, (nuint)(5 * n));
+            Clamp(a6, relu6).StoreUnsafe(ref at, (nuint)(6 * n)); Clamp(a7, relu6).StoreUnsafe(ref at, (nuint)(7 * n));
+            if (p == n - 8) return;
+        }
+    }
 
     /// <summary>Outputs 0..3 (with <paramref name="count"/> &lt; 4: outputs past count - 1 are output count - 1 again).</summary>
     private static void Block4(ref float input, ReadOnlySpan<int> planes, ref float output, float* w, float* bias, nint n, bool relu6, int count = 4)

@@ -406,6 +406,12 @@ public unsafe class KernelTests
     [InlineData(7, 12, 49)]
     [InlineData(9, 3, 33)]
     [InlineData(16, 24, 196)]
+    [InlineData(8, 72, 49)]
+    [InlineData(12, 72, 49)]
+    [InlineData(15, 5, 49)]
+    [InlineData(20, 7, 10)]
+    [InlineData(9, 4, 63)]
+    [InlineData(8, 1, 8)]
     public void GroupConv_matches_the_naive_1x1_convolution(int outputs, int inputs, int n)
     {
         var planes = new int[inputs];
