@@ -21,10 +21,14 @@ public static unsafe class PointwiseKernels
     {
         int inputsPerOutput = planes.Length;
         int o = 0;
-        if (Vector256.IsHardwareAccelerated && n >= 8 && n < 64 && outputs >= 8)
+        if (Vector256.IsHardwareAccelerated && n >= 8 && outputs >= 8 && (n < 64 || n < 256 && inputsPerOutput <= 16))
         {
-            // small planes (7x7): eight outputs over tiles of 8 positions, so a plane of 49 costs
-            // 56 positions instead of the 64 of 16-position tiles
+            // small planes: eight outputs over tiles of 8 positions, so a 7x7 plane costs 56
+            // positions instead of the 64 of 16-position tiles, and a 14x14 plane 200 instead of
+            // 216. On 14x14 only with few inputs per output, where the tile's fixed cost (bias,
+            // stores, the overlapping last tile) weighs most; with many, its 9 loads per 8 FMAs
+            // lose to the 4 x 3 block's 7 per 12 (A/B per layer on M3: 0.89-0.95x with 4-8 inputs,
+            // 1.01-1.05x with 24-60)
             for (; o + 8 <= outputs; o += 8)
                 Block8(ref input, planes, ref Unsafe.Add(ref output, o * n), weights + o * inputsPerOutput, bias + o, n, relu6);
             if (o == outputs) return;
