@@ -124,20 +124,23 @@ public unsafe class KernelTests
     /// The fused depthwise pair (k x 1, then 1 x k over its output) against the two convolutions
     /// done naively one after the other: a permuted plane table with a channel multiplier of 2 on
     /// the k x 1 conv, rows narrower than a vector, planes past the fused size (the fallback), and
-    /// nothing written past the last output plane.
+    /// nothing written past the last output plane; with 19 channels on rows of 7 or 8 floats, two
+    /// blocks of eight through the channel-blocked path and three through the plane-by-plane one;
+    /// and bit for bit what the two unfused layer kernels give.
     /// </summary>
     [Theory]
     [CombinatorialData]
     public void DepthwisePair_matches_the_two_naive_convolutions(
-        [CombinatorialValues(2, 3, 7, 14, 15, 40)] int size,
+        [CombinatorialValues(2, 3, 6, 7, 14, 15, 40)] int size,
         [CombinatorialValues(3, 5)] int columnK,
         [CombinatorialValues(3, 5)] int rowK,
+        [CombinatorialValues(6, 19)] int middles,
         bool relu6)
     {
-        int inputs = 3, middles = 6, height = size, width = size + 1, n = height * width;
+        int inputs = 3, height = size, width = size + 1, n = height * width;
         int columnPad = columnK / 2, rowPad = rowK / 2;
         var planes = new int[middles];
-        for (int m = 0; m < middles; m++) planes[m] = (inputs - 1 - m / 2 + 1) % inputs;
+        for (int m = 0; m < middles; m++) planes[m] = (inputs * middles - m / 2) % inputs; // 0, 0, 2, 2, 1, 1, 0, ...
         var input = Random(inputs * n, size + columnK);
         var columnWeights = Random(middles * columnK, 29);
         var columnBias = Random(middles, 31);
@@ -175,6 +178,17 @@ public unsafe class KernelTests
                 }
         }
         for (int i = middles * n; i < output.Length; i++) Assert.Equal(-1234.5f, output[i]);
+        // the unfused layers: the intermediate tensor in memory, then the 1 x k layer over it
+        var unfusedMiddle = new float[middles * n];
+        var unfused = new float[middles * n];
+        var identity = new int[middles];
+        for (int m = 0; m < middles; m++) identity[m] = m;
+        fixed (float* cw = columnWeights) fixed (float* cb = columnBias) fixed (float* rw = rowWeights) fixed (float* rb = rowBias)
+        {
+            SpatialKernels.DepthwiseColumns(ref input[0], planes, n, ref unfusedMiddle[0], n, cw, cb, columnK, columnPad, 1, height, height, width);
+            SpatialKernels.DepthwiseRows(ref unfusedMiddle[0], identity, n, ref unfused[0], n, rw, rb, rowK, rowPad, 1, height, width, width, relu6);
+        }
+        for (int i = 0; i < unfused.Length; i++) Assert.True(BitConverter.SingleToInt32Bits(unfused[i]) == BitConverter.SingleToInt32Bits(output[i]), $"element {i}: unfused {unfused[i]}, fused {output[i]}");
     }
 
     /// <summary>
