@@ -586,8 +586,7 @@ internal sealed class Emitter
         _w.Line("ref float dst = " + BaseRef(step.Output) + ";");
         _w.Open("for (int c = 0; c < " + I(l.Input.C) + "; c++)");
         _w.Line("ref float plane = ref Unsafe.Add(ref src, " + Plane(input, "c", Table(l, "InputPlanes")) + " * " + I(plane) + ");");
-        _w.Line("Kernels.Relu6(ref plane, " + I(plane) + "); // in place: the features are not read again");
-        _w.Line("Unsafe.Add(ref dst, c) = Kernels.HSwish(Kernels.Sum(ref plane, " + I(plane) + ") / " + I(plane) + "f);");
+        _w.Line("Unsafe.Add(ref dst, c) = Kernels.HSwish(Kernels.SumRelu6(ref plane, " + I(plane) + ") / " + I(plane) + "f); // ReLU6 applied as summed");
         _w.Close();
     }
 

@@ -1,4 +1,5 @@
 using System;
+using System.Linq;
 using MicroNet.Aot.Runtime;
 using Xunit;
 
@@ -336,6 +337,29 @@ public unsafe class KernelTests
         float expected = (p[0] + p[2]) + (p[1] + p[3]);
         for (; i < n; i++) expected += x[i];
         Assert.Equal(BitConverter.SingleToInt32Bits(expected), BitConverter.SingleToInt32Bits(Kernels.Sum(ref x[0], n)));
+    }
+
+    /// <summary>
+    /// SumRelu6 (the head's ReLU6 + average pool in one read) is bit for bit Sum over the clamped
+    /// values, and leaves its input as it was.
+    /// </summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(23)]
+    [InlineData(32)]
+    [InlineData(49)]
+    [InlineData(196)]
+    [InlineData(3137)]
+    public void SumRelu6_is_the_sum_of_the_clamped_values_bit_for_bit(int n)
+    {
+        var x = Random(n, n + 7);
+        for (int i = 0; i < n; i++) x[i] *= 16f; // spans below 0 and above 6
+        var original = (float[])x.Clone();
+        var clamped = x.Select(v => Math.Clamp(v, 0f, 6f)).ToArray();
+        if (n >= 23) { Assert.Contains(0f, clamped); Assert.Contains(6f, clamped); } // both clamps exercised
+        float expected = Kernels.Sum(ref clamped[0], n);
+        Assert.Equal(BitConverter.SingleToInt32Bits(expected), BitConverter.SingleToInt32Bits(Kernels.SumRelu6(ref x[0], n)));
+        Assert.Equal(original, x);
     }
 
     /// <summary>The vectorized element-wise head and Shift-Max steps give the scalar formulas' results bit for bit.</summary>

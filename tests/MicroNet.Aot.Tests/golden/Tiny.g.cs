@@ -754,8 +754,7 @@ public static unsafe partial class Tiny
         for (int c = 0; c < 32; c++)
         {
             ref float plane = ref Unsafe.Add(ref src, c * 64);
-            Kernels.Relu6(ref plane, 64); // in place: the features are not read again
-            Unsafe.Add(ref dst, c) = Kernels.HSwish(Kernels.Sum(ref plane, 64) / 64f);
+            Unsafe.Add(ref dst, c) = Kernels.HSwish(Kernels.SumRelu6(ref plane, 64) / 64f); // ReLU6 applied as summed
         }
     }
 
