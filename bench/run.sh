@@ -38,6 +38,8 @@ json.dump({"torch": next(iter(runs.values()))["torch"], "models": {k: v["median_
 PY
 
 bench=$root/bench/MicroNet.Aot.Bench
+echo "== this core's FP32 FMA peak (for the percentages)"
+dotnet run --project "$bench" -c Release -- fma-peak "$results/fma-peak.json"
 echo "== per-layer profile of M3 (MicroNetProfile=true build)"
 dotnet run --project "$bench" -c Release -p:MicroNetProfile=true -- profile M3 "$results/profile-M3.md" >/dev/null
 echo "== BenchmarkDotNet: ONNX Runtime vs MicroNet.Aot (JIT)"

@@ -11,6 +11,7 @@ using MicroNet.Aot.Bench;
 // micronet-bench harness MODE OUT.json [MODELS]     the documented harness (MODE: jit or aot)
 // micronet-bench interleaved OUT.json [MODELS]      ONNX Runtime and generated in alternating rounds, one process
 // micronet-bench profile MODEL [OUT.md]             per-layer table (a MicroNetProfile=true build)
+// micronet-bench fma-peak OUT.json                  this core's measured FP32 FMA throughput (the peak for "of FMA peak")
 // micronet-bench report RESULTS_DIR OUT_DIR         Markdown table + SVG chart from the results
 switch (args.FirstOrDefault())
 {
@@ -43,10 +44,17 @@ switch (args.FirstOrDefault())
             if (args.Length >= 3) File.WriteAllText(args[2], table);
             return 0;
         }
+    case "fma-peak" when args.Length >= 2:
+        {
+            var peak = FmaPeak.Measure();
+            FmaPeak.Save(args[1], peak);
+            Console.WriteLine(FormattableString.Invariant($"FMA peak: {peak.GfmaPerSecond:F1} GFMA/s (16 per cycle x {peak.EffectiveGhz:F2} GHz effective; nominal {peak.NominalGhz:F2} GHz)"));
+            return 0;
+        }
     case "report" when args.Length >= 3:
         Report.Write(args[1], args[2]);
         return 0;
     default:
-        Console.Error.WriteLine("usage: micronet-bench bdn | harness jit|aot OUT.json [M0,M1,..] | interleaved OUT.json [M0,M1,..] | profile MODEL [OUT.md] | report RESULTS_DIR OUT_DIR");
+        Console.Error.WriteLine("usage: micronet-bench bdn | harness jit|aot OUT.json [M0,M1,..] | interleaved OUT.json [M0,M1,..] | profile MODEL [OUT.md] | fma-peak OUT.json | report RESULTS_DIR OUT_DIR");
         return 2;
 }

@@ -56,8 +56,12 @@ public static class Report
                 torch.TryGetValue(m, out var tt) ? tt : null, g.ScratchLength, g.ScratchLowerBound, g.ScratchWithoutReuse);
         }).ToList();
 
-        double ghz = CpuGhz();
-        double peak = 16 * ghz; // GFMA/s: 2 FMA units x 8 float lanes (AVX2) per cycle, one core
+        // the peak: measured in the same run (bench/run.sh: fma-peak) where available; the nominal
+        // clock of /proc/cpuinfo understates it on a boosting CPU, so it is only the fallback
+        var measured = FmaPeak.Read(Path.Combine(resultsDir, "fma-peak.json"));
+        double nominalGhz = FmaPeak.NominalGhz();
+        if (double.IsNaN(nominalGhz)) nominalGhz = 2.45;
+        double peak = measured?.GfmaPerSecond ?? 16 * nominalGhz; // GFMA/s, one core
         var md = new StringBuilder();
         md.AppendLine("# Benchmarks: MicroNet.Aot against ONNX Runtime and PyTorch");
         md.AppendLine();
@@ -98,8 +102,11 @@ public static class Report
         md.AppendLine();
         md.AppendLine("## Machine and method");
         md.AppendLine();
-        md.AppendLine($"* CPU: {host.GetProperty("ProcessorName").GetString()}, {Environment.ProcessorCount} logical cores; clock read from /proc/cpuinfo: {F(ghz, 2)} GHz.");
-        md.AppendLine($"  FMA peak used for the percentages: 16 FP32 FMA per cycle (AVX2, two FMA units) x {F(ghz, 2)} GHz = {F(peak, 1)} GFMA/s, one core.");
+        md.AppendLine($"* CPU: {host.GetProperty("ProcessorName").GetString()}, {Environment.ProcessorCount} logical cores; nominal clock (/proc/cpuinfo): {F(nominalGhz, 2)} GHz.");
+        if (measured != null)
+            md.AppendLine($"  FMA peak used for the percentages: {F(peak, 1)} GFMA/s, measured in this run (`micronet-bench fma-peak`: 12 independent Vector256 FMA chains, one core, fastest of 7), i.e. 16 FP32 FMA per cycle at an effective {F(measured.EffectiveGhz, 2)} GHz (the boost clock; the nominal clock would give {F(16 * nominalGhz, 1)} GFMA/s and overstate the percentages).");
+        else
+            md.AppendLine($"  FMA peak used for the percentages: 16 FP32 FMA per cycle (AVX2, two FMA units) x {F(nominalGhz, 2)} GHz nominal = {F(peak, 1)} GFMA/s, one core (not measured in this run; a boosting CPU runs faster, so the percentages are upper bounds).");
         md.AppendLine($"* {host.GetProperty("OsVersion").GetString()}; {host.GetProperty("RuntimeVersion").GetString()}; BenchmarkDotNet {bdn.RootElement.GetProperty("HostEnvironmentInfo").GetProperty("BenchmarkDotNetVersion").GetString()}; ONNX Runtime {typeof(Microsoft.ML.OnnxRuntime.InferenceSession).Assembly.GetName().Version}; PyTorch {torchVersion}.");
         md.AppendLine("* ONNX Runtime and MicroNet.Aot (JIT): BenchmarkDotNet, median of 15 iterations after 5 warm-ups, MemoryDiagnoser; ONNX Runtime with IntraOpNumThreads=1, sequential execution, ORT_ENABLE_ALL, input and output bound once (IoBinding).");
         md.AppendLine("* NativeAOT: the same generated code in `bench/AotRunner`, published with `PublishAot=true`, `IlcInstructionSet=x86-64-v3` and `OptimizationPreference=Speed`, timed by the harness in `bench/MicroNet.Aot.Bench/Harness.cs` (1 s warm-up, median of 21 rounds of ~100 ms); AOT / JIT compares it with the same harness run under the JIT: three passes of each, alternating JIT and AOT, the best pass's median per model.");
@@ -125,18 +132,6 @@ public static class Report
             .ToDictionary(g => g.Key, g => g.OrderBy(r => r.MedianMs).First());
 
     private static string F(double v, int digits) => v.ToString("F" + digits, Inv);
-
-    private static double CpuGhz()
-    {
-        try
-        {
-            var mhz = File.ReadLines("/proc/cpuinfo").Where(l => l.StartsWith("cpu MHz", StringComparison.Ordinal))
-                .Select(l => double.Parse(l.Split(':')[1].Trim(), Inv)).ToList();
-            if (mhz.Count > 0) return mhz.Average() / 1000;
-        }
-        catch (IOException) { }
-        return 2.45;
-    }
 
     /// <summary>Grouped horizontal bars, one group per model, milliseconds, each group on its own scale.</summary>
     private static string Chart(List<Row> rows)
