@@ -8,12 +8,15 @@ namespace MicroNet.Aot.Runtime;
 public static unsafe partial class SpatialKernels
 {
     /// <summary>
-    /// Widest rows <see cref="PairBlocks8"/> takes: the 7x7 stage. Per-layer A/B on M3 (6 alternated
-    /// profile rounds, min): the 7x7 pairs 0.84x (k = 5) and 0.78x (k = 3); on 14x14 the
-    /// transposes (24 shuffles per 8 x 8 block, in and out) cost what the blocked taps save
-    /// (1.01-1.06x), so those stay on the plane-by-plane kernel.
+    /// Widest rows <see cref="PairBlocks8"/> takes for a stride-1 pair: the 7x7 stage. Per-layer A/B
+    /// on M3 (6 alternated profile rounds, min): the 7x7 pairs 0.84x (k = 5) and 0.78x (k = 3); on
+    /// 14x14 the transposes (24 shuffles per 8 x 8 block, in and out) cost what the blocked taps
+    /// save (1.01-1.06x), so those stay on the plane-by-plane kernel.
     /// </summary>
-    private const int PairBlocks8MaxWidth = 8;
+    private const int PairBlocks8Stride1MaxWidth = 8;
+
+    /// <summary>Widest input rows <see cref="PairBlocks8"/> takes at all (its stack blocks for 14x14 and 8 channels are ~10 KB).</summary>
+    private const int PairBlocks8MaxWidth = 16;
 
     /// <summary>
     /// The stride-1 depthwise pair of <see cref="DepthwisePair"/> eight channels at a time
@@ -30,15 +33,19 @@ public static unsafe partial class SpatialKernels
     /// </summary>
     private static int PairBlocks8(ref float input, ReadOnlySpan<int> inputPlanes, nint inPlane, ref float output, nint outPlane,
         float* columnWeights, float* columnBias, int columnK, int columnPad, float* rowWeights, float* rowBias, int rowK, int rowPad,
-        int height, int width, bool relu6)
+        int stride, int height, int width, bool relu6)
     {
         int n = height * width;
+        int outHeight = (height + 2 * columnPad - columnK) / stride + 1, outWidth = (width + 2 * rowPad - rowK) / stride + 1;
+        int outN = outHeight * outWidth;
         int blocks = inputPlanes.Length / 8;
-        if (!Avx2.IsSupported || !Fma.IsSupported || blocks == 0 || width > PairBlocks8MaxWidth || n < 8 ||
-            (columnK != 3 && columnK != 5) || (rowK != 3 && rowK != 5))
+        if (!Avx2.IsSupported || !Fma.IsSupported || blocks == 0 || width > PairBlocks8MaxWidth || n < 8 || outN < 8 ||
+            (columnK != 3 && columnK != 5) || (rowK != 3 && rowK != 5) || inPlane < n || outPlane < outN)
             return 0;
-        int above = columnPad, below = columnK - 1 - columnPad, left = rowPad, right = rowK - 1 - rowPad;
-        // staged input: position (y, x) of the block at staged[((y + above) * width + x) * 8], zero rows above and below
+        // zero rows above and below, zero columns left and right: enough for every tap of every output
+        int above = columnPad, below = (outHeight - 1) * stride + columnK - above - height;
+        int left = rowPad, right = (outWidth - 1) * stride + rowK - left - width;
+        // staged input: position (y, x) of the block at staged[((y + above) * width + x) * 8]
         int stagedFloats = (height + above + below) * width * 8;
         float* staged = stackalloc float[stagedFloats + 8];
         staged = (float*)(((nint)staged + 31) & ~(nint)31); // 32-byte aligned: no load straddles a cache line
@@ -49,7 +56,7 @@ public static unsafe partial class SpatialKernels
         middleRow = (float*)(((nint)middleRow + 31) & ~(nint)31);
         new Span<float>(middleRow, (width + left + right) * 8).Clear();
         // the block's output, position by position, before it is transposed back
-        float* result = stackalloc float[n * 8 + 8];
+        float* result = stackalloc float[outN * 8 + 8];
         result = (float*)(((nint)result + 31) & ~(nint)31);
         var columnTaps = stackalloc Vector256<float>[5];
         var rowTaps = stackalloc Vector256<float>[5];
@@ -80,26 +87,26 @@ public static unsafe partial class SpatialKernels
             for (int t = 0; t < rowK; t++) rowTaps[t] = GatherTap(rowWeights + m0 * rowK + t, rowK);
             var columnBiases = Vector256.Load(columnBias + m0);
             var rowBiases = Vector256.Load(rowBias + m0);
-            for (int y = 0; y < height; y++)
+            for (int y = 0; y < outHeight; y++)
             {
-                // k x 1: output row y reads staged rows y .. y + k - 1 (input rows y - pad ..)
-                float* top = staged + y * width * 8;
+                // k x 1: output row y reads staged rows y*stride .. y*stride + k - 1 (input rows y*stride - pad ..)
+                float* top = staged + y * stride * width * 8;
                 if (columnK == 3) ColumnTaps3(top, middle, width, columnTaps, columnBiases);
                 else ColumnTaps5(top, middle, width, columnTaps, columnBiases);
-                // 1 x k over the intermediate row (zero columns either side)
-                float* dst = result + y * width * 8;
-                if (rowK == 3) RowTaps3(middleRow, dst, width, rowTaps, rowBiases, relu6);
-                else RowTaps5(middleRow, dst, width, rowTaps, rowBiases, relu6);
+                // 1 x k over the intermediate row (zero columns either side): output x reads padded x*stride ..
+                float* dst = result + y * outWidth * 8;
+                if (rowK == 3) RowTaps3(middleRow, dst, outWidth, stride, rowTaps, rowBiases, relu6);
+                else RowTaps5(middleRow, dst, outWidth, stride, rowTaps, rowBiases, relu6);
             }
             // back into the eight output planes, 8 positions at a time (the last group overlapping)
             for (int p = 0; ; p += 8)
             {
-                if (p > n - 8) p = n - 8;
+                if (p > outN - 8) p = outN - 8;
                 float* at = result + p * 8;
                 Transpose8(Vector256.Load(at), Vector256.Load(at + 8), Vector256.Load(at + 16), Vector256.Load(at + 24),
                     Vector256.Load(at + 32), Vector256.Load(at + 40), Vector256.Load(at + 48), Vector256.Load(at + 56),
                     ref Unsafe.Add(ref output, m0 * outPlane + p), outPlane);
-                if (p == n - 8) break;
+                if (p == outN - 8) break;
             }
         }
         return blocks * 8;
@@ -141,34 +148,34 @@ public static unsafe partial class SpatialKernels
         }
     }
 
-    // The 1 x k over one intermediate row: output x reads padded positions x .. x + k - 1.
+    // The 1 x k over one intermediate row: output x reads padded positions x*stride .. x*stride + k - 1.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void RowTaps3(float* padded, float* dst, int width, Vector256<float>* taps, Vector256<float> bias, bool relu6)
+    private static void RowTaps3(float* padded, float* dst, int width, int stride, Vector256<float>* taps, Vector256<float> bias, bool relu6)
     {
-        nint row = width * 8;
+        nint row = width * 8, step = stride * 8;
         var w0 = taps[0]; var w1 = taps[1]; var w2 = taps[2];
-        for (nint x = 0; x < row; x += 8)
+        for (nint x = 0; x < row; x += 8, padded += step)
         {
-            var acc = Fma.MultiplyAdd(Vector256.Load(padded + x), w0, bias);
-            acc = Fma.MultiplyAdd(Vector256.Load(padded + x + 8), w1, acc);
-            acc = Fma.MultiplyAdd(Vector256.Load(padded + x + 16), w2, acc);
+            var acc = Fma.MultiplyAdd(Vector256.Load(padded), w0, bias);
+            acc = Fma.MultiplyAdd(Vector256.Load(padded + 8), w1, acc);
+            acc = Fma.MultiplyAdd(Vector256.Load(padded + 16), w2, acc);
             if (relu6) acc = Kernels.Relu6(acc);
             acc.Store(dst + x);
         }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void RowTaps5(float* padded, float* dst, int width, Vector256<float>* taps, Vector256<float> bias, bool relu6)
+    private static void RowTaps5(float* padded, float* dst, int width, int stride, Vector256<float>* taps, Vector256<float> bias, bool relu6)
     {
-        nint row = width * 8;
+        nint row = width * 8, step = stride * 8;
         var w0 = taps[0]; var w1 = taps[1]; var w2 = taps[2]; var w3 = taps[3]; var w4 = taps[4];
-        for (nint x = 0; x < row; x += 8)
+        for (nint x = 0; x < row; x += 8, padded += step)
         {
-            var acc = Fma.MultiplyAdd(Vector256.Load(padded + x), w0, bias);
-            acc = Fma.MultiplyAdd(Vector256.Load(padded + x + 8), w1, acc);
-            acc = Fma.MultiplyAdd(Vector256.Load(padded + x + 16), w2, acc);
-            acc = Fma.MultiplyAdd(Vector256.Load(padded + x + 24), w3, acc);
-            acc = Fma.MultiplyAdd(Vector256.Load(padded + x + 32), w4, acc);
+            var acc = Fma.MultiplyAdd(Vector256.Load(padded), w0, bias);
+            acc = Fma.MultiplyAdd(Vector256.Load(padded + 8), w1, acc);
+            acc = Fma.MultiplyAdd(Vector256.Load(padded + 16), w2, acc);
+            acc = Fma.MultiplyAdd(Vector256.Load(padded + 24), w3, acc);
+            acc = Fma.MultiplyAdd(Vector256.Load(padded + 32), w4, acc);
             if (relu6) acc = Kernels.Relu6(acc);
             acc.Store(dst + x);
         }

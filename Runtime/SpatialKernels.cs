@@ -297,11 +297,11 @@ public static unsafe partial class SpatialKernels
         int height, int width, bool relu6)
     {
         nint n = (nint)height * width;
-        if (inPlane >= n && outPlane >= n)
+        if (width <= PairBlocks8Stride1MaxWidth)
         {
             // small planes: eight channels at a time, channel-blocked on the stack (bit for bit the same sums)
             int done = PairBlocks8(ref input, inputPlanes, inPlane, ref output, outPlane, columnWeights, columnBias, columnK, columnPad,
-                rowWeights, rowBias, rowK, rowPad, height, width, relu6);
+                rowWeights, rowBias, rowK, rowPad, 1, height, width, relu6);
             if (done == inputPlanes.Length) return;
             inputPlanes = inputPlanes.Slice(done);
             output = ref Unsafe.Add(ref output, done * outPlane);

@@ -199,8 +199,9 @@ public unsafe class KernelTests
     /// multiplier of 2 on the depthwise k x 1 conv and of 1 or 2 on the 1 x k conv, odd and even
     /// heights (the last intermediate row's taps leave the input), widths at and past the split
     /// kernels' 16 (with an overlapping last block) and below it or odd (the portable path),
-    /// nothing written past the last output plane; and bit for bit what the two unfused layer
-    /// kernels give.
+    /// nothing written past the last output plane; with 19 channels, two blocks of eight through
+    /// the channel-blocked path where it applies (depthwise, rows of at most 16 floats); and bit
+    /// for bit what the two unfused layer kernels give.
     /// </summary>
     [Theory]
     [CombinatorialData]
@@ -211,16 +212,17 @@ public unsafe class KernelTests
         [CombinatorialValues(3, 5)] int rowK,
         [CombinatorialValues(1, 2)] int rowMultiplier,
         [CombinatorialValues(1, 3)] int columnInputs,
+        [CombinatorialValues(6, 19)] int middles,
         bool relu6)
     {
-        int inputs = 3, middles = 6, outputs = middles * rowMultiplier, n = height * width;
+        int inputs = 3, outputs = middles * rowMultiplier, n = height * width;
         int columnPad = columnK / 2, rowPad = rowK / 2;
         int midHeight = (height + 2 * columnPad - columnK) / 2 + 1, outWidth = (width + 2 * rowPad - rowK) / 2 + 1;
         // depthwise: middle m reads input plane (3 - m/2) mod 3; dense: every middle reads the three planes in the order 2, 0, 1
         int[] rgb = { 2, 0, 1 };
         var planes = new int[middles * columnInputs];
         for (int m = 0; m < middles; m++)
-            for (int g = 0; g < columnInputs; g++) planes[m * columnInputs + g] = columnInputs == 1 ? (inputs - 1 - m / 2 + 1) % inputs : rgb[g];
+            for (int g = 0; g < columnInputs; g++) planes[m * columnInputs + g] = columnInputs == 1 ? (inputs * middles - m / 2) % inputs : rgb[g];
         var input = Random(inputs * n, height * 3 + width + columnK);
         var columnWeights = Random(middles * columnInputs * columnK, 43);
         var columnBias = Random(middles, 47);
