@@ -19,17 +19,20 @@ public static unsafe partial class SpatialKernels
     private const int PairBlocks8MaxWidth = 16;
 
     /// <summary>
-    /// The stride-1 depthwise pair of <see cref="DepthwisePair"/> eight channels at a time
-    /// (AVX2 + FMA; k = 3 or 5 on either conv, rows of at most <see cref="PairBlocks8MaxWidth"/>
-    /// floats: the 7x7 stage). On such planes the plane-by-plane kernels pay for row-edge masks
-    /// and for loads that straddle cache lines (rows of 7 floats never align with a vector). Here eight input planes are transposed (8 x 8 blocks of registers) into a
-    /// stack block that holds, for each position, the eight channels as one vector, between
-    /// zero rows; the k x 1 and the 1 x k then run as aligned vector loads and FMAs with the
-    /// per-channel weights as vectors, no masks (a tap off the plane reads a zero), and the
-    /// result is transposed back into the eight output planes. Every value is summed exactly as
-    /// by the plane-by-plane kernels (bias, then the taps in order; a tap off the plane adds
-    /// fma(0, w, acc)), so the output is bit for bit theirs. Returns the channels done (a multiple
-    /// of 8); the caller runs the rest.
+    /// A depthwise k x 1 conv and the depthwise 1 x k conv that reads only it (both stride 1: the
+    /// pair of <see cref="DepthwisePair"/>; or both stride 2: the downsampling pair of
+    /// <see cref="PairStride2"/>) eight channels at a time (AVX2 + FMA; k = 3 or 5 on either conv;
+    /// input rows of at most <see cref="PairBlocks8MaxWidth"/> floats; the callers choose the
+    /// shapes where it measured faster: the 7x7 stage and the 14 -> 7 downsampling). On such planes
+    /// the plane-by-plane kernels pay for row-edge masks and for loads that straddle cache lines
+    /// (rows of 7 or 14 floats never align with a vector). Here eight input planes are transposed
+    /// (8 x 8 blocks of registers) into a stack block that holds, for each position, the eight
+    /// channels as one vector, between zero rows; the k x 1 and the 1 x k then run as aligned vector
+    /// loads and FMAs with the per-channel weights as vectors, no masks (a tap off the plane reads a
+    /// zero), and the result is transposed back into the eight output planes. Every value is
+    /// summed exactly as by the plane-by-plane kernels (bias, then the taps in order; a tap off the
+    /// plane adds fma(0, w, acc)), so the output is bit for bit theirs. Returns the channels done (a
+    /// multiple of 8); the caller runs the rest.
     /// </summary>
     private static int PairBlocks8(ref float input, ReadOnlySpan<int> inputPlanes, nint inPlane, ref float output, nint outPlane,
         float* columnWeights, float* columnBias, int columnK, int columnPad, float* rowWeights, float* rowBias, int rowK, int rowPad,
