@@ -454,6 +454,7 @@ public unsafe class KernelTests
     [InlineData(8, 1, 8)]
     [InlineData(6, 60, 196)]
     [InlineData(13, 48, 100)]
+    [InlineData(13, 48, 200)]
     [InlineData(5, 2, 64)]
     public void GroupConv_matches_the_naive_1x1_convolution(int outputs, int inputs, int n)
     {
