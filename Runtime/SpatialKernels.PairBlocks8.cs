@@ -18,6 +18,9 @@ public static unsafe partial class SpatialKernels
     /// <summary>Widest input rows <see cref="PairBlocks8"/> takes at all (its stack blocks for 14x14 and 8 channels are ~10 KB).</summary>
     private const int PairBlocks8MaxWidth = 16;
 
+    /// <summary>Most floats <see cref="PairBlocks8"/> puts on the stack (32 KB): taller planes take the plane-by-plane kernels, so no shape can overflow a small thread stack.</summary>
+    private const int PairBlocks8MaxStackFloats = 8192;
+
     /// <summary>
     /// A depthwise k x 1 conv and the depthwise 1 x k conv that reads only it (both stride 1: the
     /// pair of <see cref="DepthwisePair"/>; or both stride 2: the downsampling pair of
@@ -48,6 +51,8 @@ public static unsafe partial class SpatialKernels
         // zero rows above and below, zero columns left and right: enough for every tap of every output
         int above = columnPad, below = (outHeight - 1) * stride + columnK - above - height;
         int left = rowPad, right = (outWidth - 1) * stride + rowK - left - width;
+        if ((long)(height + above + below) * width * 8 + (long)(width + left + right) * 8 + (long)outN * 8 + 24 > PairBlocks8MaxStackFloats)
+            return 0;
         // staged input: position (y, x) of the block at staged[((y + above) * width + x) * 8]
         int stagedFloats = (height + above + below) * width * 8;
         float* staged = stackalloc float[stagedFloats + 8];
