@@ -486,6 +486,10 @@ public unsafe class KernelTests
     [InlineData(17, 3)]
     [InlineData(2880, 44)]
     [InlineData(10, 1024)]
+    [InlineData(16, 864)]
+    [InlineData(19, 1000)]
+    [InlineData(9, 257)]
+    [InlineData(8, 300)]
     public void MatVec_matches_the_naive_product(int rows, int cols)
     {
         var weights = Random(rows * cols, rows + cols);
