@@ -45,6 +45,16 @@ public static unsafe class PointwiseKernels
             }
             return;
         }
+        if (Vector256.IsHardwareAccelerated && n >= 16 && outputs % 4 != 0 && (outputs % 6 == 0 || outputs % 5 == 0))
+        {
+            // 6 or 10 outputs per group (M3's 28x28 and 14x14 projections): blocks of four would
+            // compute 8 or 12 (the overlapping last block); blocks of six or five outputs x two
+            // vectors compute exactly the group's outputs, and their 16-position tiles overshoot a
+            // 14x14 plane by 12 positions instead of 20
+            if (outputs % 6 == 0) Blocks6x2(ref input, planes, ref output, weights, bias, outputs, n, relu6);
+            else Blocks5x2(ref input, planes, ref output, weights, bias, outputs, n, relu6);
+            return;
+        }
         if (Vector256.IsHardwareAccelerated && n >= 64 && outputs > 4 && inputsPerOutput * n > TileOuterMinFloats)
         {
             // position tiles outermost: a tile's inputs (k planes x 24 floats) stay in L1 while
@@ -127,6 +137,116 @@ public static unsafe class PointwiseKernels
         Clamp(a10, relu6).StoreUnsafe(ref out1); Clamp(a11, relu6).StoreUnsafe(ref out1, 8); Clamp(a12, relu6).StoreUnsafe(ref out1, 16);
         Clamp(a20, relu6).StoreUnsafe(ref out2); Clamp(a21, relu6).StoreUnsafe(ref out2, 8); Clamp(a22, relu6).StoreUnsafe(ref out2, 16);
         Clamp(a30, relu6).StoreUnsafe(ref out3); Clamp(a31, relu6).StoreUnsafe(ref out3, 8); Clamp(a32, relu6).StoreUnsafe(ref out3, 16);
+    }
+
+    /// <summary>
+    /// All <paramref name="outputs"/> (a multiple of six) in blocks of six outputs x 2 vectors = 12
+    /// accumulators over 16-position tiles, tiles outermost (a tile's inputs stay in L1 for every
+    /// block); the last tile overlaps the one before it. Per input: two vector loads and six
+    /// broadcasts for twelve FMAs. Weight rows through two row pointers (rows 0 and 3) advanced one
+    /// input per step plus one- and two-row strides, as in <see cref="Block8"/>. The same sums as
+    /// <see cref="Block4"/> (bias, then inputs in order).
+    /// </summary>
+    private static void Blocks6x2(ref float input, ReadOnlySpan<int> planes, ref float output, float* w, float* bias, int outputs, nint n, bool relu6)
+    {
+        nint k = planes.Length, k2 = 2 * k;
+        ref int plane = ref MemoryMarshal.GetReference(planes);
+        for (nint p = 0; ; p += 16)
+        {
+            if (p > n - 16) p = n - 16;
+            ref float at = ref Unsafe.Add(ref input, p);
+            for (int o = 0; o < outputs; o += 6)
+            {
+                float* b = bias + o;
+                var a00 = Vector256.Create(b[0]); var a01 = a00;
+                var a10 = Vector256.Create(b[1]); var a11 = a10;
+                var a20 = Vector256.Create(b[2]); var a21 = a20;
+                var a30 = Vector256.Create(b[3]); var a31 = a30;
+                var a40 = Vector256.Create(b[4]); var a41 = a40;
+                var a50 = Vector256.Create(b[5]); var a51 = a50;
+                float* row0 = w + o * k, row3 = row0 + 3 * k; // advanced by one input per step
+                for (nint i = 0; i < k; i++, row0++, row3++)
+                {
+                    ref float src = ref Unsafe.Add(ref at, Unsafe.Add(ref plane, i) * n);
+                    var x0 = Vector256.LoadUnsafe(ref src);
+                    var x1 = Vector256.LoadUnsafe(ref src, 8);
+                    var wv = Vector256.Create(row0[0]);
+                    a00 = Kernels.Fma(x0, wv, a00); a01 = Kernels.Fma(x1, wv, a01);
+                    wv = Vector256.Create(row0[k]);
+                    a10 = Kernels.Fma(x0, wv, a10); a11 = Kernels.Fma(x1, wv, a11);
+                    wv = Vector256.Create(row0[k2]);
+                    a20 = Kernels.Fma(x0, wv, a20); a21 = Kernels.Fma(x1, wv, a21);
+                    wv = Vector256.Create(row3[0]);
+                    a30 = Kernels.Fma(x0, wv, a30); a31 = Kernels.Fma(x1, wv, a31);
+                    wv = Vector256.Create(row3[k]);
+                    a40 = Kernels.Fma(x0, wv, a40); a41 = Kernels.Fma(x1, wv, a41);
+                    wv = Vector256.Create(row3[k2]);
+                    a50 = Kernels.Fma(x0, wv, a50); a51 = Kernels.Fma(x1, wv, a51);
+                }
+                ref float out0 = ref Unsafe.Add(ref output, o * n + p);
+                Clamp(a00, relu6).StoreUnsafe(ref out0); Clamp(a01, relu6).StoreUnsafe(ref out0, 8);
+                ref float out1 = ref Unsafe.Add(ref out0, n);
+                Clamp(a10, relu6).StoreUnsafe(ref out1); Clamp(a11, relu6).StoreUnsafe(ref out1, 8);
+                ref float out2 = ref Unsafe.Add(ref out1, n);
+                Clamp(a20, relu6).StoreUnsafe(ref out2); Clamp(a21, relu6).StoreUnsafe(ref out2, 8);
+                ref float out3 = ref Unsafe.Add(ref out2, n);
+                Clamp(a30, relu6).StoreUnsafe(ref out3); Clamp(a31, relu6).StoreUnsafe(ref out3, 8);
+                ref float out4 = ref Unsafe.Add(ref out3, n);
+                Clamp(a40, relu6).StoreUnsafe(ref out4); Clamp(a41, relu6).StoreUnsafe(ref out4, 8);
+                ref float out5 = ref Unsafe.Add(ref out4, n);
+                Clamp(a50, relu6).StoreUnsafe(ref out5); Clamp(a51, relu6).StoreUnsafe(ref out5, 8);
+            }
+            if (p == n - 16) return;
+        }
+    }
+
+    /// <summary><see cref="Blocks6x2"/> with blocks of five outputs (ten accumulators): <paramref name="outputs"/> a multiple of five.</summary>
+    private static void Blocks5x2(ref float input, ReadOnlySpan<int> planes, ref float output, float* w, float* bias, int outputs, nint n, bool relu6)
+    {
+        nint k = planes.Length, k2 = 2 * k;
+        ref int plane = ref MemoryMarshal.GetReference(planes);
+        for (nint p = 0; ; p += 16)
+        {
+            if (p > n - 16) p = n - 16;
+            ref float at = ref Unsafe.Add(ref input, p);
+            for (int o = 0; o < outputs; o += 5)
+            {
+                float* b = bias + o;
+                var a00 = Vector256.Create(b[0]); var a01 = a00;
+                var a10 = Vector256.Create(b[1]); var a11 = a10;
+                var a20 = Vector256.Create(b[2]); var a21 = a20;
+                var a30 = Vector256.Create(b[3]); var a31 = a30;
+                var a40 = Vector256.Create(b[4]); var a41 = a40;
+                float* row0 = w + o * k, row3 = row0 + 3 * k; // advanced by one input per step
+                for (nint i = 0; i < k; i++, row0++, row3++)
+                {
+                    ref float src = ref Unsafe.Add(ref at, Unsafe.Add(ref plane, i) * n);
+                    var x0 = Vector256.LoadUnsafe(ref src);
+                    var x1 = Vector256.LoadUnsafe(ref src, 8);
+                    var wv = Vector256.Create(row0[0]);
+                    a00 = Kernels.Fma(x0, wv, a00); a01 = Kernels.Fma(x1, wv, a01);
+                    wv = Vector256.Create(row0[k]);
+                    a10 = Kernels.Fma(x0, wv, a10); a11 = Kernels.Fma(x1, wv, a11);
+                    wv = Vector256.Create(row0[k2]);
+                    a20 = Kernels.Fma(x0, wv, a20); a21 = Kernels.Fma(x1, wv, a21);
+                    wv = Vector256.Create(row3[0]);
+                    a30 = Kernels.Fma(x0, wv, a30); a31 = Kernels.Fma(x1, wv, a31);
+                    wv = Vector256.Create(row3[k]);
+                    a40 = Kernels.Fma(x0, wv, a40); a41 = Kernels.Fma(x1, wv, a41);
+                }
+                ref float out0 = ref Unsafe.Add(ref output, o * n + p);
+                Clamp(a00, relu6).StoreUnsafe(ref out0); Clamp(a01, relu6).StoreUnsafe(ref out0, 8);
+                ref float out1 = ref Unsafe.Add(ref out0, n);
+                Clamp(a10, relu6).StoreUnsafe(ref out1); Clamp(a11, relu6).StoreUnsafe(ref out1, 8);
+                ref float out2 = ref Unsafe.Add(ref out1, n);
+                Clamp(a20, relu6).StoreUnsafe(ref out2); Clamp(a21, relu6).StoreUnsafe(ref out2, 8);
+                ref float out3 = ref Unsafe.Add(ref out2, n);
+                Clamp(a30, relu6).StoreUnsafe(ref out3); Clamp(a31, relu6).StoreUnsafe(ref out3, 8);
+                ref float out4 = ref Unsafe.Add(ref out3, n);
+                Clamp(a40, relu6).StoreUnsafe(ref out4); Clamp(a41, relu6).StoreUnsafe(ref out4, 8);
+            }
+            if (p == n - 16) return;
+        }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -456,6 +456,11 @@ public unsafe class KernelTests
     [InlineData(13, 48, 100)]
     [InlineData(13, 48, 200)]
     [InlineData(5, 2, 64)]
+    [InlineData(10, 60, 196)]
+    [InlineData(10, 3, 16)]
+    [InlineData(6, 16, 784)]
+    [InlineData(18, 24, 17)]
+    [InlineData(15, 7, 100)]
     public void GroupConv_matches_the_naive_1x1_convolution(int outputs, int inputs, int n)
     {
         var planes = new int[inputs];
