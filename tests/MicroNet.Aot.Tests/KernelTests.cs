@@ -392,6 +392,47 @@ public unsafe class KernelTests
         }
     }
 
+    /// <summary>
+    /// The 1 x 3 stride-2 layer on planes past the in-place size (the stem's second conv, 112 x 224
+    /// with a channel multiplier of 3) and on rows of 16-30 floats: every output is the FMA chain
+    /// bias, tap 0, 1, 2 (tap 0 reading zero at the first column) bit for bit, nothing written past
+    /// the last output plane.
+    /// </summary>
+    [Theory]
+    [InlineData(112, 224, 3, false)]
+    [InlineData(40, 64, 2, true)]
+    [InlineData(5, 16, 1, true)]
+    [InlineData(7, 18, 2, false)]
+    [InlineData(33, 30, 3, true)]
+    public void Stride2_rows_on_wide_planes_are_the_fma_chain_bit_for_bit(int height, int width, int multiplier, bool relu6)
+    {
+        int inputs = 2, channels = inputs * multiplier, outWidth = width / 2;
+        var planes = new int[channels];
+        for (int c = 0; c < channels; c++) planes[c] = inputs - 1 - c / multiplier; // outputs of plane 1 first
+        var input = Random(inputs * height * width, height + width);
+        var weights = Random(channels * 3, 5);
+        var bias = Random(channels, 6);
+        var output = new float[channels * height * outWidth + 8];
+        output.AsSpan(channels * height * outWidth).Fill(-1234.5f);
+        fixed (float* w = weights) fixed (float* b = bias)
+            SpatialKernels.DepthwiseRows(ref input[0], planes, height * width, ref output[0], height * outWidth, w, b, 3, 1, 2, height, width, outWidth, relu6);
+        for (int c = 0; c < channels; c++)
+            for (int y = 0; y < height; y++)
+                for (int x = 0; x < outWidth; x++)
+                {
+                    float acc = bias[c];
+                    for (int t = 0; t < 3; t++)
+                    {
+                        int ix = 2 * x + t - 1;
+                        acc = MathF.FusedMultiplyAdd(ix >= 0 ? input[(planes[c] * height + y) * width + ix] : 0f, weights[c * 3 + t], acc);
+                    }
+                    if (relu6) acc = Math.Clamp(acc, 0f, 6f);
+                    Assert.True(BitConverter.SingleToInt32Bits(acc) == BitConverter.SingleToInt32Bits(output[(c * height + y) * outWidth + x]),
+                        $"c={c} y={y} x={x}: expected {acc}, got {output[(c * height + y) * outWidth + x]}");
+                }
+        for (int i = channels * height * outWidth; i < output.Length; i++) Assert.Equal(-1234.5f, output[i]);
+    }
+
     /// <summary>Planes large enough for several staged row blocks (Row) and for the in-place interior path (Column).</summary>
     [Theory]
     [CombinatorialData]
