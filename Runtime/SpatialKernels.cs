@@ -898,9 +898,11 @@ public static unsafe partial class SpatialKernels
     }
 
     /// <summary>
-    /// The stem's 3x1 conv over an RGB image (3 input planes, 3 taps): per output vector the nine
-    /// input vectors are loaded once and every output channel is a chain of nine FMAs over them
-    /// (bias, then input 0's taps, input 1's, input 2's - the order of the general path).
+    /// The stem's 3x1 conv over an RGB image (3 input planes, 3 taps): interior rows four outputs at
+    /// a time through <see cref="RgbColumn3Block4"/>; the outputs past the last block of four (and
+    /// rows narrower than 24 floats) per output vector: the nine input vectors loaded once and
+    /// every output channel a chain of nine FMAs over them (bias, then input 0's taps, input 1's,
+    /// input 2's - the order of the general path).
     /// </summary>
     private static void RgbColumn3(ref float input, ReadOnlySpan<int> planes, nint inPlane, ref float output, nint outPlane,
         float* weights, float* bias, int outputs, int pad, int stride, int inHeight, int outHeight, nint width)
@@ -918,14 +920,19 @@ public static unsafe partial class SpatialKernels
                 ref float r1 = ref Unsafe.Add(ref plane1, top * width);
                 ref float r2 = ref Unsafe.Add(ref plane2, top * width);
                 nint below = width, below2 = 2 * width;
+                int first = 0; // the outputs the chain loop below computes: those past the blocks of four
+                if (width >= 24)
+                    for (; first + 4 <= outputs; first += 4)
+                        RgbColumn3Block4(ref r0, ref r1, ref r2, below, ref Unsafe.Add(ref outRow, first * outPlane), outPlane, weights + 9 * first, bias + first, width);
+                if (first == outputs) continue;
                 for (nint x = 0; ; x += 8)
                 {
                     if (x > width - 8) x = width - 8; // the overlapping last vector (pure stores)
                     var v0 = Vector256.LoadUnsafe(ref r0, (nuint)x); var v1 = Vector256.LoadUnsafe(ref r0, (nuint)(x + below)); var v2 = Vector256.LoadUnsafe(ref r0, (nuint)(x + below2));
                     var v3 = Vector256.LoadUnsafe(ref r1, (nuint)x); var v4 = Vector256.LoadUnsafe(ref r1, (nuint)(x + below)); var v5 = Vector256.LoadUnsafe(ref r1, (nuint)(x + below2));
                     var v6 = Vector256.LoadUnsafe(ref r2, (nuint)x); var v7 = Vector256.LoadUnsafe(ref r2, (nuint)(x + below)); var v8 = Vector256.LoadUnsafe(ref r2, (nuint)(x + below2));
-                    float* w = weights;
-                    for (int o = 0; o < outputs; o++, w += 9)
+                    float* w = weights + 9 * first;
+                    for (int o = first; o < outputs; o++, w += 9)
                     {
                         var a = Kernels.Fma(v0, Vector256.Create(w[0]), Vector256.Create(bias[o]));
                         a = Kernels.Fma(v1, Vector256.Create(w[1]), a);
@@ -960,6 +967,55 @@ public static unsafe partial class SpatialKernels
                     a.StoreUnsafe(ref Unsafe.Add(ref outRow, o * outPlane), (nuint)x);
                     if (x == width - 8) break;
                 }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Four outputs of an interior row of <see cref="RgbColumn3"/> (rows of 24+ floats): 4 outputs
+    /// x 3 vectors = 12 accumulators over 24-column tiles (the last overlapping the one before),
+    /// the nine input rows (plane g, tap t at <paramref name="r0"/>.. + t * below) taken in order,
+    /// each loaded once per tile for twelve FMAs. Twelve independent chains where the one-vector
+    /// loop has four nine-FMA chains whose latency it waits on; the same order per output (bias,
+    /// then input 0's taps, input 1's, input 2's), so the same sums bit for bit.
+    /// </summary>
+    private static void RgbColumn3Block4(ref float r0, ref float r1, ref float r2, nint below, ref float output, nint outPlane, float* w, float* bias, nint width)
+    {
+        fixed (float* p0 = &r0) fixed (float* p1 = &r1) fixed (float* p2 = &r2)
+        fixed (float* out0 = &output)
+        {
+            float** rows = stackalloc float*[9];
+            rows[0] = p0; rows[1] = p0 + below; rows[2] = p0 + 2 * below;
+            rows[3] = p1; rows[4] = p1 + below; rows[5] = p1 + 2 * below;
+            rows[6] = p2; rows[7] = p2 + below; rows[8] = p2 + 2 * below;
+            float* out1 = out0 + outPlane, out2 = out1 + outPlane, out3 = out2 + outPlane;
+            for (nint x = 0; ; x += 24)
+            {
+                if (x > width - 24) x = width - 24;
+                var a00 = Vector256.Create(bias[0]); var a01 = a00; var a02 = a00;
+                var a10 = Vector256.Create(bias[1]); var a11 = a10; var a12 = a10;
+                var a20 = Vector256.Create(bias[2]); var a21 = a20; var a22 = a20;
+                var a30 = Vector256.Create(bias[3]); var a31 = a30; var a32 = a30;
+                for (nint s = 0; s < 9; s++)
+                {
+                    float* src = rows[s] + x;
+                    var x0 = Vector256.Load(src);
+                    var x1 = Vector256.Load(src + 8);
+                    var x2 = Vector256.Load(src + 16);
+                    var wv = Vector256.Create(w[s]);
+                    a00 = Kernels.Fma(x0, wv, a00); a01 = Kernels.Fma(x1, wv, a01); a02 = Kernels.Fma(x2, wv, a02);
+                    wv = Vector256.Create(w[9 + s]);
+                    a10 = Kernels.Fma(x0, wv, a10); a11 = Kernels.Fma(x1, wv, a11); a12 = Kernels.Fma(x2, wv, a12);
+                    wv = Vector256.Create(w[18 + s]);
+                    a20 = Kernels.Fma(x0, wv, a20); a21 = Kernels.Fma(x1, wv, a21); a22 = Kernels.Fma(x2, wv, a22);
+                    wv = Vector256.Create(w[27 + s]);
+                    a30 = Kernels.Fma(x0, wv, a30); a31 = Kernels.Fma(x1, wv, a31); a32 = Kernels.Fma(x2, wv, a32);
+                }
+                a00.Store(out0 + x); a01.Store(out0 + x + 8); a02.Store(out0 + x + 16);
+                a10.Store(out1 + x); a11.Store(out1 + x + 8); a12.Store(out1 + x + 16);
+                a20.Store(out2 + x); a21.Store(out2 + x + 8); a22.Store(out2 + x + 16);
+                a30.Store(out3 + x); a31.Store(out3 + x + 8); a32.Store(out3 + x + 16);
+                if (x == width - 24) return;
             }
         }
     }
