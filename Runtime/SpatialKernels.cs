@@ -162,11 +162,13 @@ public static unsafe partial class SpatialKernels
         float* weights, float* bias, int k, int pad, int height, int width, bool relu6)
     {
         nint n = (nint)height * width;
-        var rows = new RowMasking(stackalloc int[(int)n], stackalloc uint[CompareMasks(k, pad) ? 0 : (int)(k * n)], stackalloc nint[k], k, pad, height, width);
+        Span<int> columns = stackalloc int[(int)n];
+        var rows = new RowMasking(columns, stackalloc uint[CompareMasks(k, pad) ? 0 : (int)(k * n)], stackalloc nint[k], k, pad, height, width);
         int lowest = int.MaxValue, highest = int.MinValue;
         foreach (int p in inputPlanes) { lowest = Math.Min(lowest, p); highest = Math.Max(highest, p); }
         float* stage = stackalloc float[(int)n + k - 1];
         new Span<float>(stage, (int)n + k - 1).Clear(); // read under masks only; zeroed to keep it tidy
+        fixed (int* columnIndex = columns)
         for (int c = 0; c < inputPlanes.Length; c++)
         {
             int p = inputPlanes[c];
@@ -175,6 +177,13 @@ public static unsafe partial class SpatialKernels
             {
                 if (c == 0 || inputPlanes[c - 1] != p) Copy(ref plane, stage + pad, n); // outputs of one plane share the copy
                 plane = ref *(stage + pad);
+            }
+            if (k == 3 && CompareMasks(k, pad) && c + 1 < inputPlanes.Length && inputPlanes[c + 1] == p)
+            {
+                // two outputs of one input plane (a channel multiplier): one pass, loads and masks shared
+                IndexMaskedTaps3x2(ref plane, ref Unsafe.Add(ref output, c * outPlane), outPlane, weights + c * k, bias + c, n, columnIndex, width, relu6);
+                c++;
+                continue;
             }
             rows.Run(ref plane, ref Unsafe.Add(ref output, c * outPlane), weights + c * k, bias[c], n, relu6);
         }
@@ -250,6 +259,36 @@ public static unsafe partial class SpatialKernels
             acc = Kernels.Fma(Vector256.LoadUnsafe(ref after, (nuint)j) & Vector256.GreaterThan(beforeLast, at).AsSingle(), w2, acc);
             if (relu6) acc = Kernels.Relu6(acc);
             acc.StoreUnsafe(ref dst, (nuint)j);
+            if (j == count - 8) return;
+        }
+    }
+
+    /// <summary>
+    /// <see cref="IndexMaskedTaps3"/> along rows (step 1) for two outputs of the same plane (a
+    /// channel multiplier of 2): output o at dst + o * dstPlane with taps taps[3o ..] and bias[o];
+    /// each input vector and mask computed once for both. Each output summed as by the one-output loop.
+    /// </summary>
+    private static void IndexMaskedTaps3x2(ref float src, ref float dst, nint dstPlane, float* taps, float* bias, nint count, int* index, int limit, bool relu6)
+    {
+        var w0 = Vector256.Create(taps[0]); var w1 = Vector256.Create(taps[1]); var w2 = Vector256.Create(taps[2]);
+        var u0 = Vector256.Create(taps[3]); var u1 = Vector256.Create(taps[4]); var u2 = Vector256.Create(taps[5]);
+        var b0 = Vector256.Create(bias[0]); var b1 = Vector256.Create(bias[1]);
+        var zero = Vector256<int>.Zero; var beforeLast = Vector256.Create(limit - 1);
+        ref float before = ref Unsafe.Subtract(ref src, 1);
+        ref float after = ref Unsafe.Add(ref src, 1);
+        ref float dst1 = ref Unsafe.Add(ref dst, dstPlane);
+        for (nint j = 0; ; j += 8)
+        {
+            if (j > count - 8) j = count - 8; // the overlapping last vector
+            var at = Vector256.Load(index + j);
+            var left = Vector256.LoadUnsafe(ref before, (nuint)j) & Vector256.GreaterThan(at, zero).AsSingle();
+            var centre = Vector256.LoadUnsafe(ref src, (nuint)j);
+            var right = Vector256.LoadUnsafe(ref after, (nuint)j) & Vector256.GreaterThan(beforeLast, at).AsSingle();
+            var acc0 = Kernels.Fma(right, w2, Kernels.Fma(centre, w1, Kernels.Fma(left, w0, b0)));
+            var acc1 = Kernels.Fma(right, u2, Kernels.Fma(centre, u1, Kernels.Fma(left, u0, b1)));
+            if (relu6) { acc0 = Kernels.Relu6(acc0); acc1 = Kernels.Relu6(acc1); }
+            acc0.StoreUnsafe(ref dst, (nuint)j);
+            acc1.StoreUnsafe(ref dst1, (nuint)j);
             if (j == count - 8) return;
         }
     }

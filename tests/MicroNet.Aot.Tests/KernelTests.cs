@@ -119,6 +119,20 @@ public unsafe class KernelTests
                     Close(acc, output[(c * outHeight + y) * outWidth + x], $"c={c} y={y} x={x}");
                 }
         for (int i = channels * outHeight * outWidth; i < output.Length; i++) Assert.Equal(-1234.5f, output[i]);
+        // outputs that share an input plane (computed together where a kernel pairs them) are bit
+        // for bit the same output computed alone
+        int outN = outHeight * outWidth;
+        for (int c = 0; c < channels; c++)
+        {
+            var alone = new float[outN];
+            fixed (float* w = &weights[c * k]) fixed (float* b = &bias[c])
+            {
+                if (columns) SpatialKernels.DepthwiseColumns(ref input[0], new[] { planes[c] }, height * width, ref alone[0], outN, w, b, k, pad, stride, height, outHeight, width);
+                else SpatialKernels.DepthwiseRows(ref input[0], new[] { planes[c] }, height * width, ref alone[0], outN, w, b, k, pad, stride, height, width, outWidth, relu6: stride == 1);
+            }
+            for (int i = 0; i < outN; i++)
+                Assert.True(BitConverter.SingleToInt32Bits(alone[i]) == BitConverter.SingleToInt32Bits(output[c * outN + i]), $"c={c} i={i}: alone {alone[i]}, in the layer {output[c * outN + i]}");
+        }
     }
 
     /// <summary>
