@@ -130,8 +130,8 @@ public static unsafe partial class SpatialKernels
         int outWidth = inWidth / 2, columnPad = columnK / 2;
         nint splitStride = 3 * Gap + 2 * outWidth;
         int length = (int)(PairStride2Rows * splitStride);
-        float* split = stackalloc float[length];
-        new Span<float>(split, length).Clear();
+        float* split = stackalloc float[2 * length]; // two intermediate planes' blocks (a column multiplier of 2 fills both)
+        new Span<float>(split, 2 * length).Clear();
         float* zero = stackalloc float[inWidth];
         new Span<float>(zero, inWidth).Clear();
         // the input rows a block of intermediate rows reads: row y0 + i reads input rows
@@ -142,6 +142,9 @@ public static unsafe partial class SpatialKernels
         {
             float* plane = inputStart + inputPlanes[m] * inPlane;
             float* columnTaps = columnWeights + m * columnK;
+            // two intermediate planes of one input plane (the k x 1 conv's channel multiplier, M0-M3's
+            // first two downsampling pairs): one pass over the input rows computes both
+            int middles = columnK == 3 && m + 1 < inputPlanes.Length && inputPlanes[m + 1] == inputPlanes[m] ? 2 : 1;
             for (int y0 = 0; y0 < outHeight; y0 += PairStride2Rows)
             {
                 int r = Math.Min(PairStride2Rows, outHeight - y0);
@@ -149,16 +152,19 @@ public static unsafe partial class SpatialKernels
                 int top = 2 * y0 - columnPad;
                 for (int t = 0; t < 4 * pairs + columnK - 2; t++)
                     rows[t] = (uint)(top + t) < (uint)inHeight ? (nint)(plane + (nint)(top + t) * inWidth) : (nint)zero;
-                if (columnK == 3) SplitColumns3(rows, pairs, columnTaps, columnBias[m], split + Gap, splitStride, outWidth + Gap, inWidth);
+                if (middles == 2) SplitColumns3Twice(rows, pairs, columnTaps, columnBias + m, split + Gap, length, splitStride, outWidth + Gap, inWidth);
+                else if (columnK == 3) SplitColumns3(rows, pairs, columnTaps, columnBias[m], split + Gap, splitStride, outWidth + Gap, inWidth);
                 else SplitColumns5(rows, pairs, columnTaps, columnBias[m], split + Gap, splitStride, outWidth + Gap, inWidth);
-                // every output plane of this intermediate plane (the 1 x k conv's channel multiplier) from the same split rows
-                for (int o = m * rowMultiplier; o < (m + 1) * rowMultiplier; o++)
+                // every output plane of these intermediate planes (the 1 x k conv's channel multiplier) from their split rows
+                for (int o = m * rowMultiplier; o < (m + middles) * rowMultiplier; o++)
                 {
+                    float* even = split + Gap + (o / rowMultiplier - m) * length;
                     ref float dst = ref Unsafe.Add(ref output, o * outPlane + (nint)y0 * outWidth);
-                    if (rowK == 3) SplitRows3(split + Gap, splitStride, outWidth + Gap, r, ref dst, rowWeights + o * 3, rowBias[o], outWidth, relu6);
-                    else SplitRows5(split + Gap, splitStride, outWidth + Gap, r, ref dst, rowWeights + o * 5, rowBias[o], outWidth, relu6);
+                    if (rowK == 3) SplitRows3(even, splitStride, outWidth + Gap, r, ref dst, rowWeights + o * 3, rowBias[o], outWidth, relu6);
+                    else SplitRows5(even, splitStride, outWidth + Gap, r, ref dst, rowWeights + o * 5, rowBias[o], outWidth, relu6);
                 }
             }
+            m += middles - 1;
         }
     }
 
@@ -396,6 +402,41 @@ public static unsafe partial class SpatialKernels
                 float* e = even + x / 2;
                 StoreSplit(lo0, hi0, e, e + toOdd);
                 StoreSplit(lo1, hi1, e + toNext, e + toNext + toOdd);
+                if (x == width - 16) break;
+            }
+        }
+    }
+
+    /// <summary>
+    /// <see cref="SplitColumns3"/> for two intermediate planes of the same input plane (taps
+    /// taps[0..2] and taps[3..5], biases bias[0] and bias[1]; the second plane's split rows
+    /// <paramref name="toSecond"/> floats after the first's): each input vector loaded once for both,
+    /// each plane summed as by the one-plane loop.
+    /// </summary>
+    private static void SplitColumns3Twice(nint* rows, int pairs, float* taps, float* bias, float* even, nint toSecond, nint toNext, nint toOdd, nint width)
+    {
+        var w0 = Vector256.Create(taps[0]); var w1 = Vector256.Create(taps[1]); var w2 = Vector256.Create(taps[2]);
+        var u0 = Vector256.Create(taps[3]); var u1 = Vector256.Create(taps[4]); var u2 = Vector256.Create(taps[5]);
+        var b = Vector256.Create(bias[0]); var c = Vector256.Create(bias[1]);
+        for (int p = 0; p < pairs; p++, rows += 4, even += 2 * toNext)
+        {
+            float* r0 = (float*)rows[0], r1 = (float*)rows[1], r2 = (float*)rows[2], r3 = (float*)rows[3], r4 = (float*)rows[4];
+            for (nint x = 0; ; x += 16)
+            {
+                if (x > width - 16) x = width - 16; // the overlapping last block (width is even: x stays even)
+                float* e = even + x / 2;
+                // the first intermediate row of the pair (input rows 0-2), both planes, then the second (rows 2-4)
+                var v0 = Vector256.Load(r0 + x); var v1 = Vector256.Load(r1 + x); var v2 = Vector256.Load(r2 + x);
+                var h0 = Vector256.Load(r0 + x + 8); var h1 = Vector256.Load(r1 + x + 8); var h2 = Vector256.Load(r2 + x + 8);
+                StoreSplit(Kernels.Fma(v2, w2, Kernels.Fma(v1, w1, Kernels.Fma(v0, w0, b))), Kernels.Fma(h2, w2, Kernels.Fma(h1, w1, Kernels.Fma(h0, w0, b))), e, e + toOdd);
+                StoreSplit(Kernels.Fma(v2, u2, Kernels.Fma(v1, u1, Kernels.Fma(v0, u0, c))), Kernels.Fma(h2, u2, Kernels.Fma(h1, u1, Kernels.Fma(h0, u0, c))),
+                    e + toSecond, e + toSecond + toOdd);
+                var v3 = Vector256.Load(r3 + x); var v4 = Vector256.Load(r4 + x);
+                var h3 = Vector256.Load(r3 + x + 8); var h4 = Vector256.Load(r4 + x + 8);
+                StoreSplit(Kernels.Fma(v4, w2, Kernels.Fma(v3, w1, Kernels.Fma(v2, w0, b))), Kernels.Fma(h4, w2, Kernels.Fma(h3, w1, Kernels.Fma(h2, w0, b))),
+                    e + toNext, e + toNext + toOdd);
+                StoreSplit(Kernels.Fma(v4, u2, Kernels.Fma(v3, u1, Kernels.Fma(v2, u0, c))), Kernels.Fma(h4, u2, Kernels.Fma(h3, u1, Kernels.Fma(h2, u0, c))),
+                    e + toSecond + toNext, e + toSecond + toNext + toOdd);
                 if (x == width - 16) break;
             }
         }
