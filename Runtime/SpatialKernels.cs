@@ -320,6 +320,67 @@ public static unsafe partial class SpatialKernels
         }
     }
 
+    /// <summary>
+    /// A centred 1 x k (k = 3 or 5) over a plane whose rows hold 10-16 floats, read from
+    /// <paramref name="src"/> (whose neighbours, up to 8 floats either side, are readable): each
+    /// output row as a vector at its first column and one ending at its last (overlapping in the
+    /// middle). In the first vector only the taps left of the centre can leave the row (lanes 0..1),
+    /// in the second only those right of it (the last lanes), so the masks are four constants
+    /// instead of a compare per tap and vector. Taps summed t = 0..k-1 from the bias, a tap outside
+    /// the row adding a zero as in the flat masked loop: the same sums bit for bit.
+    /// </summary>
+    private static void RowTaps5TwoVectors(float* src, ref float dst, float* taps, float bias, int k, int height, int width, bool relu6)
+    {
+        var lanes = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7);
+        var lastLanes = lanes + Vector256.Create(width - 8); // the second vector's columns
+        // left of centre (first vector): tap d = -1, -2 keeps lanes >= -d; right (second vector): d = 1, 2 keeps columns < width - d
+        var keepL1 = Vector256.GreaterThanOrEqual(lanes, Vector256.Create(1)).AsSingle();
+        var keepL2 = Vector256.GreaterThanOrEqual(lanes, Vector256.Create(2)).AsSingle();
+        var keepR1 = Vector256.LessThan(lastLanes, Vector256.Create(width - 1)).AsSingle();
+        var keepR2 = Vector256.LessThan(lastLanes, Vector256.Create(width - 2)).AsSingle();
+        var b = Vector256.Create(bias);
+        nint last = width - 8;
+        if (k == 3)
+        {
+            var w0 = Vector256.Create(taps[0]); var w1 = Vector256.Create(taps[1]); var w2 = Vector256.Create(taps[2]);
+            for (int y = 0; y < height; y++, src += width, dst = ref Unsafe.Add(ref dst, width))
+            {
+                var left = Kernels.Fma(Vector256.Load(src - 1) & keepL1, w0, b);
+                left = Kernels.Fma(Vector256.Load(src), w1, left);
+                left = Kernels.Fma(Vector256.Load(src + 1), w2, left);
+                float* r = src + last;
+                var right = Kernels.Fma(Vector256.Load(r - 1), w0, b);
+                right = Kernels.Fma(Vector256.Load(r), w1, right);
+                right = Kernels.Fma(Vector256.Load(r + 1) & keepR1, w2, right);
+                if (relu6) { left = Kernels.Relu6(left); right = Kernels.Relu6(right); }
+                left.StoreUnsafe(ref dst);
+                right.StoreUnsafe(ref dst, (nuint)last);
+            }
+            return;
+        }
+        {
+            var w0 = Vector256.Create(taps[0]); var w1 = Vector256.Create(taps[1]); var w2 = Vector256.Create(taps[2]);
+            var w3 = Vector256.Create(taps[3]); var w4 = Vector256.Create(taps[4]);
+            for (int y = 0; y < height; y++, src += width, dst = ref Unsafe.Add(ref dst, width))
+            {
+                var left = Kernels.Fma(Vector256.Load(src - 2) & keepL2, w0, b);
+                left = Kernels.Fma(Vector256.Load(src - 1) & keepL1, w1, left);
+                left = Kernels.Fma(Vector256.Load(src), w2, left);
+                left = Kernels.Fma(Vector256.Load(src + 1), w3, left);
+                left = Kernels.Fma(Vector256.Load(src + 2), w4, left);
+                float* r = src + last;
+                var right = Kernels.Fma(Vector256.Load(r - 2), w0, b);
+                right = Kernels.Fma(Vector256.Load(r - 1), w1, right);
+                right = Kernels.Fma(Vector256.Load(r), w2, right);
+                right = Kernels.Fma(Vector256.Load(r + 1) & keepR1, w3, right);
+                right = Kernels.Fma(Vector256.Load(r + 2) & keepR2, w4, right);
+                if (relu6) { left = Kernels.Relu6(left); right = Kernels.Relu6(right); }
+                left.StoreUnsafe(ref dst);
+                right.StoreUnsafe(ref dst, (nuint)last);
+            }
+        }
+    }
+
     /// <summary>Largest intermediate plane (floats) <see cref="DepthwisePair"/> runs from L1; generators fuse only pairs up to it.</summary>
     public const int PairPlaneFloats = InPlacePlaneFloats;
 
@@ -383,6 +444,9 @@ public static unsafe partial class SpatialKernels
                 for (int x = 0; x < width; x++) rowIndex[j++] = y;
             int lowest = int.MaxValue, highest = int.MinValue;
             foreach (int p in inputPlanes) { lowest = Math.Min(lowest, p); highest = Math.Max(highest, p); }
+            // rows of 10-16 floats (the 14x14 stage): the 1 x k row by row as two overlapping vectors
+            // whose edge taps are masked by constants, instead of the flat loop's per-vector compares
+            bool rowsOfTwoVectors = (rowK == 3 || rowK == 5) && rowPad == rowK / 2 && width >= 10 && width <= 16;
             for (int m = 0; m < inputPlanes.Length; m++)
             {
                 int p = inputPlanes[m];
@@ -394,7 +458,10 @@ public static unsafe partial class SpatialKernels
                 }
                 if (columnK == 3) IndexMaskedTaps3(ref source, ref *plane, columnWeights + m * 3, columnBias[m], n, rowIndex, height, width, relu6: false);
                 else IndexMaskedTaps5(ref source, ref *plane, columnWeights + m * 5, columnBias[m], n, rowIndex, height, width, relu6: false);
-                rows.Run(ref *plane, ref Unsafe.Add(ref output, m * outPlane), rowWeights + m * rowK, rowBias[m], n, relu6);
+                if (rowsOfTwoVectors)
+                    RowTaps5TwoVectors(plane, ref Unsafe.Add(ref output, m * outPlane), rowWeights + m * rowK, rowBias[m], rowK, height, width, relu6);
+                else
+                    rows.Run(ref *plane, ref Unsafe.Add(ref output, m * outPlane), rowWeights + m * rowK, rowBias[m], n, relu6);
             }
             return;
         }

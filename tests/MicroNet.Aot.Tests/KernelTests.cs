@@ -141,12 +141,13 @@ public unsafe class KernelTests
     /// the k x 1 conv, rows narrower than a vector, planes past the fused size (the fallback), and
     /// nothing written past the last output plane; with 19 channels on rows of 7 or 8 floats, two
     /// blocks of eight through the channel-blocked path and three through the plane-by-plane one;
-    /// and bit for bit what the two unfused layer kernels give.
+    /// rows of 10-16 floats (the 1 x k row by row as two vectors with constant edge masks); and bit
+    /// for bit what the two unfused layer kernels give.
     /// </summary>
     [Theory]
     [CombinatorialData]
     public void DepthwisePair_matches_the_two_naive_convolutions(
-        [CombinatorialValues(2, 3, 6, 7, 14, 15, 40)] int size,
+        [CombinatorialValues(2, 3, 6, 7, 9, 13, 14, 15, 40)] int size,
         [CombinatorialValues(3, 5)] int columnK,
         [CombinatorialValues(3, 5)] int rowK,
         [CombinatorialValues(6, 19)] int middles,
