@@ -443,6 +443,14 @@ public static unsafe partial class SpatialKernels
         int height, int width, bool relu6)
     {
         nint n = (nint)height * width;
+#if NET9_0_OR_GREATER
+        if (PairRowsApplies(columnK, columnPad, rowK, rowPad, width))
+        {
+            // AVX-512: a plane row per vector, the intermediate row never leaving its register
+            PairRows(ref input, inputPlanes, inPlane, ref output, outPlane, columnWeights, columnBias, columnK, rowWeights, rowBias, rowK, height, width, relu6);
+            return;
+        }
+#endif
         if (width <= PairBlocks8Stride1MaxWidth)
         {
             // small planes: eight channels at a time, channel-blocked on the stack (bit for bit the same sums)
