@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The benchmark (about 15 minutes): seeded M0-M3 made by the PyTorch reference, imported with
 # `micronet import` and exported to ONNX; then BenchmarkDotNet (MicroNet.Aot JIT vs ONNX Runtime),
-# the NativeAOT harness (x86-64-v3) and its JIT twin, PyTorch eager, the per-layer profile of M3;
+# the NativeAOT harness (x86-64-v4 on a CPU with AVX-512, else x86-64-v3) and its JIT twin, PyTorch eager, the per-layer profile of M3;
 # finally docs/benchmarks/README.md and chart.svg. Needs Debian's python3-torch and python3-onnx.
 #   bench/run.sh
 set -euo pipefail
@@ -46,9 +46,15 @@ echo "== BenchmarkDotNet: ONNX Runtime vs MicroNet.Aot (JIT)"
 dotnet run --project "$bench" -c Release -- bdn --filter '*'
 echo "== ONNX Runtime and MicroNet.Aot (JIT) in alternating rounds, one process"
 dotnet run --project "$bench" -c Release -- interleaved "$results/interleaved.json"
-echo "== harness: JIT and NativeAOT (x86-64-v3), alternating, three passes each"
+# NativeAOT compiles for one instruction set: the level this CPU has, as the JIT uses it here
+# (x86-64-v4 = AVX-512 F/BW/CD/DQ/VL, which the kernels' AVX-512 paths need)
+aot_isa=x86-64-v3
+avx512=$(grep -m1 '^flags' /proc/cpuinfo | tr ' ' '\n' | grep -cxE 'avx512(f|bw|cd|dq|vl)' || true)
+[ "$avx512" = 5 ] && aot_isa=x86-64-v4
+echo "$aot_isa" > "$results/aot-isa.txt"
+echo "== harness: JIT and NativeAOT ($aot_isa), alternating, three passes each"
 dotnet build "$bench" -c Release --nologo -v q >/dev/null
-dotnet publish "$root/bench/AotRunner" -c Release -r linux-x64 -p:PublishAot=true -o "$results/aot" --nologo >/dev/null
+dotnet publish "$root/bench/AotRunner" -c Release -r linux-x64 -p:PublishAot=true -p:IlcInstructionSet=$aot_isa -o "$results/aot" --nologo >/dev/null
 rm -f "$results"/harness-*.json
 for pass in 1 2 3; do
   dotnet run --project "$bench" -c Release --no-build -- harness jit "$results/harness-jit-$pass.json"

@@ -62,6 +62,9 @@ public static class Report
         double nominalGhz = FmaPeak.NominalGhz();
         if (double.IsNaN(nominalGhz)) nominalGhz = 2.45;
         double peak = measured?.GfmaPerSecond ?? 16 * nominalGhz; // GFMA/s, one core
+        // the instruction set bench/run.sh published the NativeAOT runner for (x86-64-v4 where the CPU has AVX-512)
+        string isaFile = Path.Combine(resultsDir, "aot-isa.txt");
+        string aotIsa = File.Exists(isaFile) ? File.ReadAllText(isaFile).Trim() : "x86-64-v3";
         var md = new StringBuilder();
         md.AppendLine("# Benchmarks: MicroNet.Aot against ONNX Runtime and PyTorch");
         md.AppendLine();
@@ -69,7 +72,7 @@ public static class Report
         md.AppendLine("`bench/run.sh`: PyTorch reference checkpoints -> `micronet import` and ONNX export). Before timing, each");
         md.AppendLine("engine's output is checked against the PyTorch reference (1e-4 relative).");
         md.AppendLine();
-        md.AppendLine("| model | MACs | ONNX Runtime | MicroNet.Aot (JIT) | speed-up | GMAC/s | of FMA peak | alloc/op | NativeAOT x86-64-v3 | AOT / JIT | PyTorch eager |");
+        md.AppendLine($"| model | MACs | ONNX Runtime | MicroNet.Aot (JIT) | speed-up | GMAC/s | of FMA peak | alloc/op | NativeAOT {aotIsa} | AOT / JIT | PyTorch eager |");
         md.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var r in rows)
         {
@@ -109,7 +112,7 @@ public static class Report
             md.AppendLine($"  FMA peak used for the percentages: 16 FP32 FMA per cycle (AVX2, two FMA units) x {F(nominalGhz, 2)} GHz nominal = {F(peak, 1)} GFMA/s, one core (not measured in this run; a boosting CPU runs faster, so the percentages are upper bounds).");
         md.AppendLine($"* {host.GetProperty("OsVersion").GetString()}; {host.GetProperty("RuntimeVersion").GetString()}; BenchmarkDotNet {bdn.RootElement.GetProperty("HostEnvironmentInfo").GetProperty("BenchmarkDotNetVersion").GetString()}; ONNX Runtime {typeof(Microsoft.ML.OnnxRuntime.InferenceSession).Assembly.GetName().Version}; PyTorch {torchVersion}.");
         md.AppendLine("* ONNX Runtime and MicroNet.Aot (JIT): BenchmarkDotNet, median of 15 iterations after 5 warm-ups, MemoryDiagnoser; ONNX Runtime with IntraOpNumThreads=1, sequential execution, ORT_ENABLE_ALL, input and output bound once (IoBinding).");
-        md.AppendLine("* NativeAOT: the same generated code in `bench/AotRunner`, published with `PublishAot=true`, `IlcInstructionSet=x86-64-v3` and `OptimizationPreference=Speed`, timed by the harness in `bench/MicroNet.Aot.Bench/Harness.cs` (1 s warm-up, median of 21 rounds of ~100 ms); AOT / JIT compares it with the same harness run under the JIT: three passes of each, alternating JIT and AOT, the best pass's median per model.");
+        md.AppendLine($"* NativeAOT: the same generated code in `bench/AotRunner`, published with `PublishAot=true`, `IlcInstructionSet={aotIsa}` (bench/run.sh picks x86-64-v4 on a CPU with AVX-512, x86-64-v3 otherwise: the instruction set the JIT uses on the same machine) and `OptimizationPreference=Speed`, timed by the harness in `bench/MicroNet.Aot.Bench/Harness.cs` (1 s warm-up, median of 21 rounds of ~100 ms); AOT / JIT compares it with the same harness run under the JIT: three passes of each, alternating JIT and AOT, the best pass's median per model.");
         md.AppendLine("* PyTorch eager: `tools/reference/refcli.py time` (torch.set_num_threads(1), no_grad, median of 20 rounds).");
         md.AppendLine("* Per-layer profile of M3: `profile-M3.md` (a `MicroNetProfile=true` build: a timestamp around every layer, JIT; the fastest of five rounds of 200 runs)" +
             (File.Exists(Path.Combine(outDir, "profile-M3-before.md")) ? "; `profile-M3-before.md` is the same profile before the depthwise, stem and ReLU6 work (after the 1x1 register blocking)." : "."));
