@@ -33,6 +33,15 @@ public static unsafe partial class SpatialKernels
     {
         int outHeight = (inHeight + 2 * columnPad - columnK) / 2 + 1;
         int outWidth = (inWidth + 2 * rowPad - rowK) / 2 + 1;
+#if NET9_0_OR_GREATER
+        if (PairRowsStride2Applies(columnInputs, rowMultiplier, columnK, columnPad, rowK, rowPad, inWidth))
+        {
+            // AVX-512: an input row per one or two vectors, the intermediate row never leaving its registers
+            PairRowsStride2(ref input, inputPlanes, inPlane, ref output, outPlane, columnWeights, columnBias, columnK, rowWeights, rowBias, rowK,
+                inHeight, inWidth, outHeight, outWidth, relu6);
+            return;
+        }
+#endif
         if (columnInputs == 1 && rowMultiplier == 1 && inWidth <= PairBlocks8MaxWidth)
         {
             // the 14 -> 7 downsampling: eight channels at a time, channel-blocked on the stack (bit for bit the same sums)
