@@ -10,7 +10,7 @@ namespace MicroNet.Aot.Runtime;
 /// positions, every input channel of the group read once per tile and shared by the four
 /// accumulators (instead of one read-modify-write pass of the output plane per input channel).
 /// </summary>
-public static unsafe class PointwiseKernels
+public static unsafe partial class PointwiseKernels
 {
     /// <summary>
     /// For o in [0, outputs): output[o*n + p] = bias[o] + sum_i weights[o*inputsPerOutput + i] * input[planes[i]*n + p].
@@ -21,6 +21,12 @@ public static unsafe class PointwiseKernels
     {
         int inputsPerOutput = planes.Length;
         int o = 0;
+        if (Blocks16Apply(outputs, n))
+        {
+            // AVX-512: 8, 10 or 12 outputs x one 512-bit vector of positions
+            Blocks16(ref input, planes, ref output, weights, bias, outputs, n, relu6);
+            return;
+        }
         if (Vector256.IsHardwareAccelerated && n >= 8 && outputs >= 8 && (n < 64 || n < 256 && inputsPerOutput <= 16))
         {
             // small planes: eight outputs over tiles of 8 positions, so a 7x7 plane costs 56

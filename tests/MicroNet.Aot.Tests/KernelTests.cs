@@ -517,6 +517,11 @@ public unsafe class KernelTests
     [InlineData(6, 16, 784)]
     [InlineData(18, 24, 17)]
     [InlineData(15, 7, 100)]
+    [InlineData(24, 4, 784)]
+    [InlineData(60, 10, 49)]
+    [InlineData(48, 8, 196)]
+    [InlineData(40, 5, 17)]
+    [InlineData(30, 9, 33)]
     public void GroupConv_matches_the_naive_1x1_convolution(int outputs, int inputs, int n)
     {
         var planes = new int[inputs];
