@@ -77,15 +77,57 @@ public static unsafe partial class SpatialKernels
             var column = new BroadcastTaps<TV, TLanes>(columnWeights + m * TColumn.K, TColumn.K, columnBias[m]);
             var row = new BroadcastTaps<TV, TLanes>(rowWeights + m * TRow.K, TRow.K, rowBias[m]);
             var last = TLanes.LoadMasked(source + lastRow, keep); // the last row ends before a whole vector would
-            int y = 0;
-            // top rows (taps above the plane), the interior (every tap an unmasked row), the bottom rows
-            for (; y < pad && y < height; y++)
-                Store<TV, TLanes>(target + y * width, OutputRow<TV, TLanes, TColumn, TRow>(Edge<TV, TLanes, TColumn>(source, y, height, width, last, column), keep, row, relu6), y == height - 1, keep);
-            for (; y < height - 1 - pad; y++)
-                TLanes.Store(target + y * width, OutputRow<TV, TLanes, TColumn, TRow>(Interior<TV, TLanes, TColumn>(source + (y - pad) * width, width, column), keep, row, relu6));
-            for (; y < height; y++)
+            if (height >= TColumn.K)
+            {
+                // the top and bottom rows written out (rows outside the plane as zero vectors, no
+                // per-tap tests): M3 per-layer A/B against the generic edge rows 0.91-0.94x per 14x14 pair, 0.75-0.85x per 7x7 pair
+                var zero = TLanes.Zero;
+                float* bottom = source + lastRow; // the last row: the masked load above
+                float* below = target + lastRow;
+                if (TColumn.K == 5)
+                {
+                    TLanes.Store(target, OutputRow<TV, TLanes, TColumn, TRow>(Column5(zero, zero, TLanes.Load(source), TLanes.Load(source + width), TLanes.Load(source + 2 * width), column), keep, row, relu6));
+                    TLanes.Store(target + width, OutputRow<TV, TLanes, TColumn, TRow>(Column5(zero, TLanes.Load(source), TLanes.Load(source + width), TLanes.Load(source + 2 * width), TLanes.Load(source + 3 * width), column), keep, row, relu6));
+                }
+                else
+                    TLanes.Store(target, OutputRow<TV, TLanes, TColumn, TRow>(Column3(zero, TLanes.Load(source), TLanes.Load(source + width), column), keep, row, relu6));
+                for (int y = pad; y < height - 1 - pad; y++)
+                    TLanes.Store(target + y * width, OutputRow<TV, TLanes, TColumn, TRow>(Interior<TV, TLanes, TColumn>(source + (y - pad) * width, width, column), keep, row, relu6));
+                if (TColumn.K == 5)
+                {
+                    TLanes.Store(below - 2 * width, OutputRow<TV, TLanes, TColumn, TRow>(Column5(TLanes.Load(bottom - 4 * width), TLanes.Load(bottom - 3 * width), TLanes.Load(bottom - 2 * width), TLanes.Load(bottom - width), last, column), keep, row, relu6));
+                    TLanes.Store(below - width, OutputRow<TV, TLanes, TColumn, TRow>(Column5(TLanes.Load(bottom - 3 * width), TLanes.Load(bottom - 2 * width), TLanes.Load(bottom - width), last, zero, column), keep, row, relu6));
+                    TLanes.StoreMasked(below, keep, OutputRow<TV, TLanes, TColumn, TRow>(Column5(TLanes.Load(bottom - 2 * width), TLanes.Load(bottom - width), last, zero, zero, column), keep, row, relu6));
+                }
+                else
+                {
+                    TLanes.Store(below - width, OutputRow<TV, TLanes, TColumn, TRow>(Column3(TLanes.Load(bottom - 2 * width), TLanes.Load(bottom - width), last, column), keep, row, relu6));
+                    TLanes.StoreMasked(below, keep, OutputRow<TV, TLanes, TColumn, TRow>(Column3(TLanes.Load(bottom - width), last, zero, column), keep, row, relu6));
+                }
+                continue;
+            }
+            // planes lower than the kernel: every row an edge row
+            for (int y = 0; y < height; y++)
                 Store<TV, TLanes>(target + y * width, OutputRow<TV, TLanes, TColumn, TRow>(Edge<TV, TLanes, TColumn>(source, y, height, width, last, column), keep, row, relu6), y == height - 1, keep);
         }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TV Column5<TV, TLanes>(TV x0, TV x1, TV x2, TV x3, TV x4, in BroadcastTaps<TV, TLanes> w) where TV : struct where TLanes : IRowLanes<TV>
+    {
+        var acc = TLanes.Fma(x0, w.T0, w.Bias);
+        acc = TLanes.Fma(x1, w.T1, acc);
+        acc = TLanes.Fma(x2, w.T2, acc);
+        acc = TLanes.Fma(x3, w.T3, acc);
+        return TLanes.Fma(x4, w.T4, acc);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TV Column3<TV, TLanes>(TV x0, TV x1, TV x2, in BroadcastTaps<TV, TLanes> w) where TV : struct where TLanes : IRowLanes<TV>
+    {
+        var acc = TLanes.Fma(x0, w.T0, w.Bias);
+        acc = TLanes.Fma(x1, w.T1, acc);
+        return TLanes.Fma(x2, w.T2, acc);
     }
 
     /// <summary>The k x 1 conv's output row whose k input rows, starting at <paramref name="top"/>, all lie before the plane's last row.</summary>
