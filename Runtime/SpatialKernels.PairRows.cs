@@ -113,7 +113,7 @@ public static unsafe partial class SpatialKernels
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static TV Column5<TV, TLanes>(TV x0, TV x1, TV x2, TV x3, TV x4, in BroadcastTaps<TV, TLanes> w) where TV : struct where TLanes : IRowLanes<TV>
+    private static TV Column5<TV, TLanes>(TV x0, TV x1, TV x2, TV x3, TV x4, BroadcastTaps<TV, TLanes> w) where TV : struct where TLanes : IRowLanes<TV>
     {
         var acc = TLanes.Fma(x0, w.T0, w.Bias);
         acc = TLanes.Fma(x1, w.T1, acc);
@@ -123,7 +123,7 @@ public static unsafe partial class SpatialKernels
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static TV Column3<TV, TLanes>(TV x0, TV x1, TV x2, in BroadcastTaps<TV, TLanes> w) where TV : struct where TLanes : IRowLanes<TV>
+    private static TV Column3<TV, TLanes>(TV x0, TV x1, TV x2, BroadcastTaps<TV, TLanes> w) where TV : struct where TLanes : IRowLanes<TV>
     {
         var acc = TLanes.Fma(x0, w.T0, w.Bias);
         acc = TLanes.Fma(x1, w.T1, acc);
@@ -132,7 +132,7 @@ public static unsafe partial class SpatialKernels
 
     /// <summary>The k x 1 conv's output row whose k input rows, starting at <paramref name="top"/>, all lie before the plane's last row.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static TV Interior<TV, TLanes, TColumn>(float* top, nint width, in BroadcastTaps<TV, TLanes> w)
+    private static TV Interior<TV, TLanes, TColumn>(float* top, nint width, BroadcastTaps<TV, TLanes> w)
         where TV : struct where TLanes : IRowLanes<TV> where TColumn : ITapCount
     {
         var acc = TLanes.Fma(TLanes.Load(top), w.T0, w.Bias);
@@ -147,7 +147,8 @@ public static unsafe partial class SpatialKernels
     }
 
     /// <summary>The k x 1 conv's output row y near the top or bottom: rows outside the plane are zeros, the last row the masked load.</summary>
-    private static TV Edge<TV, TLanes, TColumn>(float* source, int y, int height, int width, TV last, in BroadcastTaps<TV, TLanes> w)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TV Edge<TV, TLanes, TColumn>(float* source, int y, int height, int width, TV last, BroadcastTaps<TV, TLanes> w)
         where TV : struct where TLanes : IRowLanes<TV> where TColumn : ITapCount
     {
         int top = y - TColumn.K / 2;
@@ -294,7 +295,7 @@ public static unsafe partial class SpatialKernels
 
     /// <summary>The 1 x k conv of one intermediate row (its lanes past the row zeroed first), clamped with <paramref name="relu6"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static TV OutputRow<TV, TLanes, TColumn, TRow>(TV middle, TV keep, in BroadcastTaps<TV, TLanes> w, bool relu6)
+    private static TV OutputRow<TV, TLanes, TColumn, TRow>(TV middle, TV keep, BroadcastTaps<TV, TLanes> w, bool relu6)
         where TV : struct where TLanes : IRowLanes<TV> where TColumn : ITapCount where TRow : ITapCount
     {
         middle = TLanes.And(middle, keep);
