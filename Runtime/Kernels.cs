@@ -527,6 +527,11 @@ public static class Kernels
         Vector256.Min(Vector256.Max(v, Vector256<float>.Zero), Vector256.Create(6f));
 #endif
 
+    /// <summary>min(max(v, 0), 6) per lane as <c>vmaxps</c> / <c>vminps</c> (the AVX-512 kernels; the semantics of the 256-bit one).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector512<float> Relu6(Vector512<float> v) =>
+        System.Runtime.Intrinsics.X86.Avx512F.Min(System.Runtime.Intrinsics.X86.Avx512F.Max(v, Vector512<float>.Zero), Vector512.Create(6f));
+
     /// <summary>min(max(v, 0), 6) per lane, with the native instructions.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static Vector128<float> Relu6(Vector128<float> v) =>

@@ -86,10 +86,8 @@ public static unsafe partial class PointwiseKernels
         }
     }
 
-    /// <summary>ReLU6 on 512-bit vectors as <c>vmaxps</c> / <c>vminps</c> (the semantics of <see cref="Kernels"/>' 256-bit one).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> Clamp(Vector512<float> v, bool relu6) =>
-        relu6 ? Avx512F.Min(Avx512F.Max(v, Vector512<float>.Zero), Vector512.Create(6f)) : v;
+    private static Vector512<float> Clamp(Vector512<float> v, bool relu6) => relu6 ? Kernels.Relu6(v) : v;
 
     /// <summary>A block's output count as a type: each instantiation compiles only its own rows (measured as fast as written-out twins).</summary>
     private interface IBlockRows { static abstract int Rows { get; } }

@@ -399,12 +399,7 @@ public static unsafe partial class SpatialKernels
         public static void StoreMasked(float* at, Vector512<float> keep, Vector512<float> value) => Avx512F.MaskStore(at, keep, value);
         public static Vector512<float> Fma(Vector512<float> x, Vector512<float> w, Vector512<float> acc) => Avx512F.FusedMultiplyAdd(x, w, acc);
         public static Vector512<float> And(Vector512<float> a, Vector512<float> b) => a & b;
-        public static Vector512<float> Relu6(Vector512<float> v) =>
-#if NET9_0_OR_GREATER
-            Vector512.MinNative(Vector512.MaxNative(v, Vector512<float>.Zero), Vector512.Create(6f));
-#else
-            Vector512.Min(Vector512.Max(v, Vector512<float>.Zero), Vector512.Create(6f));
-#endif
+        public static Vector512<float> Relu6(Vector512<float> v) => Kernels.Relu6(v);
         public static Vector512<float> Previous1(Vector512<float> v) => Avx512F.AlignRight32(v.AsInt32(), Vector512<int>.Zero, 15).AsSingle();
         public static Vector512<float> Previous2(Vector512<float> v) => Avx512F.AlignRight32(v.AsInt32(), Vector512<int>.Zero, 14).AsSingle();
         public static Vector512<float> Next1(Vector512<float> v) => Avx512F.AlignRight32(Vector512<int>.Zero, v.AsInt32(), 1).AsSingle();
