@@ -12,8 +12,10 @@ namespace MicroNet.Aot;
 /// <summary>
 /// Turns each MicroNetModel item (an AdditionalFiles entry with MicroNetModel=true metadata, see
 /// build/MicroNet.Aot.targets) into a static partial class that runs the network.
-/// Pipeline: AdditionalTexts + options -> ModelInput (plain values) -> GenerationResult (source and
-/// diagnostics as values) -> collected, so duplicate classes are reported instead of colliding.
+/// Pipeline: AdditionalTexts + options -> ModelInput (plain values) -> PlanResult (the equatable
+/// execution plan, or diagnostics) -> GenerationResult (the printed source) -> collected, so duplicate
+/// classes are reported instead of colliding. An edit that leaves the plan equal (whitespace, key
+/// order) stops at the plan: the source step is then cached and nothing is printed again.
 /// </summary>
 [Generator(LanguageNames.CSharp)]
 public sealed class MicroNetGenerator : IIncrementalGenerator
@@ -21,6 +23,7 @@ public sealed class MicroNetGenerator : IIncrementalGenerator
     public static class TrackingNames
     {
         public const string Inputs = "MicroNet.Inputs";
+        public const string Plans = "MicroNet.Plans";
         public const string Results = "MicroNet.Results";
         public const string Collected = "MicroNet.Collected";
     }
@@ -34,8 +37,12 @@ public sealed class MicroNetGenerator : IIncrementalGenerator
             .Select(static (input, _) => input!)
             .WithTrackingName(TrackingNames.Inputs);
 
-        var results = inputs
-            .Select(static (input, _) => ModelCompiler.Compile(input))
+        var plans = inputs
+            .Select(static (input, _) => ModelCompiler.Plan(input))
+            .WithTrackingName(TrackingNames.Plans);
+
+        var results = plans
+            .Select(static (plan, _) => ModelCompiler.Emit(plan))
             .WithTrackingName(TrackingNames.Results);
 
         var collected = results.Collect().WithTrackingName(TrackingNames.Collected);

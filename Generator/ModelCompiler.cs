@@ -1,7 +1,8 @@
 // The generator's stages for one model file, in order: parse (Model/ModelSpecReader) -> lower
-// (Model/Lowering/NetworkBuilder) -> check the manifest (Model/ManifestValidator) -> plan memory
-// (Planning/MemoryPlanner) -> emit (Emit/Emitter). Every problem becomes a DiagnosticInfo with a
-// location in the JSON; nothing here lets an exception escape.
+// (Model/Lowering/NetworkBuilder) -> check the manifest (Model/ManifestValidator) -> fusion and the
+// memory plan (Planning/Fusion, MemoryPlanner) -> the execution plan (Planning/ExecutionPlanner);
+// Emit() then prints a plan (Emit/Emitter). Every problem becomes a DiagnosticInfo with a location
+// in the JSON; nothing here lets an exception escape.
 using System;
 using System.Collections.Generic;
 using System.Linq;
@@ -18,7 +19,34 @@ namespace MicroNet.Aot;
 
 internal static class ModelCompiler
 {
-    public static GenerationResult Compile(ModelInput input)
+    /// <summary>
+    /// Names the generated class cannot take: the runtime classes and BCL types its code names
+    /// unqualified (inside a class of that name, "Depthwise.Rows" would mean the class itself).
+    /// </summary>
+    private static readonly HashSet<string> ReservedClassNames = new HashSet<string>(StringComparer.Ordinal)
+    {
+        "Pointwise", "Depthwise", "Elementwise", "ShiftMax", "Linear", "WeightBlob", "Unsafe", "MemoryMarshal", "MethodImpl",
+        "MethodImplOptions", "ThreadStatic", "Span", "ReadOnlySpan", "ArgumentException", "Math", "Array", "System", "MicroNet",
+    };
+
+    /// <summary>Stage 6: prints a plan; a bug in a printer becomes MNA0099, not an exception out of the generator.</summary>
+    public static GenerationResult Emit(PlanResult result)
+    {
+        if (result.Plan == null) return new GenerationResult(result.HintName, null, result.Diagnostics);
+        try
+        {
+            return new GenerationResult(result.HintName, Emitter.Emit(result.Plan), result.Diagnostics);
+        }
+        catch (Exception e)
+        {
+            var d = new DiagnosticInfo(DiagnosticDescriptors.InternalError, "internal error while emitting " + result.Plan.Class.SourceFileName + ": " + e.GetType().Name + ": " + e.Message +
+                ". Please report it with the model file.", result.Path, new TextSpan(0, 0), new LinePositionSpan(new LinePosition(0, 0), new LinePosition(0, 0)));
+            return new GenerationResult(result.HintName, null, new EquatableArray<DiagnosticInfo>(new[] { d }));
+        }
+    }
+
+    /// <summary>Stages 1-5: the model file to its execution plan, or to diagnostics.</summary>
+    public static PlanResult Plan(ModelInput input)
     {
         var diagnostics = new List<DiagnosticInfo>();
         string fileName = System.IO.Path.GetFileName(input.Path);
@@ -33,10 +61,10 @@ internal static class ModelCompiler
                 var linePos = new LinePosition(line, start - lines[line]);
                 return new DiagnosticInfo(id, message, input.Path, new TextSpan(start, start < input.Text.Length ? 1 : 0), new LinePositionSpan(linePos, linePos));
             }
-            GenerationResult Fail(IEnumerable<ModelIssue> issues)
+            PlanResult Fail(IEnumerable<ModelIssue> issues)
             {
                 foreach (var i in issues) diagnostics.Add(At(i.Id, (i.Path.Length > 0 ? i.Path + ": " : "") + i.Message, i.Position));
-                return new GenerationResult(hintBase, null, new EquatableArray<DiagnosticInfo>(diagnostics.ToArray()));
+                return new PlanResult(hintBase, input.Path, null, new EquatableArray<DiagnosticInfo>(diagnostics.ToArray()));
             }
 
             // stage 1: parse
@@ -48,6 +76,8 @@ internal static class ModelCompiler
             var itemIssues = new List<ModelIssue>();
             if (!IsIdentifier(className))
                 itemIssues.Add(new ModelIssue(DiagnosticDescriptors.InvalidItemMetadata, "ClassName \"" + className + "\" is not a valid C# identifier", "name", spec.Locate("name")));
+            else if (ReservedClassNames.Contains(className))
+                itemIssues.Add(new ModelIssue(DiagnosticDescriptors.InvalidItemMetadata, "ClassName \"" + className + "\" is a name the generated code uses (MicroNet.Aot.Runtime or System): choose another ClassName", "name", spec.Locate("name")));
             if (!string.IsNullOrEmpty(ns) && !ns!.Split('.').All(IsIdentifier))
                 itemIssues.Add(new ModelIssue(DiagnosticDescriptors.InvalidItemMetadata, "Namespace \"" + ns + "\" is not a valid C# namespace", "", spec.Locate("")));
             if (!input.WeightsExist)
@@ -64,31 +94,27 @@ internal static class ModelCompiler
             var manifestIssues = ManifestValidator.Check(spec, network);
             if (manifestIssues.Count > 0) return Fail(manifestIssues);
 
-            // stage 3: the memory plan
+            // stages 3-4: fusion and the memory plan
             var plan = MemoryPlanner.Plan(network, out string? planError);
             if (plan == null)
                 return Fail(new[] { new ModelIssue(DiagnosticDescriptors.InternalError, "memory planning failed: " + planError, "", spec.Locate("")) });
             if (plan.ArenaLength > int.MaxValue)
                 return Fail(new[] { new ModelIssue(IssueIds.InvalidValue, "the network needs " + plan.ArenaLength + " floats of scratch, more than an array can hold", "input", spec.Locate("input")) });
 
-            // stage 4: emit
-            string source = Emitter.Emit(plan, new EmitOptions
-            {
-                ClassName = className,
-                Namespace = string.IsNullOrEmpty(ns) ? null : ns,
-                ResourceName = input.ResourceName ?? "MicroNet.Aot.Weights." + spec.Weights!.File,
-                SourceFileName = fileName,
-                Profile = input.Profile,
-            });
-            string hint = (string.IsNullOrEmpty(ns) ? "" : ns + ".") + className + ".MicroNet.g.cs";
-            return new GenerationResult(hint, source, EquatableArray<DiagnosticInfo>.Empty);
+            // stage 5: the execution plan (every decision; Emit only prints it)
+            var target = new ClassInfo(className, string.IsNullOrEmpty(ns) ? null : ns, input.ResourceName ?? "MicroNet.Aot.Weights." + spec.Weights!.File, fileName, input.Profile);
+            var execution = ExecutionPlanner.Build(plan, target, out string? stepError);
+            if (execution == null)
+                return Fail(new[] { new ModelIssue(DiagnosticDescriptors.InternalError, "execution planning failed: " + stepError, "", spec.Locate("")) });
+            string hint = (target.Namespace == null ? "" : target.Namespace + ".") + className + ".MicroNet.g.cs";
+            return new PlanResult(hint, input.Path, execution, EquatableArray<DiagnosticInfo>.Empty);
         }
         catch (Exception e)
         {
             // A bug, not a user error: still a diagnostic, never an exception out of the generator.
             diagnostics.Add(new DiagnosticInfo(DiagnosticDescriptors.InternalError, "internal error while compiling " + fileName + ": " + e.GetType().Name + ": " + e.Message +
                 ". Please report it with the model file.", input.Path, new TextSpan(0, 0), new LinePositionSpan(new LinePosition(0, 0), new LinePosition(0, 0))));
-            return new GenerationResult(hintBase, null, new EquatableArray<DiagnosticInfo>(diagnostics.ToArray()));
+            return new PlanResult(hintBase, input.Path, null, new EquatableArray<DiagnosticInfo>(diagnostics.ToArray()));
         }
     }
 

@@ -39,7 +39,12 @@ internal static class DiagnosticDescriptors
         new(id, title, "{0}", Category, DiagnosticSeverity.Error, isEnabledByDefault: true,
             description: "See docs/diagnostics.md in the MicroNet.Aot repository.");
 
-    public static DiagnosticDescriptor Get(string id) => ById.TryGetValue(id, out var d) ? d : ById[InternalError];
+    public static bool TryGet(string id, out DiagnosticDescriptor descriptor) => ById.TryGetValue(id, out descriptor!);
+
+    public static DiagnosticDescriptor Get(string id) =>
+        ById.TryGetValue(id, out var d) ? d : throw new KeyNotFoundException("no diagnostic descriptor for " + id);
+
+    public static DiagnosticDescriptor InternalErrorDescriptor => ById[InternalError];
 
     public static IEnumerable<DiagnosticDescriptor> All => ById.Values;
 }

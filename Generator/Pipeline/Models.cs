@@ -21,9 +21,18 @@ internal sealed record ModelInput(
 /// <summary>A diagnostic carried as values: the descriptor's ID, the message and where it points.</summary>
 internal sealed record DiagnosticInfo(string Id, string Message, string FilePath, TextSpan Span, LinePositionSpan LineSpan)
 {
-    public Diagnostic ToDiagnostic() =>
-        Diagnostic.Create(Diagnostics.DiagnosticDescriptors.Get(Id), Location.Create(FilePath, Span, LineSpan), Message);
+    public Diagnostic ToDiagnostic()
+    {
+        var location = Location.Create(FilePath, Span, LineSpan);
+        // an ID without a descriptor is a generator bug: reported as MNA0099 naming the ID, never silently renamed
+        return Diagnostics.DiagnosticDescriptors.TryGet(Id, out var descriptor)
+            ? Diagnostic.Create(descriptor, location, Message)
+            : Diagnostic.Create(Diagnostics.DiagnosticDescriptors.InternalErrorDescriptor, location, "diagnostic " + Id + " has no descriptor (a generator bug): " + Message);
+    }
 }
+
+/// <summary>What planning one model yields: its execution plan (null when the model is invalid) and its diagnostics.</summary>
+internal sealed record PlanResult(string HintName, string Path, MicroNet.Aot.Planning.ExecutionPlan? Plan, EquatableArray<DiagnosticInfo> Diagnostics);
 
 /// <summary>What one model yields: the source (null when the model is invalid) and its diagnostics.</summary>
 internal sealed record GenerationResult(string HintName, string? Source, EquatableArray<DiagnosticInfo> Diagnostics);

@@ -54,8 +54,8 @@ internal sealed class PlannedLayer
     public Layer Layer { get; }
     public TensorView[] Inputs { get; }
     public TensorView Output { get; }
-    /// <summary>False for layers that generate no code (channel shuffles, the first conv of a fused pair).</summary>
-    public bool Emits => Layer.Kind != LayerKind.ChannelShuffle && !FusedIntoNext;
+    /// <summary>False for layers that run no code of their own (channel shuffles, the first conv of a fused pair).</summary>
+    public bool RunsCode => Layer.Kind != LayerKind.ChannelShuffle && !FusedIntoNext;
     /// <summary>A depthwise k x 1 conv whose only reader, the next layer's 1 x k conv, computes it plane by plane.</summary>
     public bool FusedIntoNext { get; set; }
     /// <summary>For the 1 x k conv of a fused pair: the k x 1 conv it runs with (whose inputs are the pair's inputs).</summary>

@@ -48,7 +48,7 @@ internal static class MemoryPlanner
             if (fusedFrom != null) foreach (var v in fusedFrom.Inputs) Use(v, s); // the pair reads the first conv's input now
             TensorView output;
             PlannedLayer planned;
-            if (s < last && (IsFusablePair(layer, network.Layers[s + 1]) || IsFusableStride2Pair(layer, network.Layers[s + 1])) && readers[s] == 1)
+            if (Fusion.FusesIntoNext(network, s, readers))
             {
                 output = new TensorView(Storage.Fused, null, layer.Output);
                 planned = new PlannedLayer(layer, inputs, output) { FusedIntoNext = true };
@@ -136,52 +136,6 @@ internal static class MemoryPlanner
         long naive = buffers.Sum(b => b.AlignedSize);
         return new MemoryPlan(network, steps, buffers, arena, lowerBound, naive);
     }
-
-    /// <summary>
-    /// Largest intermediate plane of a fused pair (floats): the runtime's
-    /// SpatialKernels.PairPlaneFloats (the generator does not reference the runtime; keep them equal).
-    /// </summary>
-    public const int PairPlaneFloats = 1024;
-
-    /// <summary>
-    /// A depthwise k x 1 conv (one input plane per output, stride 1) followed by a depthwise 1 x k
-    /// conv (stride 1, one output per plane) that reads only it, over planes small enough to stay
-    /// in L1: the runtime's DepthwisePair computes both plane by plane. (Larger stride-1 planes
-    /// stay unfused: an earlier fused kernel measured 1.2-1.3x slower there.)
-    /// </summary>
-    private static bool IsFusablePair(Layer first, Layer next) =>
-        first.Kind == LayerKind.Conv && next.Kind == LayerKind.Conv &&
-        first.KernelW == 1 && first.StrideW == 1 && first.StrideH == 1 && first.KernelH > 1 && first.Input.C / first.Groups == 1 &&
-        first.PadH >= 0 && first.PadH < first.KernelH && first.Input.H == first.Output.H &&
-        next.KernelH == 1 && next.StrideH == 1 && next.StrideW == 1 && next.KernelW > 1 && next.Input.C / next.Groups == 1 && next.Output.C == next.Input.C &&
-        next.PadW >= 0 && next.PadW < next.KernelW && next.Input.W == next.Output.W &&
-        next.Inputs.Length == 1 && next.Inputs[0] == first.Index &&
-        first.Output.Elements / first.Output.C >= 8 && first.Output.Elements / first.Output.C <= PairPlaneFloats;
-
-    /// <summary>
-    /// MicroNet's downsampling pair: a k x 1 conv with stride 2 along H (depthwise, or the stem's
-    /// dense 3 x 1 over the RGB planes) followed by a depthwise 1 x k conv with stride 2 along W
-    /// (k = 3 or 5, "same" padding, any channel multiplier) that reads only it, over rows of at
-    /// least 8 floats (an even count): the runtime's PairStride2 computes a few intermediate rows
-    /// at a time, split into even and odd columns in registers, and the intermediate tensor takes
-    /// no arena space. Rows of 8-14 floats (the 14 -> 7 downsampling) take its one-block path.
-    /// </summary>
-    /// <summary>
-    /// Most intermediate planes of a stem pair that runs fused. The fused stem reads the image's
-    /// rows once per intermediate plane (from L1) where the unfused dense kernel reads them once for
-    /// all; per-layer A/B: fused 0.77x with M0's 2 planes and 0.89x with M1's 3, but 1.02-1.06x with
-    /// M2's and M3's 4 (and the next layer slower by 4-13 %), so those stay unfused.
-    /// </summary>
-    public const int MaxFusedStemPlanes = 3;
-
-    private static bool IsFusableStride2Pair(Layer first, Layer next) =>
-        first.Kind == LayerKind.Conv && next.Kind == LayerKind.Conv &&
-        first.KernelW == 1 && first.StrideW == 1 && first.StrideH == 2 && (first.KernelH == 3 || first.KernelH == 5) && first.PadH == first.KernelH / 2 &&
-        (first.Input.C / first.Groups == 1 || first.Input.C / first.Groups == 3 && first.KernelH == 3 && first.Output.C <= MaxFusedStemPlanes) && first.Input.W == first.Output.W &&
-        next.KernelH == 1 && next.StrideH == 1 && next.StrideW == 2 && (next.KernelW == 3 || next.KernelW == 5) && next.PadW == next.KernelW / 2 &&
-        next.Input.C / next.Groups == 1 && next.Input.H == next.Output.H &&
-        next.Inputs.Length == 1 && next.Inputs[0] == first.Index &&
-        first.Output.W >= 8 && first.Output.W % 2 == 0;
 
     /// <summary>
     /// Smallest plane (floats) whose Shift-Max runs in place. A/B per layer on M2: planes of 28x28

@@ -2,12 +2,15 @@ using System;
 using System.Linq;
 using MicroNet.Aot.Runtime;
 using Xunit;
+using Ref = MicroNet.Aot.Runtime.Reference;
 
 namespace MicroNet.Aot.Tests;
 
 /// <summary>
-/// The Runtime's SIMD kernels against naive loops (the readable oracle), over many small shapes:
-/// widths around the vector sizes, both strides, odd sizes, borders, fused ReLU6.
+/// The Runtime's SIMD kernels against the reference kernels (Runtime/Reference/: the readable
+/// oracle, called with the same arguments), over many small shapes: widths around the vector
+/// sizes, both strides, odd sizes, borders, fused ReLU6. test.sh runs them at every SIMD level
+/// (AVX-512, AVX2, Vector128 only, scalar).
 /// </summary>
 public unsafe class KernelTests
 {
@@ -21,6 +24,12 @@ public unsafe class KernelTests
 
     private static void Close(float expected, float actual, string where) =>
         Assert.True(Math.Abs(expected - actual) <= 1e-5f * Math.Max(1f, Math.Abs(expected)), $"{where}: expected {expected}, got {actual}");
+
+    /// <summary>The first <paramref name="count"/> values agree with the reference's to 1e-5 relative.</summary>
+    private static void AllClose(float[] expected, float[] actual, int count, string what)
+    {
+        for (int i = 0; i < count; i++) Close(expected[i], actual[i], what + " element " + i);
+    }
 
     [Theory]
     [CombinatorialData]
@@ -36,19 +45,12 @@ public unsafe class KernelTests
         var taps = Random(k, 7);
         var output = new float[height * outWidth];
         fixed (float* t = taps)
-            SpatialKernels.Row(ref input[0], ref output[0], t, 0.25f, k, pad, stride, height, width, outWidth, relu6);
-        for (int y = 0; y < height; y++)
-            for (int x = 0; x < outWidth; x++)
-            {
-                float acc = 0.25f;
-                for (int j = 0; j < k; j++)
-                {
-                    int ix = x * stride + j - pad;
-                    if (ix >= 0 && ix < width) acc += taps[j] * input[y * width + ix];
-                }
-                if (relu6) acc = Math.Clamp(acc, 0f, 6f);
-                Close(acc, output[y * outWidth + x], $"y={y} x={x}");
-            }
+            Depthwise.Row(ref input[0], ref output[0], t, 0.25f, k, pad, stride, height, width, outWidth, relu6);
+        var expected = new float[height * outWidth];
+        float bias = 0.25f;
+        fixed (float* t = taps)
+            Ref.Depthwise.Rows(ref input[0], new[] { 0 }, height * width, ref expected[0], height * outWidth, t, &bias, k, pad, stride, height, width, outWidth, relu6);
+        AllClose(expected, output, expected.Length, "1 x k");
     }
 
     [Theory]
@@ -66,18 +68,14 @@ public unsafe class KernelTests
         var start = Random(outHeight * width, 5);
         var output = (float[])start.Clone();
         fixed (float* t = taps)
-            SpatialKernels.Column(ref input[0], ref output[0], t, -0.5f, k, pad, stride, height, outHeight, width, accumulate);
-        for (int y = 0; y < outHeight; y++)
-            for (int x = 0; x < width; x++)
-            {
-                float acc = accumulate ? start[y * width + x] : -0.5f;
-                for (int j = 0; j < k; j++)
-                {
-                    int iy = y * stride + j - pad;
-                    if (iy >= 0 && iy < height) acc += taps[j] * input[iy * width + x];
-                }
-                Close(acc, output[y * width + x], $"y={y} x={x}");
-            }
+            Depthwise.Column(ref input[0], ref output[0], t, -0.5f, k, pad, stride, height, outHeight, width, accumulate);
+        // the reference's k x 1 with bias -0.5, or with bias 0 added to what the output held (accumulate: bias ignored)
+        var expected = new float[outHeight * width];
+        float bias = accumulate ? 0f : -0.5f;
+        fixed (float* t = taps)
+            Ref.Depthwise.Columns(ref input[0], new[] { 0 }, height * width, ref expected[0], outHeight * width, t, &bias, k, pad, stride, height, outHeight, width);
+        if (accumulate) for (int i = 0; i < expected.Length; i++) expected[i] += start[i];
+        AllClose(expected, output, expected.Length, "k x 1");
     }
 
     /// <summary>The layer-level depthwise kernels: a permuted plane table, a channel multiplier of 2, both orientations and strides.</summary>
@@ -100,24 +98,21 @@ public unsafe class KernelTests
         // 8 sentinels after the layer's output: no write may land past its last plane
         var output = new float[channels * outHeight * outWidth + 8];
         output.AsSpan(channels * outHeight * outWidth).Fill(-1234.5f);
+        var expected = new float[channels * outHeight * outWidth];
         fixed (float* w = weights) fixed (float* b = bias)
         {
-            if (columns) SpatialKernels.DepthwiseColumns(ref input[0], planes, height * width, ref output[0], outHeight * outWidth, w, b, k, pad, stride, height, outHeight, width);
-            else SpatialKernels.DepthwiseRows(ref input[0], planes, height * width, ref output[0], outHeight * outWidth, w, b, k, pad, stride, height, width, outWidth, relu6: stride == 1);
+            if (columns)
+            {
+                Depthwise.Columns(ref input[0], planes, height * width, ref output[0], outHeight * outWidth, w, b, k, pad, stride, height, outHeight, width);
+                Ref.Depthwise.Columns(ref input[0], planes, height * width, ref expected[0], outHeight * outWidth, w, b, k, pad, stride, height, outHeight, width);
+            }
+            else
+            {
+                Depthwise.Rows(ref input[0], planes, height * width, ref output[0], outHeight * outWidth, w, b, k, pad, stride, height, width, outWidth, relu6: stride == 1);
+                Ref.Depthwise.Rows(ref input[0], planes, height * width, ref expected[0], outHeight * outWidth, w, b, k, pad, stride, height, width, outWidth, relu6: stride == 1);
+            }
         }
-        for (int c = 0; c < channels; c++)
-            for (int y = 0; y < outHeight; y++)
-                for (int x = 0; x < outWidth; x++)
-                {
-                    float acc = bias[c];
-                    for (int t = 0; t < k; t++)
-                    {
-                        int iy = columns ? y * stride + t - pad : y, ix = columns ? x : x * stride + t - pad;
-                        if (iy >= 0 && iy < height && ix >= 0 && ix < width) acc += weights[c * k + t] * input[(planes[c] * height + iy) * width + ix];
-                    }
-                    if (!columns && stride == 1) acc = Math.Clamp(acc, 0f, 6f);
-                    Close(acc, output[(c * outHeight + y) * outWidth + x], $"c={c} y={y} x={x}");
-                }
+        AllClose(expected, output, expected.Length, columns ? "k x 1 layer" : "1 x k layer");
         for (int i = channels * outHeight * outWidth; i < output.Length; i++) Assert.Equal(-1234.5f, output[i]);
         // outputs that share an input plane (computed together where a kernel pairs them) are bit
         // for bit the same output computed alone
@@ -127,8 +122,8 @@ public unsafe class KernelTests
             var alone = new float[outN];
             fixed (float* w = &weights[c * k]) fixed (float* b = &bias[c])
             {
-                if (columns) SpatialKernels.DepthwiseColumns(ref input[0], new[] { planes[c] }, height * width, ref alone[0], outN, w, b, k, pad, stride, height, outHeight, width);
-                else SpatialKernels.DepthwiseRows(ref input[0], new[] { planes[c] }, height * width, ref alone[0], outN, w, b, k, pad, stride, height, width, outWidth, relu6: stride == 1);
+                if (columns) Depthwise.Columns(ref input[0], new[] { planes[c] }, height * width, ref alone[0], outN, w, b, k, pad, stride, height, outHeight, width);
+                else Depthwise.Rows(ref input[0], new[] { planes[c] }, height * width, ref alone[0], outN, w, b, k, pad, stride, height, width, outWidth, relu6: stride == 1);
             }
             for (int i = 0; i < outN; i++)
                 Assert.True(BitConverter.SingleToInt32Bits(alone[i]) == BitConverter.SingleToInt32Bits(output[c * outN + i]), $"c={c} i={i}: alone {alone[i]}, in the layer {output[c * outN + i]}");
@@ -164,35 +159,13 @@ public unsafe class KernelTests
         var rowBias = Random(middles, 41);
         var output = new float[middles * n + 8];
         output.AsSpan(middles * n).Fill(-1234.5f);
+        var expected = new float[middles * n];
         fixed (float* cw = columnWeights) fixed (float* cb = columnBias) fixed (float* rw = rowWeights) fixed (float* rb = rowBias)
-            SpatialKernels.DepthwisePair(ref input[0], planes, n, ref output[0], n, cw, cb, columnK, columnPad, rw, rb, rowK, rowPad, height, width, relu6);
-        var middle = new float[n];
-        for (int m = 0; m < middles; m++)
         {
-            for (int y = 0; y < height; y++)
-                for (int x = 0; x < width; x++)
-                {
-                    float acc = columnBias[m];
-                    for (int t = 0; t < columnK; t++)
-                    {
-                        int iy = y + t - columnPad;
-                        if (iy >= 0 && iy < height) acc += columnWeights[m * columnK + t] * input[(planes[m] * height + iy) * width + x];
-                    }
-                    middle[y * width + x] = acc;
-                }
-            for (int y = 0; y < height; y++)
-                for (int x = 0; x < width; x++)
-                {
-                    float acc = rowBias[m];
-                    for (int t = 0; t < rowK; t++)
-                    {
-                        int ix = x + t - rowPad;
-                        if (ix >= 0 && ix < width) acc += rowWeights[m * rowK + t] * middle[y * width + ix];
-                    }
-                    if (relu6) acc = Math.Clamp(acc, 0f, 6f);
-                    Close(acc, output[(m * height + y) * width + x], $"m={m} y={y} x={x}");
-                }
+            Depthwise.Pair(ref input[0], planes, n, ref output[0], n, cw, cb, columnK, columnPad, rw, rb, rowK, rowPad, height, width, relu6);
+            Ref.Depthwise.Pair(ref input[0], planes, n, ref expected[0], n, cw, cb, columnK, columnPad, rw, rb, rowK, rowPad, height, width, relu6);
         }
+        AllClose(expected, output, expected.Length, "pair");
         for (int i = middles * n; i < output.Length; i++) Assert.Equal(-1234.5f, output[i]);
         // the unfused layers: the intermediate tensor in memory, then the 1 x k layer over it
         var unfusedMiddle = new float[middles * n];
@@ -201,8 +174,8 @@ public unsafe class KernelTests
         for (int m = 0; m < middles; m++) identity[m] = m;
         fixed (float* cw = columnWeights) fixed (float* cb = columnBias) fixed (float* rw = rowWeights) fixed (float* rb = rowBias)
         {
-            SpatialKernels.DepthwiseColumns(ref input[0], planes, n, ref unfusedMiddle[0], n, cw, cb, columnK, columnPad, 1, height, height, width);
-            SpatialKernels.DepthwiseRows(ref unfusedMiddle[0], identity, n, ref unfused[0], n, rw, rb, rowK, rowPad, 1, height, width, width, relu6);
+            Depthwise.Columns(ref input[0], planes, n, ref unfusedMiddle[0], n, cw, cb, columnK, columnPad, 1, height, height, width);
+            Depthwise.Rows(ref unfusedMiddle[0], identity, n, ref unfused[0], n, rw, rb, rowK, rowPad, 1, height, width, width, relu6);
         }
         for (int i = 0; i < unfused.Length; i++) Assert.True(BitConverter.SingleToInt32Bits(unfused[i]) == BitConverter.SingleToInt32Bits(output[i]), $"element {i}: unfused {unfused[i]}, fused {output[i]}");
     }
@@ -246,37 +219,13 @@ public unsafe class KernelTests
         int outN = midHeight * outWidth;
         var output = new float[outputs * outN + 8];
         output.AsSpan(outputs * outN).Fill(-1234.5f);
+        var expected = new float[outputs * outN];
         fixed (float* cw = columnWeights) fixed (float* cb = columnBias) fixed (float* rw = rowWeights) fixed (float* rb = rowBias)
-            SpatialKernels.PairStride2(ref input[0], planes, columnInputs, n, ref output[0], outN, cw, cb, columnK, columnPad, rw, rb, rowK, rowPad, rowMultiplier, height, width, relu6);
-        var middle = new float[midHeight * width];
-        for (int m = 0; m < middles; m++)
         {
-            for (int y = 0; y < midHeight; y++)
-                for (int x = 0; x < width; x++)
-                {
-                    float acc = columnBias[m];
-                    for (int g = 0; g < columnInputs; g++)
-                        for (int t = 0; t < columnK; t++)
-                        {
-                            int iy = 2 * y + t - columnPad;
-                            if (iy >= 0 && iy < height) acc += columnWeights[(m * columnInputs + g) * columnK + t] * input[(planes[m * columnInputs + g] * height + iy) * width + x];
-                        }
-                    middle[y * width + x] = acc;
-                }
-            for (int o = m * rowMultiplier; o < (m + 1) * rowMultiplier; o++)
-                for (int y = 0; y < midHeight; y++)
-                    for (int x = 0; x < outWidth; x++)
-                    {
-                        float acc = rowBias[o];
-                        for (int t = 0; t < rowK; t++)
-                        {
-                            int ix = 2 * x + t - rowPad;
-                            if (ix >= 0 && ix < width) acc += rowWeights[o * rowK + t] * middle[y * width + ix];
-                        }
-                        if (relu6) acc = Math.Clamp(acc, 0f, 6f);
-                        Close(acc, output[(o * midHeight + y) * outWidth + x], $"o={o} y={y} x={x}");
-                    }
+            Depthwise.PairStride2(ref input[0], planes, columnInputs, n, ref output[0], outN, cw, cb, columnK, columnPad, rw, rb, rowK, rowPad, rowMultiplier, height, width, relu6);
+            Ref.Depthwise.PairStride2(ref input[0], planes, columnInputs, n, ref expected[0], outN, cw, cb, columnK, columnPad, rw, rb, rowK, rowPad, rowMultiplier, height, width, relu6);
         }
+        AllClose(expected, output, expected.Length, "stride-2 pair");
         for (int i = outputs * outN; i < output.Length; i++) Assert.Equal(-1234.5f, output[i]);
         // the unfused layers: the intermediate tensor in memory, then the 1 x k layer over it
         var unfusedMiddle = new float[middles * midHeight * width];
@@ -286,10 +235,10 @@ public unsafe class KernelTests
         fixed (float* cw = columnWeights) fixed (float* cb = columnBias) fixed (float* rw = rowWeights) fixed (float* rb = rowBias)
         {
             if (columnInputs == 1)
-                SpatialKernels.DepthwiseColumns(ref input[0], planes, n, ref unfusedMiddle[0], midHeight * width, cw, cb, columnK, columnPad, 2, height, midHeight, width);
+                Depthwise.Columns(ref input[0], planes, n, ref unfusedMiddle[0], midHeight * width, cw, cb, columnK, columnPad, 2, height, midHeight, width);
             else
-                SpatialKernels.ColumnGroup(ref input[0], rgb, n, ref unfusedMiddle[0], midHeight * width, cw, cb, middles, columnK, columnPad, 2, height, midHeight, width);
-            SpatialKernels.DepthwiseRows(ref unfusedMiddle[0], middlePlanes, midHeight * width, ref unfused[0], outN, rw, rb, rowK, rowPad, 2, midHeight, width, outWidth, relu6);
+                Depthwise.ColumnGroup(ref input[0], rgb, n, ref unfusedMiddle[0], midHeight * width, cw, cb, middles, columnK, columnPad, 2, height, midHeight, width);
+            Depthwise.Rows(ref unfusedMiddle[0], middlePlanes, midHeight * width, ref unfused[0], outN, rw, rb, rowK, rowPad, 2, midHeight, width, outWidth, relu6);
         }
         for (int i = 0; i < unfused.Length; i++) Assert.True(BitConverter.SingleToInt32Bits(unfused[i]) == BitConverter.SingleToInt32Bits(output[i]), $"element {i}: unfused {unfused[i]}, fused {output[i]}");
     }
@@ -310,21 +259,13 @@ public unsafe class KernelTests
         var weights = Random(outputs * inputs * k, outputs);
         var bias = Random(outputs, 29);
         var output = new float[outputs * outHeight * width];
+        var expected = new float[outputs * outHeight * width];
         fixed (float* w = weights) fixed (float* b = bias)
-            SpatialKernels.ColumnGroup(ref input[0], planes, height * width, ref output[0], outHeight * width, w, b, outputs, k, pad, stride, height, outHeight, width);
-        for (int o = 0; o < outputs; o++)
-            for (int y = 0; y < outHeight; y++)
-                for (int x = 0; x < width; x++)
-                {
-                    float acc = bias[o];
-                    for (int i = 0; i < inputs; i++)
-                        for (int t = 0; t < k; t++)
-                        {
-                            int iy = y * stride + t - pad;
-                            if (iy >= 0 && iy < height) acc += weights[(o * inputs + i) * k + t] * input[(planes[i] * height + iy) * width + x];
-                        }
-                    Close(acc, output[(o * outHeight + y) * width + x], $"o={o} y={y} x={x}");
-                }
+        {
+            Depthwise.ColumnGroup(ref input[0], planes, height * width, ref output[0], outHeight * width, w, b, outputs, k, pad, stride, height, outHeight, width);
+            Ref.Depthwise.ColumnGroup(ref input[0], planes, height * width, ref expected[0], outHeight * width, w, b, outputs, k, pad, stride, height, outHeight, width);
+        }
+        AllClose(expected, output, expected.Length, "grouped k x 1");
     }
 
     /// <summary>
@@ -353,7 +294,7 @@ public unsafe class KernelTests
         for (int j = 0; j < 4; j++) p[j] += p[j + 4];
         float expected = (p[0] + p[2]) + (p[1] + p[3]);
         for (; i < n; i++) expected += x[i];
-        Assert.Equal(BitConverter.SingleToInt32Bits(expected), BitConverter.SingleToInt32Bits(Kernels.Sum(ref x[0], n)));
+        Assert.Equal(BitConverter.SingleToInt32Bits(expected), BitConverter.SingleToInt32Bits(Elementwise.Sum(ref x[0], n)));
     }
 
     /// <summary>
@@ -374,8 +315,8 @@ public unsafe class KernelTests
         var original = (float[])x.Clone();
         var clamped = x.Select(v => Math.Clamp(v, 0f, 6f)).ToArray();
         if (n >= 23) { Assert.Contains(0f, clamped); Assert.Contains(6f, clamped); } // both clamps exercised
-        float expected = Kernels.Sum(ref clamped[0], n);
-        Assert.Equal(BitConverter.SingleToInt32Bits(expected), BitConverter.SingleToInt32Bits(Kernels.SumRelu6(ref x[0], n)));
+        float expected = Elementwise.Sum(ref clamped[0], n);
+        Assert.Equal(BitConverter.SingleToInt32Bits(expected), BitConverter.SingleToInt32Bits(Elementwise.SumRelu6(ref x[0], n)));
         Assert.Equal(original, x);
     }
 
@@ -393,17 +334,22 @@ public unsafe class KernelTests
         fixed (float* b = bias)
         {
             var coeff = (float[])x.Clone();
-            Kernels.ShiftMaxCoefficients(ref coeff[0], b, n, 1.5f);
+            ShiftMax.Coefficients(ref coeff[0], b, n, 1.5f);
             var squeeze = (float[])x.Clone();
-            Kernels.AddBiasRelu(ref squeeze[0], b, n);
+            Elementwise.AddBiasRelu(ref squeeze[0], b, n);
             var head = (float[])x.Clone();
-            Kernels.AddBiasHSwish(ref head[0], b, n);
-            for (int i = 0; i < n; i++)
-            {
-                Assert.Equal((Kernels.HSigmoidShiftMax(x[i] + bias[i]) - 0.5f) * 1.5f, coeff[i]);
-                Assert.Equal(MathF.Max(x[i] + bias[i], 0f), squeeze[i]);
-                Assert.Equal(Kernels.HSwish(x[i] + bias[i]), head[i]);
-            }
+            Elementwise.AddBiasHSwish(ref head[0], b, n);
+            // the reference kernels compute the same formulas lane by lane: equal bit for bit
+            var refCoeff = (float[])x.Clone();
+            Ref.ShiftMax.Coefficients(ref refCoeff[0], b, n, 1.5f);
+            var refSqueeze = (float[])x.Clone();
+            Ref.Elementwise.AddBiasRelu(ref refSqueeze[0], b, n);
+            var refHead = (float[])x.Clone();
+            Ref.Elementwise.AddBiasHSwish(ref refHead[0], b, n);
+            Assert.Equal(refCoeff, coeff);
+            Assert.Equal(refSqueeze, squeeze);
+            Assert.Equal(refHead, head);
+            for (int i = 0; i < n; i++) Assert.Equal(Elementwise.HSwish(x[i] + bias[i]), head[i]);
         }
     }
 
@@ -421,6 +367,8 @@ public unsafe class KernelTests
     [InlineData(33, 30, 3, true)]
     public void Stride2_rows_on_wide_planes_are_the_fma_chain_bit_for_bit(int height, int width, int multiplier, bool relu6)
     {
+        // the kernels fuse multiply and add only where the hardware has FMA (else a multiply and an add, in the same order)
+        bool fused = System.Runtime.Intrinsics.X86.Fma.IsSupported || System.Runtime.Intrinsics.Arm.AdvSimd.IsSupported;
         int inputs = 2, channels = inputs * multiplier, outWidth = width / 2;
         var planes = new int[channels];
         for (int c = 0; c < channels; c++) planes[c] = inputs - 1 - c / multiplier; // outputs of plane 1 first
@@ -430,7 +378,7 @@ public unsafe class KernelTests
         var output = new float[channels * height * outWidth + 8];
         output.AsSpan(channels * height * outWidth).Fill(-1234.5f);
         fixed (float* w = weights) fixed (float* b = bias)
-            SpatialKernels.DepthwiseRows(ref input[0], planes, height * width, ref output[0], height * outWidth, w, b, 3, 1, 2, height, width, outWidth, relu6);
+            Depthwise.Rows(ref input[0], planes, height * width, ref output[0], height * outWidth, w, b, 3, 1, 2, height, width, outWidth, relu6);
         for (int c = 0; c < channels; c++)
             for (int y = 0; y < height; y++)
                 for (int x = 0; x < outWidth; x++)
@@ -439,7 +387,8 @@ public unsafe class KernelTests
                     for (int t = 0; t < 3; t++)
                     {
                         int ix = 2 * x + t - 1;
-                        acc = MathF.FusedMultiplyAdd(ix >= 0 ? input[(planes[c] * height + y) * width + ix] : 0f, weights[c * 3 + t], acc);
+                        float tap = ix >= 0 ? input[(planes[c] * height + y) * width + ix] : 0f;
+                        acc = fused ? MathF.FusedMultiplyAdd(tap, weights[c * 3 + t], acc) : tap * weights[c * 3 + t] + acc;
                     }
                     if (relu6) acc = Math.Clamp(acc, 0f, 6f);
                     Assert.True(BitConverter.SingleToInt32Bits(acc) == BitConverter.SingleToInt32Bits(output[(c * height + y) * outWidth + x]),
@@ -463,33 +412,18 @@ public unsafe class KernelTests
         int outWidth = (width + 2 * pad - k) / stride + 1, outHeight = (height + 2 * pad - k) / stride + 1;
         var rowOut = new float[height * outWidth];
         var columnOut = new float[outHeight * width];
+        var rowExpected = new float[height * outWidth];
+        var columnExpected = new float[outHeight * width];
+        float bias = 0.125f;
         fixed (float* t = taps)
         {
-            SpatialKernels.Row(ref input[0], ref rowOut[0], t, 0.125f, k, pad, stride, height, width, outWidth);
-            SpatialKernels.Column(ref input[0], ref columnOut[0], t, 0.125f, k, pad, stride, height, outHeight, width, accumulate: false);
+            Depthwise.Row(ref input[0], ref rowOut[0], t, bias, k, pad, stride, height, width, outWidth);
+            Depthwise.Column(ref input[0], ref columnOut[0], t, bias, k, pad, stride, height, outHeight, width, accumulate: false);
+            Ref.Depthwise.Rows(ref input[0], new[] { 0 }, height * width, ref rowExpected[0], height * outWidth, t, &bias, k, pad, stride, height, width, outWidth, relu6: false);
+            Ref.Depthwise.Columns(ref input[0], new[] { 0 }, height * width, ref columnExpected[0], outHeight * width, t, &bias, k, pad, stride, height, outHeight, width);
         }
-        for (int y = 0; y < height; y++)
-            for (int x = 0; x < outWidth; x++)
-            {
-                float acc = 0.125f;
-                for (int j = 0; j < k; j++)
-                {
-                    int ix = x * stride + j - pad;
-                    if (ix >= 0 && ix < width) acc += taps[j] * input[y * width + ix];
-                }
-                Close(acc, rowOut[y * outWidth + x], $"row conv y={y} x={x}");
-            }
-        for (int y = 0; y < outHeight; y++)
-            for (int x = 0; x < width; x++)
-            {
-                float acc = 0.125f;
-                for (int j = 0; j < k; j++)
-                {
-                    int iy = y * stride + j - pad;
-                    if (iy >= 0 && iy < height) acc += taps[j] * input[iy * width + x];
-                }
-                Close(acc, columnOut[y * width + x], $"column conv y={y} x={x}");
-            }
+        AllClose(rowExpected, rowOut, rowExpected.Length, "1 x k");
+        AllClose(columnExpected, columnOut, columnExpected.Length, "k x 1");
     }
 
     [Theory]
@@ -532,16 +466,13 @@ public unsafe class KernelTests
         foreach (bool relu6 in new[] { false, true })
         {
             var output = new float[outputs * n];
+            var expected = new float[outputs * n];
             fixed (float* w = weights) fixed (float* b = bias)
-                PointwiseKernels.GroupConv(ref input[0], planes, ref output[0], w, b, outputs, n, relu6);
-            for (int o = 0; o < outputs; o++)
-                for (int p = 0; p < n; p++)
-                {
-                    float acc = bias[o];
-                    for (int i = 0; i < inputs; i++) acc += weights[o * inputs + i] * input[planes[i] * n + p];
-                    if (relu6) acc = Math.Clamp(acc, 0f, 6f);
-                    Close(acc, output[o * n + p], $"o={o} p={p} relu6={relu6}");
-                }
+            {
+                Pointwise.GroupConv(ref input[0], planes, ref output[0], w, b, outputs, n, relu6);
+                Ref.Pointwise.GroupConv(ref input[0], planes, ref expected[0], w, b, outputs, n, relu6);
+            }
+            AllClose(expected, output, expected.Length, "relu6=" + relu6);
         }
     }
 
@@ -561,13 +492,59 @@ public unsafe class KernelTests
         var weights = Random(rows * cols, rows + cols);
         var input = Random(cols, cols);
         var output = new float[rows];
+        var expected = new float[rows];
         fixed (float* w = weights)
-            Kernels.MatVec(w, ref input[0], ref output[0], rows, cols);
-        for (int r = 0; r < rows; r++)
         {
-            double acc = 0;
-            for (int c = 0; c < cols; c++) acc += (double)weights[r * cols + c] * input[c];
-            Assert.True(Math.Abs(acc - output[r]) <= 1e-4 * Math.Max(1, Math.Abs(acc)), $"row {r}: expected {acc}, got {output[r]}");
+            Linear.MatVec(w, ref input[0], ref output[0], rows, cols);
+            Ref.Linear.MatVec(w, ref input[0], ref expected[0], rows, cols);
         }
+        // long dot products: the reference sums in order, the kernel in eight chains; 1e-4 of the magnitude
+        for (int r = 0; r < rows; r++)
+            Assert.True(Math.Abs(expected[r] - output[r]) <= 1e-4 * Math.Max(1, Math.Abs(expected[r])), $"row {r}: expected {expected[r]}, got {output[r]}");
+    }
+
+    /// <summary>The elementwise kernels over the shared width ladder equal the reference kernels bit for bit, for lengths around every vector width.</summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    [InlineData(4)]
+    [InlineData(7)]
+    [InlineData(8)]
+    [InlineData(9)]
+    [InlineData(15)]
+    [InlineData(17)]
+    [InlineData(49)]
+    [InlineData(196)]
+    public void Elementwise_and_ShiftMax_kernels_equal_the_reference_bit_for_bit(int n)
+    {
+        var a = Random(n, n + 11);
+        var b = Random(n, n + 12);
+        for (int i = 0; i < n; i++) a[i] *= 8; // past both clamps of ReLU6
+        var expected = new float[n];
+        var actual = new float[n];
+
+        a.CopyTo(actual, 0); a.CopyTo(expected, 0);
+        Elementwise.Relu6(ref actual[0], n); Ref.Elementwise.Relu6(ref expected[0], n);
+        Assert.Equal(expected, actual);
+
+        Elementwise.Max(ref actual[0], ref a[0], ref b[0], n); Ref.Elementwise.Max(ref expected[0], ref a[0], ref b[0], n);
+        Assert.Equal(expected, actual);
+
+        a.CopyTo(actual, 0); a.CopyTo(expected, 0);
+        Elementwise.Add(ref actual[0], ref b[0], n); Ref.Elementwise.Add(ref expected[0], ref b[0], n);
+        Assert.Equal(expected, actual);
+
+        Array.Clear(actual);
+        Elementwise.Copy(ref a[0], ref actual[0], n);
+        Assert.Equal(a, actual);
+
+        Assert.Equal(Ref.Elementwise.SumRelu6(ref a[0], n), Elementwise.SumRelu6(ref a[0], n), 1e-4f * n);
+
+        // Shift-Max's mixes sum two products: the kernels may fuse one of them, so these agree to rounding
+        ShiftMax.Mix(ref actual[0], ref a[0], ref b[0], 0.75f, -1.25f, n); Ref.ShiftMax.Mix(ref expected[0], ref a[0], ref b[0], 0.75f, -1.25f, n);
+        AllClose(expected, actual, n, "mix");
+        ShiftMax.MaxOfTwoMixes(ref actual[0], ref a[0], ref b[0], 0.75f, -1.25f, 1.5f, 0.5f, n);
+        Ref.ShiftMax.MaxOfTwoMixes(ref expected[0], ref a[0], ref b[0], 0.75f, -1.25f, 1.5f, 0.5f, n);
+        AllClose(expected, actual, n, "max of two mixes");
     }
 }

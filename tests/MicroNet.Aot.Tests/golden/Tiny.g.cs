@@ -120,28 +120,51 @@ public static unsafe partial class Tiny
         ref float x = ref MemoryMarshal.GetReference(input);
         ref float y = ref MemoryMarshal.GetReference(output);
         ref float arena = ref MemoryMarshal.GetReference(scratch);
-        L001_features_0_stem_0_conv_2(ref x, ref arena, ref y, w);
+        // ---- features.0: 3x32x32 -> 4x16x16, 15,360 MACs
+        // features.0.stem.0.conv.0: conv 3x1 stride 2,1 dense +BN, runs inside L000_features_0_stem_0_conv_0_and_conv_2 (a fused pair; its output stays on the stack)
+        L000_features_0_stem_0_conv_0_and_conv_2(ref x, ref arena, ref y, w);
+        // features.0.stem.0.conv.4: channel shuffle, 2 groups: no copy, read through L003_InputPlanes
         L003_features_0_stem_1(ref x, ref arena, ref y, w);
-        L005_features_1_layers_0_conv_2(ref x, ref arena, ref y, w);
+        // ---- features.1: 4x16x16 -> 8x8x8, 10,656 MACs
+        // features.1.layers.0.conv.0: conv 3x1 stride 2,1 depthwise +BN, runs inside L004_features_1_layers_0_conv_0_and_conv_2 (a fused pair; its output stays on the stack)
+        L004_features_1_layers_0_conv_0_and_conv_2(ref x, ref arena, ref y, w);
         L006_features_1_layers_1(ref x, ref arena, ref y, w);
+        // features.1.layers.2: channel shuffle, 4 groups: no copy, read through L009_InputPlanes
+        // features.1.layers.3: channel shuffle, 8 groups: no copy, read through L009_InputPlanes
         L009_features_1_layers_4_conv_0(ref x, ref arena, ref y, w);
         L010_features_1_layers_5(ref x, ref arena, ref y, w);
+        // features.1.layers.6: channel shuffle, 2 groups: no copy, read through L013_InputPlanes
+        // features.1.layers.7: channel shuffle, 4 groups: no copy, read through L013_InputPlanes
+        // ---- features.2: 8x8x8 -> 8x8x8, 14,944 MACs
         L013_features_2_layers_0_conv_0(ref x, ref arena, ref y, w);
         L014_features_2_layers_1(ref x, ref arena, ref y, w);
-        L017_features_2_layers_3_conv_2(ref x, ref arena, ref y, w);
+        // features.2.layers.2: channel shuffle, 2 groups: no copy, read through L017_InputPlanes
+        // features.2.layers.3.conv.0: conv 3x1 stride 1,1 depthwise +BN, runs inside L016_features_2_layers_3_conv_0_and_conv_2 (a fused pair; its output stays on the stack)
+        L016_features_2_layers_3_conv_0_and_conv_2(ref x, ref arena, ref y, w);
         L018_features_2_layers_5(ref x, ref arena, ref y, w);
+        // features.2.layers.6: channel shuffle, 4 groups: no copy, read through L020_InputPlanes
         L020_features_2_layers_7_conv_0(ref x, ref arena, ref y, w);
         L021_features_2_layers_8(ref x, ref arena, ref y, w);
+        // features.2.layers.9: channel shuffle, 2 groups: no copy, the shuffles before features.2 compose to the identity
+        // features.2.layers.10: channel shuffle, 4 groups: no copy, the shuffles before features.2 compose to the identity
         L024_features_2(ref x, ref arena, ref y, w);
+        // ---- features.3: 8x8x8 -> 8x8x8, 14,944 MACs
         L025_features_3_layers_0_conv_0(ref x, ref arena, ref y, w);
         L026_features_3_layers_1(ref x, ref arena, ref y, w);
-        L029_features_3_layers_3_conv_2(ref x, ref arena, ref y, w);
+        // features.3.layers.2: channel shuffle, 2 groups: no copy, read through L029_InputPlanes
+        // features.3.layers.3.conv.0: conv 3x1 stride 1,1 depthwise +BN, runs inside L028_features_3_layers_3_conv_0_and_conv_2 (a fused pair; its output stays on the stack)
+        L028_features_3_layers_3_conv_0_and_conv_2(ref x, ref arena, ref y, w);
         L030_features_3_layers_5(ref x, ref arena, ref y, w);
+        // features.3.layers.6: channel shuffle, 4 groups: no copy, read through L032_InputPlanes
         L032_features_3_layers_7_conv_0(ref x, ref arena, ref y, w);
         L033_features_3_layers_8(ref x, ref arena, ref y, w);
+        // features.3.layers.9: channel shuffle, 2 groups: no copy, the shuffles before features.3 compose to the identity
+        // features.3.layers.10: channel shuffle, 4 groups: no copy, the shuffles before features.3 compose to the identity
         L036_features_3(ref x, ref arena, ref y, w);
+        // ---- features.4: 8x8x8 -> 32x8x8, 4,480 MACs
         L037_features_4_layers_0_conv_0(ref x, ref arena, ref y, w);
         L038_features_4_layers_1(ref x, ref arena, ref y, w);
+        // ---- head: 32x8x8 -> 4x1x1, 576 MACs
         L039_avgpool(ref x, ref arena, ref y, w);
         L040_classifier_0(ref x, ref arena, ref y, w);
         L041_classifier_2(ref x, ref arena, ref y, w);
@@ -165,6 +188,8 @@ public static unsafe partial class Tiny
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static float* OpenWeights() => s_weights = WeightBlob.Open(typeof(Tiny).Assembly, "MicroNet.Aot.Weights.Tiny", 16336, 0x994168e7617cb33aUL);
 
+    // features.0.stem.0.conv.0: conv 3x1 stride 2,1 dense +BN, runs inside L000_features_0_stem_0_conv_0_and_conv_2 (a fused pair; its output stays on the stack)
+
     // ---------------------------------------------------------------------------------
     // features.0.stem.0.conv.0 + features.0.stem.0.conv.2: a pair, fused
     //   conv 3x1 stride 2,1 dense +BN, then conv 1x3 stride 1,2 depthwise +BN
@@ -176,15 +201,20 @@ public static unsafe partial class Tiny
     //   weights features.0.stem.0.conv.0.bias [2] @ blob float 32
     //   weights features.0.stem.0.conv.2.weight [8, 1, 1, 3] @ blob float 48
     //   weights features.0.stem.0.conv.2.bias [8] @ blob float 80
-    private static void L001_features_0_stem_0_conv_2(ref float x, ref float arena, ref float y, float* w)
+    private static void L000_features_0_stem_0_conv_0_and_conv_2(ref float x, ref float arena, ref float y, float* w)
     {
-        float* columnWeight = w + 0; // [2, 3, 3, 1]
-        float* columnBias = w + 32;
-        float* rowWeight = w + 48; // [8, 1, 1, 3]
-        float* rowBias = w + 80;
-        SpatialKernels.PairStride2(ref x, L001_InputPlanes, 3, 1024, ref Unsafe.Add(ref arena, 0), 256,
-            columnWeight, columnBias, 3, 1, rowWeight, rowBias, 3, 1, 4, 32, 32, relu6: false);
+        float* columnWeight = w + 0; // features.0.stem.0.conv.0.weight [2, 3, 3, 1]
+        float* columnBias = w + 32; // features.0.stem.0.conv.0.bias [2]
+        float* rowWeight = w + 48; // features.0.stem.0.conv.2.weight [8, 1, 1, 3]
+        float* rowBias = w + 80; // features.0.stem.0.conv.2.bias [8]
+        Depthwise.PairStride2(input: ref x, inputPlanes: L001_InputPlanes, columnInputs: 3, inPlane: 1024,
+            output: ref Unsafe.Add(ref arena, 0), outPlane: 256,
+            columnWeights: columnWeight, columnBias: columnBias, columnK: 3, columnPad: 1,
+            rowWeights: rowWeight, rowBias: rowBias, rowK: 3, rowPad: 1, rowMultiplier: 4,
+            inHeight: 32, inWidth: 32, relu6: false);
     }
+
+    // features.0.stem.0.conv.4: channel shuffle, 2 groups: no copy, read through L003_InputPlanes
 
     // ---------------------------------------------------------------------------------
     // features.0.stem.1: max group pooling, 2 channels
@@ -196,9 +226,11 @@ public static unsafe partial class Tiny
         ref float dst = ref Unsafe.Add(ref arena, 2048);
         for (int c = 0; c < 4; c++)
         {
-            Kernels.Max(ref Unsafe.Add(ref dst, c * 256), ref Unsafe.Add(ref src, L003_InputPlanes[2 * c] * 256), ref Unsafe.Add(ref src, L003_InputPlanes[2 * c + 1] * 256), 256);
+            Elementwise.Max(dst: ref Unsafe.Add(ref dst, c * 256), a: ref Unsafe.Add(ref src, L003_InputPlanes[2 * c] * 256), b: ref Unsafe.Add(ref src, L003_InputPlanes[2 * c + 1] * 256), n: 256);
         }
     }
+
+    // features.1.layers.0.conv.0: conv 3x1 stride 2,1 depthwise +BN, runs inside L004_features_1_layers_0_conv_0_and_conv_2 (a fused pair; its output stays on the stack)
 
     // ---------------------------------------------------------------------------------
     // features.1.layers.0.conv.0 + features.1.layers.0.conv.2: a depthwise pair, fused
@@ -211,14 +243,17 @@ public static unsafe partial class Tiny
     //   weights features.1.layers.0.conv.0.bias [8] @ blob float 128
     //   weights features.1.layers.0.conv.2.weight [16, 1, 1, 3] @ blob float 144
     //   weights features.1.layers.0.conv.2.bias [16] @ blob float 192
-    private static void L005_features_1_layers_0_conv_2(ref float x, ref float arena, ref float y, float* w)
+    private static void L004_features_1_layers_0_conv_0_and_conv_2(ref float x, ref float arena, ref float y, float* w)
     {
-        float* columnWeight = w + 96; // [8, 1, 3, 1]
-        float* columnBias = w + 128;
-        float* rowWeight = w + 144; // [16, 1, 1, 3]
-        float* rowBias = w + 192;
-        SpatialKernels.PairStride2(ref Unsafe.Add(ref arena, 2048), L005_InputPlanes, 1, 256, ref Unsafe.Add(ref arena, 0), 64,
-            columnWeight, columnBias, 3, 1, rowWeight, rowBias, 3, 1, 2, 16, 16, relu6: false);
+        float* columnWeight = w + 96; // features.1.layers.0.conv.0.weight [8, 1, 3, 1]
+        float* columnBias = w + 128; // features.1.layers.0.conv.0.bias [8]
+        float* rowWeight = w + 144; // features.1.layers.0.conv.2.weight [16, 1, 1, 3]
+        float* rowBias = w + 192; // features.1.layers.0.conv.2.bias [16]
+        Depthwise.PairStride2(input: ref Unsafe.Add(ref arena, 2048), inputPlanes: L005_InputPlanes, columnInputs: 1, inPlane: 256,
+            output: ref Unsafe.Add(ref arena, 0), outPlane: 64,
+            columnWeights: columnWeight, columnBias: columnBias, columnK: 3, columnPad: 1,
+            rowWeights: rowWeight, rowBias: rowBias, rowK: 3, rowPad: 1, rowMultiplier: 2,
+            inHeight: 16, inWidth: 16, relu6: false);
     }
 
     // ---------------------------------------------------------------------------------
@@ -240,24 +275,31 @@ public static unsafe partial class Tiny
         ref float means = ref Unsafe.Add(ref arena, 2112);
         ref float squeeze = ref Unsafe.Add(ref arena, 2128);
         ref float coeff = ref Unsafe.Add(ref arena, 2048);
-        float* fc0 = w + 208; // [4, 16]
-        float* fc0Bias = w + 272;
-        float* fc2 = w + 288; // [64, 4]
-        float* fc2Bias = w + 544;
+        float* fc0 = w + 208; // features.1.layers.1.fc.0.weight [4, 16]
+        float* fc0Bias = w + 272; // features.1.layers.1.fc.0.bias [4]
+        float* fc2 = w + 288; // features.1.layers.1.fc.2.weight [64, 4]
+        float* fc2Bias = w + 544; // features.1.layers.1.fc.2.bias [64]
         // squeeze-excite: channel means -> fc.0 + ReLU -> fc.2 + h_sigmoid -> (y - 0.5) * 2 * act_max
-        for (int c = 0; c < 16; c++) Unsafe.Add(ref means, c) = Kernels.Sum(ref Unsafe.Add(ref src, c * 64), 64) / 64f;
-        Kernels.MatVec(fc0, ref means, ref squeeze, 4, 16);
-        Kernels.AddBiasRelu(ref squeeze, fc0Bias, 4);
-        Kernels.MatVec(fc2, ref squeeze, ref coeff, 64, 4);
-        Kernels.ShiftMaxCoefficients(ref coeff, fc2Bias, 64, 4f);
-        // each channel mixed with its partner (groups of 4 rotated by one group, then by one channel)
+        for (int c = 0; c < 16; c++) Unsafe.Add(ref means, c) = Elementwise.Sum(x: ref Unsafe.Add(ref src, c * 64), n: 64) / 64f;
+        Linear.MatVec(weights: fc0, input: ref means, output: ref squeeze, rows: 4, cols: 16);
+        Elementwise.AddBiasRelu(x: ref squeeze, bias: fc0Bias, n: 4);
+        Linear.MatVec(weights: fc2, input: ref squeeze, output: ref coeff, rows: 64, cols: 4);
+        ShiftMax.Coefficients(x: ref coeff, bias: fc2Bias, n: 64, scale: 4f);
+        // y[c] = max(a1 * x[c] + b1 * x[partner(c)], a2 * x[c] + b2 * x[partner(c)]), partner(c): the channels as 4 groups of 4,
+        // rotated by one group, then by one channel inside the group; a1 = coeff[c] + init_a[0], b1 = coeff[16 + c] + init_b[0], a2 = coeff[32 + c] + init_a[1], b2 = coeff[48 + c] + init_b[1]
         for (int c = 0; c < 16; c++)
         {
             ref float own = ref Unsafe.Add(ref src, c * 64);
             ref float other = ref Unsafe.Add(ref src, L006_PartnerPlanes[c] * 64);
-            Kernels.ShiftMax(ref Unsafe.Add(ref dst, c * 64), ref own, ref other, Unsafe.Add(ref coeff, c) + 1f, Unsafe.Add(ref coeff, 16 + c) + 0f, Unsafe.Add(ref coeff, 32 + c) + 1f, Unsafe.Add(ref coeff, 48 + c) + 0f, 64);
+            float a1 = Unsafe.Add(ref coeff, c) + 1f, b1 = Unsafe.Add(ref coeff, 16 + c) + 0f;
+            float a2 = Unsafe.Add(ref coeff, 32 + c) + 1f, b2 = Unsafe.Add(ref coeff, 48 + c) + 0f;
+            ShiftMax.MaxOfTwoMixes(dst: ref Unsafe.Add(ref dst, c * 64), x: ref own, partner: ref other, a1: a1, b1: b1, a2: a2, b2: b2, n: 64);
         }
     }
+
+    // features.1.layers.2: channel shuffle, 4 groups: no copy, read through L009_InputPlanes
+
+    // features.1.layers.3: channel shuffle, 8 groups: no copy, read through L009_InputPlanes
 
     // ---------------------------------------------------------------------------------
     // features.1.layers.4.conv.0: conv 1x1 stride 1,1 groups 2 +BN
@@ -270,11 +312,14 @@ public static unsafe partial class Tiny
     {
         ref float src = ref Unsafe.Add(ref arena, 1024);
         ref float dst = ref Unsafe.Add(ref arena, 0);
-        float* weight = w + 608; // [8, 8]
-        float* bias = w + 672;
+        float* weight = w + 608; // features.1.layers.4.conv.0.weight [8, 8, 1, 1]
+        float* bias = w + 672; // features.1.layers.4.conv.0.bias [8]
+        // group g: outputs g*4.. read inputs g*8.. (planes through L009_InputPlanes)
         for (int g = 0; g < 2; g++)
         {
-            PointwiseKernels.GroupConv(ref src, L009_InputPlanes.Slice(g * 8, 8), ref Unsafe.Add(ref dst, g * 256), weight + g * 32, bias + g * 4, 4, 64);
+            Pointwise.GroupConv(input: ref src, planes: L009_InputPlanes.Slice(g * 8, 8),
+                output: ref Unsafe.Add(ref dst, g * 256), weights: weight + g * 32, bias: bias + g * 4,
+                outputs: 4, n: 64, relu6: false);
         }
     }
 
@@ -297,24 +342,30 @@ public static unsafe partial class Tiny
         ref float means = ref Unsafe.Add(ref arena, 512);
         ref float squeeze = ref Unsafe.Add(ref arena, 528);
         ref float coeff = ref Unsafe.Add(ref arena, 544);
-        float* fc0 = w + 688; // [4, 8]
-        float* fc0Bias = w + 720;
-        float* fc2 = w + 736; // [16, 4]
-        float* fc2Bias = w + 800;
+        float* fc0 = w + 688; // features.1.layers.5.fc.0.weight [4, 8]
+        float* fc0Bias = w + 720; // features.1.layers.5.fc.0.bias [4]
+        float* fc2 = w + 736; // features.1.layers.5.fc.2.weight [16, 4]
+        float* fc2Bias = w + 800; // features.1.layers.5.fc.2.bias [16]
         // squeeze-excite: channel means -> fc.0 + ReLU -> fc.2 + h_sigmoid -> (y - 0.5) * 2 * act_max
-        for (int c = 0; c < 8; c++) Unsafe.Add(ref means, c) = Kernels.Sum(ref Unsafe.Add(ref src, c * 64), 64) / 64f;
-        Kernels.MatVec(fc0, ref means, ref squeeze, 4, 8);
-        Kernels.AddBiasRelu(ref squeeze, fc0Bias, 4);
-        Kernels.MatVec(fc2, ref squeeze, ref coeff, 16, 4);
-        Kernels.ShiftMaxCoefficients(ref coeff, fc2Bias, 16, 4f);
-        // each channel mixed with its partner (groups of 4 rotated by one group, then by one channel)
+        for (int c = 0; c < 8; c++) Unsafe.Add(ref means, c) = Elementwise.Sum(x: ref Unsafe.Add(ref src, c * 64), n: 64) / 64f;
+        Linear.MatVec(weights: fc0, input: ref means, output: ref squeeze, rows: 4, cols: 8);
+        Elementwise.AddBiasRelu(x: ref squeeze, bias: fc0Bias, n: 4);
+        Linear.MatVec(weights: fc2, input: ref squeeze, output: ref coeff, rows: 16, cols: 4);
+        ShiftMax.Coefficients(x: ref coeff, bias: fc2Bias, n: 16, scale: 4f);
+        // y[c] = a1 * x[c] + b1 * x[partner(c)], partner(c): the channels as 2 groups of 4,
+        // rotated by one group, then by one channel inside the group; a1 = coeff[c] + init_a[0], b1 = coeff[8 + c] + init_b[0]
         for (int c = 0; c < 8; c++)
         {
             ref float own = ref Unsafe.Add(ref src, c * 64);
             ref float other = ref Unsafe.Add(ref src, L010_PartnerPlanes[c] * 64);
-            Kernels.ShiftMix(ref Unsafe.Add(ref dst, c * 64), ref own, ref other, Unsafe.Add(ref coeff, c) + 1f, Unsafe.Add(ref coeff, 8 + c) + 0f, 64);
+            float a1 = Unsafe.Add(ref coeff, c) + 1f, b1 = Unsafe.Add(ref coeff, 8 + c) + 0f;
+            ShiftMax.Mix(dst: ref Unsafe.Add(ref dst, c * 64), x: ref own, partner: ref other, a: a1, b: b1, n: 64);
         }
     }
+
+    // features.1.layers.6: channel shuffle, 2 groups: no copy, read through L013_InputPlanes
+
+    // features.1.layers.7: channel shuffle, 4 groups: no copy, read through L013_InputPlanes
 
     // ---------------------------------------------------------------------------------
     // features.2.layers.0.conv.0: conv 1x1 stride 1,1 groups 2 +BN
@@ -327,11 +378,14 @@ public static unsafe partial class Tiny
     {
         ref float src = ref Unsafe.Add(ref arena, 2048);
         ref float dst = ref Unsafe.Add(ref arena, 0);
-        float* weight = w + 816; // [16, 4]
-        float* bias = w + 880;
+        float* weight = w + 816; // features.2.layers.0.conv.0.weight [16, 4, 1, 1]
+        float* bias = w + 880; // features.2.layers.0.conv.0.bias [16]
+        // group g: outputs g*8.. read inputs g*4.. (planes through L013_InputPlanes)
         for (int g = 0; g < 2; g++)
         {
-            PointwiseKernels.GroupConv(ref src, L013_InputPlanes.Slice(g * 4, 4), ref Unsafe.Add(ref dst, g * 512), weight + g * 32, bias + g * 8, 8, 64);
+            Pointwise.GroupConv(input: ref src, planes: L013_InputPlanes.Slice(g * 4, 4),
+                output: ref Unsafe.Add(ref dst, g * 512), weights: weight + g * 32, bias: bias + g * 8,
+                outputs: 8, n: 64, relu6: false);
         }
     }
 
@@ -354,24 +408,30 @@ public static unsafe partial class Tiny
         ref float means = ref Unsafe.Add(ref arena, 2592);
         ref float squeeze = ref Unsafe.Add(ref arena, 2608);
         ref float coeff = ref Unsafe.Add(ref arena, 2560);
-        float* fc0 = w + 896; // [4, 16]
-        float* fc0Bias = w + 960;
-        float* fc2 = w + 976; // [32, 4]
-        float* fc2Bias = w + 1104;
+        float* fc0 = w + 896; // features.2.layers.1.fc.0.weight [4, 16]
+        float* fc0Bias = w + 960; // features.2.layers.1.fc.0.bias [4]
+        float* fc2 = w + 976; // features.2.layers.1.fc.2.weight [32, 4]
+        float* fc2Bias = w + 1104; // features.2.layers.1.fc.2.bias [32]
         // squeeze-excite: channel means -> fc.0 + ReLU -> fc.2 + h_sigmoid -> (y - 0.5) * 2 * act_max
-        for (int c = 0; c < 16; c++) Unsafe.Add(ref means, c) = Kernels.Sum(ref Unsafe.Add(ref src, c * 64), 64) / 64f;
-        Kernels.MatVec(fc0, ref means, ref squeeze, 4, 16);
-        Kernels.AddBiasRelu(ref squeeze, fc0Bias, 4);
-        Kernels.MatVec(fc2, ref squeeze, ref coeff, 32, 4);
-        Kernels.ShiftMaxCoefficients(ref coeff, fc2Bias, 32, 4f);
-        // each channel mixed with its partner (groups of 8 rotated by one group, then by one channel)
+        for (int c = 0; c < 16; c++) Unsafe.Add(ref means, c) = Elementwise.Sum(x: ref Unsafe.Add(ref src, c * 64), n: 64) / 64f;
+        Linear.MatVec(weights: fc0, input: ref means, output: ref squeeze, rows: 4, cols: 16);
+        Elementwise.AddBiasRelu(x: ref squeeze, bias: fc0Bias, n: 4);
+        Linear.MatVec(weights: fc2, input: ref squeeze, output: ref coeff, rows: 32, cols: 4);
+        ShiftMax.Coefficients(x: ref coeff, bias: fc2Bias, n: 32, scale: 4f);
+        // y[c] = a1 * x[c] + b1 * x[partner(c)], partner(c): the channels as 2 groups of 8,
+        // rotated by one group, then by one channel inside the group; a1 = coeff[c] + init_a[0], b1 = coeff[16 + c] + init_b[0]
         for (int c = 0; c < 16; c++)
         {
             ref float own = ref Unsafe.Add(ref src, c * 64);
             ref float other = ref Unsafe.Add(ref src, L014_PartnerPlanes[c] * 64);
-            Kernels.ShiftMix(ref Unsafe.Add(ref dst, c * 64), ref own, ref other, Unsafe.Add(ref coeff, c) + 1f, Unsafe.Add(ref coeff, 16 + c) + 0f, 64);
+            float a1 = Unsafe.Add(ref coeff, c) + 1f, b1 = Unsafe.Add(ref coeff, 16 + c) + 0f;
+            ShiftMax.Mix(dst: ref Unsafe.Add(ref dst, c * 64), x: ref own, partner: ref other, a: a1, b: b1, n: 64);
         }
     }
+
+    // features.2.layers.2: channel shuffle, 2 groups: no copy, read through L017_InputPlanes
+
+    // features.2.layers.3.conv.0: conv 3x1 stride 1,1 depthwise +BN, runs inside L016_features_2_layers_3_conv_0_and_conv_2 (a fused pair; its output stays on the stack)
 
     // ---------------------------------------------------------------------------------
     // features.2.layers.3.conv.0 + features.2.layers.3.conv.2: a depthwise pair, fused
@@ -384,14 +444,17 @@ public static unsafe partial class Tiny
     //   weights features.2.layers.3.conv.0.bias [16] @ blob float 1184
     //   weights features.2.layers.3.conv.2.weight [16, 1, 1, 3] @ blob float 1200
     //   weights features.2.layers.3.conv.2.bias [16] @ blob float 1248
-    private static void L017_features_2_layers_3_conv_2(ref float x, ref float arena, ref float y, float* w)
+    private static void L016_features_2_layers_3_conv_0_and_conv_2(ref float x, ref float arena, ref float y, float* w)
     {
-        float* columnWeight = w + 1136; // [16, 1, 3, 1]
-        float* columnBias = w + 1184;
-        float* rowWeight = w + 1200; // [16, 1, 1, 3]
-        float* rowBias = w + 1248;
-        SpatialKernels.DepthwisePair(ref Unsafe.Add(ref arena, 1024), L017_InputPlanes, 64, ref Unsafe.Add(ref arena, 0), 64,
-            columnWeight, columnBias, 3, 1, rowWeight, rowBias, 3, 1, 8, 8, relu6: false);
+        float* columnWeight = w + 1136; // features.2.layers.3.conv.0.weight [16, 1, 3, 1]
+        float* columnBias = w + 1184; // features.2.layers.3.conv.0.bias [16]
+        float* rowWeight = w + 1200; // features.2.layers.3.conv.2.weight [16, 1, 1, 3]
+        float* rowBias = w + 1248; // features.2.layers.3.conv.2.bias [16]
+        Depthwise.Pair(input: ref Unsafe.Add(ref arena, 1024), inputPlanes: L017_InputPlanes, inPlane: 64,
+            output: ref Unsafe.Add(ref arena, 0), outPlane: 64,
+            columnWeights: columnWeight, columnBias: columnBias, columnK: 3, columnPad: 1,
+            rowWeights: rowWeight, rowBias: rowBias, rowK: 3, rowPad: 1,
+            height: 8, width: 8, relu6: false);
     }
 
     // ---------------------------------------------------------------------------------
@@ -413,24 +476,29 @@ public static unsafe partial class Tiny
         ref float means = ref Unsafe.Add(ref arena, 2624);
         ref float squeeze = ref Unsafe.Add(ref arena, 2640);
         ref float coeff = ref Unsafe.Add(ref arena, 2560);
-        float* fc0 = w + 1264; // [4, 16]
-        float* fc0Bias = w + 1328;
-        float* fc2 = w + 1344; // [64, 4]
-        float* fc2Bias = w + 1600;
+        float* fc0 = w + 1264; // features.2.layers.5.fc.0.weight [4, 16]
+        float* fc0Bias = w + 1328; // features.2.layers.5.fc.0.bias [4]
+        float* fc2 = w + 1344; // features.2.layers.5.fc.2.weight [64, 4]
+        float* fc2Bias = w + 1600; // features.2.layers.5.fc.2.bias [64]
         // squeeze-excite: channel means -> fc.0 + ReLU -> fc.2 + h_sigmoid -> (y - 0.5) * 2 * act_max
-        for (int c = 0; c < 16; c++) Unsafe.Add(ref means, c) = Kernels.Sum(ref Unsafe.Add(ref src, c * 64), 64) / 64f;
-        Kernels.MatVec(fc0, ref means, ref squeeze, 4, 16);
-        Kernels.AddBiasRelu(ref squeeze, fc0Bias, 4);
-        Kernels.MatVec(fc2, ref squeeze, ref coeff, 64, 4);
-        Kernels.ShiftMaxCoefficients(ref coeff, fc2Bias, 64, 4f);
-        // each channel mixed with its partner (groups of 2 rotated by one group, then by one channel)
+        for (int c = 0; c < 16; c++) Unsafe.Add(ref means, c) = Elementwise.Sum(x: ref Unsafe.Add(ref src, c * 64), n: 64) / 64f;
+        Linear.MatVec(weights: fc0, input: ref means, output: ref squeeze, rows: 4, cols: 16);
+        Elementwise.AddBiasRelu(x: ref squeeze, bias: fc0Bias, n: 4);
+        Linear.MatVec(weights: fc2, input: ref squeeze, output: ref coeff, rows: 64, cols: 4);
+        ShiftMax.Coefficients(x: ref coeff, bias: fc2Bias, n: 64, scale: 4f);
+        // y[c] = max(a1 * x[c] + b1 * x[partner(c)], a2 * x[c] + b2 * x[partner(c)]), partner(c): the channels as 8 groups of 2,
+        // rotated by one group, then by one channel inside the group; a1 = coeff[c] + init_a[0], b1 = coeff[16 + c] + init_b[0], a2 = coeff[32 + c] + init_a[1], b2 = coeff[48 + c] + init_b[1]
         for (int c = 0; c < 16; c++)
         {
             ref float own = ref Unsafe.Add(ref src, c * 64);
             ref float other = ref Unsafe.Add(ref src, L018_PartnerPlanes[c] * 64);
-            Kernels.ShiftMax(ref Unsafe.Add(ref dst, c * 64), ref own, ref other, Unsafe.Add(ref coeff, c) + 1f, Unsafe.Add(ref coeff, 16 + c) + 0f, Unsafe.Add(ref coeff, 32 + c) + 1f, Unsafe.Add(ref coeff, 48 + c) + 0f, 64);
+            float a1 = Unsafe.Add(ref coeff, c) + 1f, b1 = Unsafe.Add(ref coeff, 16 + c) + 0f;
+            float a2 = Unsafe.Add(ref coeff, 32 + c) + 1f, b2 = Unsafe.Add(ref coeff, 48 + c) + 0f;
+            ShiftMax.MaxOfTwoMixes(dst: ref Unsafe.Add(ref dst, c * 64), x: ref own, partner: ref other, a1: a1, b1: b1, a2: a2, b2: b2, n: 64);
         }
     }
+
+    // features.2.layers.6: channel shuffle, 4 groups: no copy, read through L020_InputPlanes
 
     // ---------------------------------------------------------------------------------
     // features.2.layers.7.conv.0: conv 1x1 stride 1,1 groups 2 +BN
@@ -443,11 +511,14 @@ public static unsafe partial class Tiny
     {
         ref float src = ref Unsafe.Add(ref arena, 1024);
         ref float dst = ref Unsafe.Add(ref arena, 0);
-        float* weight = w + 1664; // [8, 8]
-        float* bias = w + 1728;
+        float* weight = w + 1664; // features.2.layers.7.conv.0.weight [8, 8, 1, 1]
+        float* bias = w + 1728; // features.2.layers.7.conv.0.bias [8]
+        // group g: outputs g*4.. read inputs g*8.. (planes through L020_InputPlanes)
         for (int g = 0; g < 2; g++)
         {
-            PointwiseKernels.GroupConv(ref src, L020_InputPlanes.Slice(g * 8, 8), ref Unsafe.Add(ref dst, g * 256), weight + g * 32, bias + g * 4, 4, 64);
+            Pointwise.GroupConv(input: ref src, planes: L020_InputPlanes.Slice(g * 8, 8),
+                output: ref Unsafe.Add(ref dst, g * 256), weights: weight + g * 32, bias: bias + g * 4,
+                outputs: 4, n: 64, relu6: false);
         }
     }
 
@@ -470,24 +541,30 @@ public static unsafe partial class Tiny
         ref float means = ref Unsafe.Add(ref arena, 512);
         ref float squeeze = ref Unsafe.Add(ref arena, 528);
         ref float coeff = ref Unsafe.Add(ref arena, 544);
-        float* fc0 = w + 1744; // [4, 8]
-        float* fc0Bias = w + 1776;
-        float* fc2 = w + 1792; // [16, 4]
-        float* fc2Bias = w + 1856;
+        float* fc0 = w + 1744; // features.2.layers.8.fc.0.weight [4, 8]
+        float* fc0Bias = w + 1776; // features.2.layers.8.fc.0.bias [4]
+        float* fc2 = w + 1792; // features.2.layers.8.fc.2.weight [16, 4]
+        float* fc2Bias = w + 1856; // features.2.layers.8.fc.2.bias [16]
         // squeeze-excite: channel means -> fc.0 + ReLU -> fc.2 + h_sigmoid -> (y - 0.5) * 2 * act_max
-        for (int c = 0; c < 8; c++) Unsafe.Add(ref means, c) = Kernels.Sum(ref Unsafe.Add(ref src, c * 64), 64) / 64f;
-        Kernels.MatVec(fc0, ref means, ref squeeze, 4, 8);
-        Kernels.AddBiasRelu(ref squeeze, fc0Bias, 4);
-        Kernels.MatVec(fc2, ref squeeze, ref coeff, 16, 4);
-        Kernels.ShiftMaxCoefficients(ref coeff, fc2Bias, 16, 4f);
-        // each channel mixed with its partner (groups of 4 rotated by one group, then by one channel)
+        for (int c = 0; c < 8; c++) Unsafe.Add(ref means, c) = Elementwise.Sum(x: ref Unsafe.Add(ref src, c * 64), n: 64) / 64f;
+        Linear.MatVec(weights: fc0, input: ref means, output: ref squeeze, rows: 4, cols: 8);
+        Elementwise.AddBiasRelu(x: ref squeeze, bias: fc0Bias, n: 4);
+        Linear.MatVec(weights: fc2, input: ref squeeze, output: ref coeff, rows: 16, cols: 4);
+        ShiftMax.Coefficients(x: ref coeff, bias: fc2Bias, n: 16, scale: 4f);
+        // y[c] = a1 * x[c] + b1 * x[partner(c)], partner(c): the channels as 2 groups of 4,
+        // rotated by one group, then by one channel inside the group; a1 = coeff[c] + init_a[0], b1 = coeff[8 + c] + init_b[0]
         for (int c = 0; c < 8; c++)
         {
             ref float own = ref Unsafe.Add(ref src, c * 64);
             ref float other = ref Unsafe.Add(ref src, L021_PartnerPlanes[c] * 64);
-            Kernels.ShiftMix(ref Unsafe.Add(ref dst, c * 64), ref own, ref other, Unsafe.Add(ref coeff, c) + 1f, Unsafe.Add(ref coeff, 8 + c) + 0f, 64);
+            float a1 = Unsafe.Add(ref coeff, c) + 1f, b1 = Unsafe.Add(ref coeff, 8 + c) + 0f;
+            ShiftMax.Mix(dst: ref Unsafe.Add(ref dst, c * 64), x: ref own, partner: ref other, a: a1, b: b1, n: 64);
         }
     }
+
+    // features.2.layers.9: channel shuffle, 2 groups: no copy, the shuffles before features.2 compose to the identity
+
+    // features.2.layers.10: channel shuffle, 4 groups: no copy, the shuffles before features.2 compose to the identity
 
     // ---------------------------------------------------------------------------------
     // features.2: residual add
@@ -498,7 +575,7 @@ public static unsafe partial class Tiny
     {
         ref float src = ref Unsafe.Add(ref arena, 2048);
         ref float dst = ref Unsafe.Add(ref arena, 2560);
-        Kernels.Add(ref dst, ref src, 512);
+        Elementwise.Add(dst: ref dst, src: ref src, n: 512);
     }
 
     // ---------------------------------------------------------------------------------
@@ -512,11 +589,14 @@ public static unsafe partial class Tiny
     {
         ref float src = ref Unsafe.Add(ref arena, 2560);
         ref float dst = ref Unsafe.Add(ref arena, 0);
-        float* weight = w + 1872; // [16, 4]
-        float* bias = w + 1936;
+        float* weight = w + 1872; // features.3.layers.0.conv.0.weight [16, 4, 1, 1]
+        float* bias = w + 1936; // features.3.layers.0.conv.0.bias [16]
+        // group g: outputs g*8.. read inputs g*4.. (planes through L025_InputPlanes)
         for (int g = 0; g < 2; g++)
         {
-            PointwiseKernels.GroupConv(ref src, L025_InputPlanes.Slice(g * 4, 4), ref Unsafe.Add(ref dst, g * 512), weight + g * 32, bias + g * 8, 8, 64);
+            Pointwise.GroupConv(input: ref src, planes: L025_InputPlanes.Slice(g * 4, 4),
+                output: ref Unsafe.Add(ref dst, g * 512), weights: weight + g * 32, bias: bias + g * 8,
+                outputs: 8, n: 64, relu6: false);
         }
     }
 
@@ -539,24 +619,30 @@ public static unsafe partial class Tiny
         ref float means = ref Unsafe.Add(ref arena, 2080);
         ref float squeeze = ref Unsafe.Add(ref arena, 2096);
         ref float coeff = ref Unsafe.Add(ref arena, 2048);
-        float* fc0 = w + 1952; // [4, 16]
-        float* fc0Bias = w + 2016;
-        float* fc2 = w + 2032; // [32, 4]
-        float* fc2Bias = w + 2160;
+        float* fc0 = w + 1952; // features.3.layers.1.fc.0.weight [4, 16]
+        float* fc0Bias = w + 2016; // features.3.layers.1.fc.0.bias [4]
+        float* fc2 = w + 2032; // features.3.layers.1.fc.2.weight [32, 4]
+        float* fc2Bias = w + 2160; // features.3.layers.1.fc.2.bias [32]
         // squeeze-excite: channel means -> fc.0 + ReLU -> fc.2 + h_sigmoid -> (y - 0.5) * 2 * act_max
-        for (int c = 0; c < 16; c++) Unsafe.Add(ref means, c) = Kernels.Sum(ref Unsafe.Add(ref src, c * 64), 64) / 64f;
-        Kernels.MatVec(fc0, ref means, ref squeeze, 4, 16);
-        Kernels.AddBiasRelu(ref squeeze, fc0Bias, 4);
-        Kernels.MatVec(fc2, ref squeeze, ref coeff, 32, 4);
-        Kernels.ShiftMaxCoefficients(ref coeff, fc2Bias, 32, 4f);
-        // each channel mixed with its partner (groups of 8 rotated by one group, then by one channel)
+        for (int c = 0; c < 16; c++) Unsafe.Add(ref means, c) = Elementwise.Sum(x: ref Unsafe.Add(ref src, c * 64), n: 64) / 64f;
+        Linear.MatVec(weights: fc0, input: ref means, output: ref squeeze, rows: 4, cols: 16);
+        Elementwise.AddBiasRelu(x: ref squeeze, bias: fc0Bias, n: 4);
+        Linear.MatVec(weights: fc2, input: ref squeeze, output: ref coeff, rows: 32, cols: 4);
+        ShiftMax.Coefficients(x: ref coeff, bias: fc2Bias, n: 32, scale: 4f);
+        // y[c] = a1 * x[c] + b1 * x[partner(c)], partner(c): the channels as 2 groups of 8,
+        // rotated by one group, then by one channel inside the group; a1 = coeff[c] + init_a[0], b1 = coeff[16 + c] + init_b[0]
         for (int c = 0; c < 16; c++)
         {
             ref float own = ref Unsafe.Add(ref src, c * 64);
             ref float other = ref Unsafe.Add(ref src, L026_PartnerPlanes[c] * 64);
-            Kernels.ShiftMix(ref Unsafe.Add(ref dst, c * 64), ref own, ref other, Unsafe.Add(ref coeff, c) + 1f, Unsafe.Add(ref coeff, 16 + c) + 0f, 64);
+            float a1 = Unsafe.Add(ref coeff, c) + 1f, b1 = Unsafe.Add(ref coeff, 16 + c) + 0f;
+            ShiftMax.Mix(dst: ref Unsafe.Add(ref dst, c * 64), x: ref own, partner: ref other, a: a1, b: b1, n: 64);
         }
     }
+
+    // features.3.layers.2: channel shuffle, 2 groups: no copy, read through L029_InputPlanes
+
+    // features.3.layers.3.conv.0: conv 3x1 stride 1,1 depthwise +BN, runs inside L028_features_3_layers_3_conv_0_and_conv_2 (a fused pair; its output stays on the stack)
 
     // ---------------------------------------------------------------------------------
     // features.3.layers.3.conv.0 + features.3.layers.3.conv.2: a depthwise pair, fused
@@ -569,14 +655,17 @@ public static unsafe partial class Tiny
     //   weights features.3.layers.3.conv.0.bias [16] @ blob float 2240
     //   weights features.3.layers.3.conv.2.weight [16, 1, 1, 3] @ blob float 2256
     //   weights features.3.layers.3.conv.2.bias [16] @ blob float 2304
-    private static void L029_features_3_layers_3_conv_2(ref float x, ref float arena, ref float y, float* w)
+    private static void L028_features_3_layers_3_conv_0_and_conv_2(ref float x, ref float arena, ref float y, float* w)
     {
-        float* columnWeight = w + 2192; // [16, 1, 3, 1]
-        float* columnBias = w + 2240;
-        float* rowWeight = w + 2256; // [16, 1, 1, 3]
-        float* rowBias = w + 2304;
-        SpatialKernels.DepthwisePair(ref Unsafe.Add(ref arena, 1024), L029_InputPlanes, 64, ref Unsafe.Add(ref arena, 0), 64,
-            columnWeight, columnBias, 3, 1, rowWeight, rowBias, 3, 1, 8, 8, relu6: false);
+        float* columnWeight = w + 2192; // features.3.layers.3.conv.0.weight [16, 1, 3, 1]
+        float* columnBias = w + 2240; // features.3.layers.3.conv.0.bias [16]
+        float* rowWeight = w + 2256; // features.3.layers.3.conv.2.weight [16, 1, 1, 3]
+        float* rowBias = w + 2304; // features.3.layers.3.conv.2.bias [16]
+        Depthwise.Pair(input: ref Unsafe.Add(ref arena, 1024), inputPlanes: L029_InputPlanes, inPlane: 64,
+            output: ref Unsafe.Add(ref arena, 0), outPlane: 64,
+            columnWeights: columnWeight, columnBias: columnBias, columnK: 3, columnPad: 1,
+            rowWeights: rowWeight, rowBias: rowBias, rowK: 3, rowPad: 1,
+            height: 8, width: 8, relu6: false);
     }
 
     // ---------------------------------------------------------------------------------
@@ -598,24 +687,29 @@ public static unsafe partial class Tiny
         ref float means = ref Unsafe.Add(ref arena, 2112);
         ref float squeeze = ref Unsafe.Add(ref arena, 2128);
         ref float coeff = ref Unsafe.Add(ref arena, 2048);
-        float* fc0 = w + 2320; // [4, 16]
-        float* fc0Bias = w + 2384;
-        float* fc2 = w + 2400; // [64, 4]
-        float* fc2Bias = w + 2656;
+        float* fc0 = w + 2320; // features.3.layers.5.fc.0.weight [4, 16]
+        float* fc0Bias = w + 2384; // features.3.layers.5.fc.0.bias [4]
+        float* fc2 = w + 2400; // features.3.layers.5.fc.2.weight [64, 4]
+        float* fc2Bias = w + 2656; // features.3.layers.5.fc.2.bias [64]
         // squeeze-excite: channel means -> fc.0 + ReLU -> fc.2 + h_sigmoid -> (y - 0.5) * 2 * act_max
-        for (int c = 0; c < 16; c++) Unsafe.Add(ref means, c) = Kernels.Sum(ref Unsafe.Add(ref src, c * 64), 64) / 64f;
-        Kernels.MatVec(fc0, ref means, ref squeeze, 4, 16);
-        Kernels.AddBiasRelu(ref squeeze, fc0Bias, 4);
-        Kernels.MatVec(fc2, ref squeeze, ref coeff, 64, 4);
-        Kernels.ShiftMaxCoefficients(ref coeff, fc2Bias, 64, 4f);
-        // each channel mixed with its partner (groups of 2 rotated by one group, then by one channel)
+        for (int c = 0; c < 16; c++) Unsafe.Add(ref means, c) = Elementwise.Sum(x: ref Unsafe.Add(ref src, c * 64), n: 64) / 64f;
+        Linear.MatVec(weights: fc0, input: ref means, output: ref squeeze, rows: 4, cols: 16);
+        Elementwise.AddBiasRelu(x: ref squeeze, bias: fc0Bias, n: 4);
+        Linear.MatVec(weights: fc2, input: ref squeeze, output: ref coeff, rows: 64, cols: 4);
+        ShiftMax.Coefficients(x: ref coeff, bias: fc2Bias, n: 64, scale: 4f);
+        // y[c] = max(a1 * x[c] + b1 * x[partner(c)], a2 * x[c] + b2 * x[partner(c)]), partner(c): the channels as 8 groups of 2,
+        // rotated by one group, then by one channel inside the group; a1 = coeff[c] + init_a[0], b1 = coeff[16 + c] + init_b[0], a2 = coeff[32 + c] + init_a[1], b2 = coeff[48 + c] + init_b[1]
         for (int c = 0; c < 16; c++)
         {
             ref float own = ref Unsafe.Add(ref src, c * 64);
             ref float other = ref Unsafe.Add(ref src, L030_PartnerPlanes[c] * 64);
-            Kernels.ShiftMax(ref Unsafe.Add(ref dst, c * 64), ref own, ref other, Unsafe.Add(ref coeff, c) + 1f, Unsafe.Add(ref coeff, 16 + c) + 0f, Unsafe.Add(ref coeff, 32 + c) + 1f, Unsafe.Add(ref coeff, 48 + c) + 0f, 64);
+            float a1 = Unsafe.Add(ref coeff, c) + 1f, b1 = Unsafe.Add(ref coeff, 16 + c) + 0f;
+            float a2 = Unsafe.Add(ref coeff, 32 + c) + 1f, b2 = Unsafe.Add(ref coeff, 48 + c) + 0f;
+            ShiftMax.MaxOfTwoMixes(dst: ref Unsafe.Add(ref dst, c * 64), x: ref own, partner: ref other, a1: a1, b1: b1, a2: a2, b2: b2, n: 64);
         }
     }
+
+    // features.3.layers.6: channel shuffle, 4 groups: no copy, read through L032_InputPlanes
 
     // ---------------------------------------------------------------------------------
     // features.3.layers.7.conv.0: conv 1x1 stride 1,1 groups 2 +BN
@@ -628,11 +722,14 @@ public static unsafe partial class Tiny
     {
         ref float src = ref Unsafe.Add(ref arena, 1024);
         ref float dst = ref Unsafe.Add(ref arena, 0);
-        float* weight = w + 2720; // [8, 8]
-        float* bias = w + 2784;
+        float* weight = w + 2720; // features.3.layers.7.conv.0.weight [8, 8, 1, 1]
+        float* bias = w + 2784; // features.3.layers.7.conv.0.bias [8]
+        // group g: outputs g*4.. read inputs g*8.. (planes through L032_InputPlanes)
         for (int g = 0; g < 2; g++)
         {
-            PointwiseKernels.GroupConv(ref src, L032_InputPlanes.Slice(g * 8, 8), ref Unsafe.Add(ref dst, g * 256), weight + g * 32, bias + g * 4, 4, 64);
+            Pointwise.GroupConv(input: ref src, planes: L032_InputPlanes.Slice(g * 8, 8),
+                output: ref Unsafe.Add(ref dst, g * 256), weights: weight + g * 32, bias: bias + g * 4,
+                outputs: 4, n: 64, relu6: false);
         }
     }
 
@@ -655,24 +752,30 @@ public static unsafe partial class Tiny
         ref float means = ref Unsafe.Add(ref arena, 512);
         ref float squeeze = ref Unsafe.Add(ref arena, 528);
         ref float coeff = ref Unsafe.Add(ref arena, 544);
-        float* fc0 = w + 2800; // [4, 8]
-        float* fc0Bias = w + 2832;
-        float* fc2 = w + 2848; // [16, 4]
-        float* fc2Bias = w + 2912;
+        float* fc0 = w + 2800; // features.3.layers.8.fc.0.weight [4, 8]
+        float* fc0Bias = w + 2832; // features.3.layers.8.fc.0.bias [4]
+        float* fc2 = w + 2848; // features.3.layers.8.fc.2.weight [16, 4]
+        float* fc2Bias = w + 2912; // features.3.layers.8.fc.2.bias [16]
         // squeeze-excite: channel means -> fc.0 + ReLU -> fc.2 + h_sigmoid -> (y - 0.5) * 2 * act_max
-        for (int c = 0; c < 8; c++) Unsafe.Add(ref means, c) = Kernels.Sum(ref Unsafe.Add(ref src, c * 64), 64) / 64f;
-        Kernels.MatVec(fc0, ref means, ref squeeze, 4, 8);
-        Kernels.AddBiasRelu(ref squeeze, fc0Bias, 4);
-        Kernels.MatVec(fc2, ref squeeze, ref coeff, 16, 4);
-        Kernels.ShiftMaxCoefficients(ref coeff, fc2Bias, 16, 4f);
-        // each channel mixed with its partner (groups of 4 rotated by one group, then by one channel)
+        for (int c = 0; c < 8; c++) Unsafe.Add(ref means, c) = Elementwise.Sum(x: ref Unsafe.Add(ref src, c * 64), n: 64) / 64f;
+        Linear.MatVec(weights: fc0, input: ref means, output: ref squeeze, rows: 4, cols: 8);
+        Elementwise.AddBiasRelu(x: ref squeeze, bias: fc0Bias, n: 4);
+        Linear.MatVec(weights: fc2, input: ref squeeze, output: ref coeff, rows: 16, cols: 4);
+        ShiftMax.Coefficients(x: ref coeff, bias: fc2Bias, n: 16, scale: 4f);
+        // y[c] = a1 * x[c] + b1 * x[partner(c)], partner(c): the channels as 2 groups of 4,
+        // rotated by one group, then by one channel inside the group; a1 = coeff[c] + init_a[0], b1 = coeff[8 + c] + init_b[0]
         for (int c = 0; c < 8; c++)
         {
             ref float own = ref Unsafe.Add(ref src, c * 64);
             ref float other = ref Unsafe.Add(ref src, L033_PartnerPlanes[c] * 64);
-            Kernels.ShiftMix(ref Unsafe.Add(ref dst, c * 64), ref own, ref other, Unsafe.Add(ref coeff, c) + 1f, Unsafe.Add(ref coeff, 8 + c) + 0f, 64);
+            float a1 = Unsafe.Add(ref coeff, c) + 1f, b1 = Unsafe.Add(ref coeff, 8 + c) + 0f;
+            ShiftMax.Mix(dst: ref Unsafe.Add(ref dst, c * 64), x: ref own, partner: ref other, a: a1, b: b1, n: 64);
         }
     }
+
+    // features.3.layers.9: channel shuffle, 2 groups: no copy, the shuffles before features.3 compose to the identity
+
+    // features.3.layers.10: channel shuffle, 4 groups: no copy, the shuffles before features.3 compose to the identity
 
     // ---------------------------------------------------------------------------------
     // features.3: residual add
@@ -683,7 +786,7 @@ public static unsafe partial class Tiny
     {
         ref float src = ref Unsafe.Add(ref arena, 2560);
         ref float dst = ref Unsafe.Add(ref arena, 2048);
-        Kernels.Add(ref dst, ref src, 512);
+        Elementwise.Add(dst: ref dst, src: ref src, n: 512);
     }
 
     // ---------------------------------------------------------------------------------
@@ -697,11 +800,14 @@ public static unsafe partial class Tiny
     {
         ref float src = ref Unsafe.Add(ref arena, 2048);
         ref float dst = ref Unsafe.Add(ref arena, 0);
-        float* weight = w + 2928; // [32, 2]
-        float* bias = w + 2992;
+        float* weight = w + 2928; // features.4.layers.0.conv.0.weight [32, 2, 1, 1]
+        float* bias = w + 2992; // features.4.layers.0.conv.0.bias [32]
+        // group g: outputs g*8.. read inputs g*2.. (planes through L037_InputPlanes)
         for (int g = 0; g < 4; g++)
         {
-            PointwiseKernels.GroupConv(ref src, L037_InputPlanes.Slice(g * 2, 2), ref Unsafe.Add(ref dst, g * 512), weight + g * 16, bias + g * 8, 8, 64);
+            Pointwise.GroupConv(input: ref src, planes: L037_InputPlanes.Slice(g * 2, 2),
+                output: ref Unsafe.Add(ref dst, g * 512), weights: weight + g * 16, bias: bias + g * 8,
+                outputs: 8, n: 64, relu6: false);
         }
     }
 
@@ -724,22 +830,24 @@ public static unsafe partial class Tiny
         ref float means = ref Unsafe.Add(ref arena, 4160);
         ref float squeeze = ref Unsafe.Add(ref arena, 4192);
         ref float coeff = ref Unsafe.Add(ref arena, 4096);
-        float* fc0 = w + 3024; // [4, 32]
-        float* fc0Bias = w + 3152;
-        float* fc2 = w + 3168; // [64, 4]
-        float* fc2Bias = w + 3424;
+        float* fc0 = w + 3024; // features.4.layers.1.fc.0.weight [4, 32]
+        float* fc0Bias = w + 3152; // features.4.layers.1.fc.0.bias [4]
+        float* fc2 = w + 3168; // features.4.layers.1.fc.2.weight [64, 4]
+        float* fc2Bias = w + 3424; // features.4.layers.1.fc.2.bias [64]
         // squeeze-excite: channel means -> fc.0 + ReLU -> fc.2 + h_sigmoid -> (y - 0.5) * 2 * act_max
-        for (int c = 0; c < 32; c++) Unsafe.Add(ref means, c) = Kernels.Sum(ref Unsafe.Add(ref src, c * 64), 64) / 64f;
-        Kernels.MatVec(fc0, ref means, ref squeeze, 4, 32);
-        Kernels.AddBiasRelu(ref squeeze, fc0Bias, 4);
-        Kernels.MatVec(fc2, ref squeeze, ref coeff, 64, 4);
-        Kernels.ShiftMaxCoefficients(ref coeff, fc2Bias, 64, 4f);
-        // each channel mixed with its partner (groups of 8 rotated by one group, then by one channel)
+        for (int c = 0; c < 32; c++) Unsafe.Add(ref means, c) = Elementwise.Sum(x: ref Unsafe.Add(ref src, c * 64), n: 64) / 64f;
+        Linear.MatVec(weights: fc0, input: ref means, output: ref squeeze, rows: 4, cols: 32);
+        Elementwise.AddBiasRelu(x: ref squeeze, bias: fc0Bias, n: 4);
+        Linear.MatVec(weights: fc2, input: ref squeeze, output: ref coeff, rows: 64, cols: 4);
+        ShiftMax.Coefficients(x: ref coeff, bias: fc2Bias, n: 64, scale: 4f);
+        // y[c] = a1 * x[c] + b1 * x[partner(c)], partner(c): the channels as 4 groups of 8,
+        // rotated by one group, then by one channel inside the group; a1 = coeff[c] + init_a[0], b1 = coeff[32 + c] + init_b[0]
         for (int c = 0; c < 32; c++)
         {
             ref float own = ref Unsafe.Add(ref src, c * 64);
             ref float other = ref Unsafe.Add(ref src, L038_PartnerPlanes[c] * 64);
-            Kernels.ShiftMix(ref Unsafe.Add(ref dst, c * 64), ref own, ref other, Unsafe.Add(ref coeff, c) + 1f, Unsafe.Add(ref coeff, 32 + c) + 0f, 64);
+            float a1 = Unsafe.Add(ref coeff, c) + 1f, b1 = Unsafe.Add(ref coeff, 32 + c) + 0f;
+            ShiftMax.Mix(dst: ref Unsafe.Add(ref dst, c * 64), x: ref own, partner: ref other, a: a1, b: b1, n: 64);
         }
     }
 
@@ -754,7 +862,7 @@ public static unsafe partial class Tiny
         for (int c = 0; c < 32; c++)
         {
             ref float plane = ref Unsafe.Add(ref src, c * 64);
-            Unsafe.Add(ref dst, c) = Kernels.HSwish(Kernels.SumRelu6(ref plane, 64) / 64f); // ReLU6 applied as summed
+            Unsafe.Add(ref dst, c) = Elementwise.HSwish(Elementwise.SumRelu6(x: ref plane, n: 64) / 64f); // ReLU6 applied as summed
         }
     }
 
@@ -770,9 +878,9 @@ public static unsafe partial class Tiny
         ref float src = ref Unsafe.Add(ref arena, 0);
         ref float dst = ref Unsafe.Add(ref arena, 32);
         float* weight = w + 3488; // [16, 32], BatchNorm1d folded in
-        float* bias = w + 4000;
-        Kernels.MatVec(weight, ref src, ref dst, 16, 32);
-        Kernels.AddBiasHSwish(ref dst, bias, 16);
+        float* bias = w + 4000; // classifier.0.linear.0.bias [16]
+        Linear.MatVec(weights: weight, input: ref src, output: ref dst, rows: 16, cols: 32);
+        Elementwise.AddBiasHSwish(x: ref dst, bias: bias, n: 16);
     }
 
     // ---------------------------------------------------------------------------------
@@ -787,12 +895,13 @@ public static unsafe partial class Tiny
         ref float src = ref Unsafe.Add(ref arena, 32);
         ref float dst = ref y;
         float* weight = w + 4016; // [4, 16], BatchNorm1d folded in
-        float* bias = w + 4080;
-        Kernels.MatVec(weight, ref src, ref dst, 4, 16);
-        Kernels.AddBiasHSwish(ref dst, bias, 4);
+        float* bias = w + 4080; // classifier.2.linear.0.bias [4]
+        Linear.MatVec(weights: weight, input: ref src, output: ref dst, rows: 4, cols: 16);
+        Elementwise.AddBiasHSwish(x: ref dst, bias: bias, n: 4);
     }
 
-    // Channel maps, computed by the generator: entry c is the arena plane that holds logical channel c.
+    // Channel tables, computed by the generator: entry c of an ...Planes table is the arena plane that
+    // holds logical channel c (an ...Order table: the channel visited i-th).
     private static ReadOnlySpan<int> L001_InputPlanes => new int[]
     {
         0, 1, 2, 0, 1, 2,

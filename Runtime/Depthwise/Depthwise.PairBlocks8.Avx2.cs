@@ -1,11 +1,15 @@
+// AVX2 variant of both pairs on narrow planes: eight channels at a time (a channel-vector block),
+// used by Depthwise.Pair and Depthwise.PairStride2 where it applies.
 using System;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
+using System.Runtime.Intrinsics.Arm;
 
 namespace MicroNet.Aot.Runtime;
 
-public static unsafe partial class SpatialKernels
+public static unsafe partial class Depthwise
 {
     /// <summary>
     /// Widest rows <see cref="PairBlocks8"/> takes for a stride-1 pair: the 7x7 stage. Per-layer A/B
@@ -23,7 +27,7 @@ public static unsafe partial class SpatialKernels
 
     /// <summary>
     /// A depthwise k x 1 conv and the depthwise 1 x k conv that reads only it (both stride 1: the
-    /// pair of <see cref="DepthwisePair"/>; or both stride 2: the downsampling pair of
+    /// pair of <see cref="Pair"/>; or both stride 2: the downsampling pair of
     /// <see cref="PairStride2"/>) eight channels at a time (AVX2 + FMA; k = 3 or 5 on either conv;
     /// input rows of at most <see cref="PairBlocks8MaxWidth"/> floats; the callers choose the
     /// shapes where it measured faster: the 7x7 stage and the 14 -> 7 downsampling). On such planes
@@ -34,9 +38,29 @@ public static unsafe partial class SpatialKernels
     /// loads and FMAs with the per-channel weights as vectors, no masks (a tap off the plane reads a
     /// zero), and the result is transposed back into the eight output planes. Every value is
     /// summed exactly as by the plane-by-plane kernels (bias, then the taps in order; a tap off the
-    /// plane adds fma(0, w, acc)), so the output is bit for bit theirs. Returns the channels done (a
-    /// multiple of 8); the caller runs the rest.
+    /// plane adds fma(0, w, acc)), so the output is bit for bit theirs. Only where
+    /// <see cref="PairBlocks8Applies"/>. Returns the channels done (the whole blocks of eight): the
+    /// one variant that takes a prefix of the channels; the caller runs the rest.
     /// </summary>
+    /// <summary>
+    /// Whether <see cref="PairBlocks8"/> takes a pair: AVX2 + FMA, at least one block of eight
+    /// channels, k = 3 or 5 on both convs, input rows of at most <see cref="PairBlocks8MaxWidth"/>
+    /// floats, planes of at least one vector, and stack blocks within <see cref="PairBlocks8MaxStackFloats"/>.
+    /// </summary>
+    private static bool PairBlocks8Applies(int channels, nint inPlane, nint outPlane, int columnK, int columnPad, int rowK, int rowPad,
+        int stride, int height, int width)
+    {
+        int n = height * width;
+        int outHeight = (height + 2 * columnPad - columnK) / stride + 1, outWidth = (width + 2 * rowPad - rowK) / stride + 1;
+        int outN = outHeight * outWidth;
+        if (!Avx2.IsSupported || !Fma.IsSupported || channels < 8 || width > PairBlocks8MaxWidth || n < 8 || outN < 8 ||
+            (columnK != 3 && columnK != 5) || (rowK != 3 && rowK != 5) || inPlane < n || outPlane < outN)
+            return false;
+        int above = columnPad, below = (outHeight - 1) * stride + columnK - above - height;
+        int left = rowPad, right = (outWidth - 1) * stride + rowK - left - width;
+        return (long)(height + above + below) * width * 8 + (long)(width + left + right) * 8 + (long)outN * 8 + 24 <= PairBlocks8MaxStackFloats;
+    }
+
     private static int PairBlocks8(ref float input, ReadOnlySpan<int> inputPlanes, nint inPlane, ref float output, nint outPlane,
         float* columnWeights, float* columnBias, int columnK, int columnPad, float* rowWeights, float* rowBias, int rowK, int rowPad,
         int stride, int height, int width, bool relu6)
@@ -45,14 +69,9 @@ public static unsafe partial class SpatialKernels
         int outHeight = (height + 2 * columnPad - columnK) / stride + 1, outWidth = (width + 2 * rowPad - rowK) / stride + 1;
         int outN = outHeight * outWidth;
         int blocks = inputPlanes.Length / 8;
-        if (!Avx2.IsSupported || !Fma.IsSupported || blocks == 0 || width > PairBlocks8MaxWidth || n < 8 || outN < 8 ||
-            (columnK != 3 && columnK != 5) || (rowK != 3 && rowK != 5) || inPlane < n || outPlane < outN)
-            return 0;
         // zero rows above and below, zero columns left and right: enough for every tap of every output
         int above = columnPad, below = (outHeight - 1) * stride + columnK - above - height;
         int left = rowPad, right = (outWidth - 1) * stride + rowK - left - width;
-        if ((long)(height + above + below) * width * 8 + (long)(width + left + right) * 8 + (long)outN * 8 + 24 > PairBlocks8MaxStackFloats)
-            return 0;
         // staged input: position (y, x) of the block at staged[((y + above) * width + x) * 8]
         int stagedFloats = (height + above + below) * width * 8;
         float* staged = stackalloc float[stagedFloats + 8];
@@ -167,7 +186,7 @@ public static unsafe partial class SpatialKernels
             var acc = Fma.MultiplyAdd(Vector256.Load(padded), w0, bias);
             acc = Fma.MultiplyAdd(Vector256.Load(padded + 8), w1, acc);
             acc = Fma.MultiplyAdd(Vector256.Load(padded + 16), w2, acc);
-            if (relu6) acc = Kernels.Relu6(acc);
+            if (relu6) acc = Simd.Relu6(acc);
             acc.Store(dst + x);
         }
     }
@@ -184,7 +203,7 @@ public static unsafe partial class SpatialKernels
             acc = Fma.MultiplyAdd(Vector256.Load(padded + 16), w2, acc);
             acc = Fma.MultiplyAdd(Vector256.Load(padded + 24), w3, acc);
             acc = Fma.MultiplyAdd(Vector256.Load(padded + 32), w4, acc);
-            if (relu6) acc = Kernels.Relu6(acc);
+            if (relu6) acc = Simd.Relu6(acc);
             acc.Store(dst + x);
         }
     }

@@ -1,12 +1,14 @@
+// AVX-512 variant of Pointwise.GroupConv: blocks of 12 / 10 / 8 outputs x one 512-bit vector.
 using System;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
+using System.Runtime.Intrinsics.Arm;
 
 namespace MicroNet.Aot.Runtime;
 
-public static unsafe partial class PointwiseKernels
+public static unsafe partial class Pointwise
 {
     /// <summary>
     /// Whether <see cref="GroupConv"/> takes <c>Blocks16</c>: 512-bit vectors accelerated (AVX-512,
@@ -14,7 +16,7 @@ public static unsafe partial class PointwiseKernels
     /// group (all of M3's groups from the 14x14 stage on, and its 28x28 expansion) and a plane of
     /// at least one vector.
     /// </summary>
-    private static bool Blocks16Apply(int outputs, nint n) =>
+    private static bool Blocks16Applies(int outputs, nint n) =>
         Vector512.IsHardwareAccelerated && Avx512F.IsSupported && n >= 16 && (outputs % 12 == 0 || outputs % 10 == 0 || outputs % 8 == 0);
 
     /// <summary>
@@ -87,7 +89,7 @@ public static unsafe partial class PointwiseKernels
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> Clamp(Vector512<float> v, bool relu6) => relu6 ? Kernels.Relu6(v) : v;
+    private static Vector512<float> Clamp(Vector512<float> v, bool relu6) => relu6 ? Simd.Relu6(v) : v;
 
     /// <summary>A block's output count as a type: each instantiation compiles only its own rows (measured as fast as written-out twins).</summary>
     private interface IBlockRows { static abstract int Rows { get; } }

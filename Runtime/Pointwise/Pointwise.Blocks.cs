@@ -1,107 +1,16 @@
+// The Vector256 / Vector128 / scalar blocks of Pointwise.GroupConv: 4 x 3 tiles, 6 x 2 and 5 x 2
+// blocks, blocks of 8 and 4 outputs.
 using System;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using System.Runtime.Intrinsics.Arm;
 
 namespace MicroNet.Aot.Runtime;
 
-/// <summary>
-/// The 1x1 group convolution, register-blocked: four output channels at a time over a tile of
-/// positions, every input channel of the group read once per tile and shared by the four
-/// accumulators (instead of one read-modify-write pass of the output plane per input channel).
-/// </summary>
-public static unsafe partial class PointwiseKernels
+public static unsafe partial class Pointwise
 {
-    /// <summary>
-    /// For o in [0, outputs): output[o*n + p] = bias[o] + sum_i weights[o*inputsPerOutput + i] * input[planes[i]*n + p].
-    /// <paramref name="planes"/> are the arena planes of the group's input channels (channel maps applied).
-    /// </summary>
-    /// <remarks>With <paramref name="relu6"/> the outputs are clamped to [0, 6] as they are stored (a fused ReLU6).</remarks>
-    public static void GroupConv(ref float input, ReadOnlySpan<int> planes, ref float output, float* weights, float* bias, int outputs, nint n, bool relu6 = false)
-    {
-        int inputsPerOutput = planes.Length;
-        int o = 0;
-        if (Blocks16Apply(outputs, n))
-        {
-            // AVX-512: 8, 10 or 12 outputs x one 512-bit vector of positions
-            Blocks16(ref input, planes, ref output, weights, bias, outputs, n, relu6);
-            return;
-        }
-        if (Vector256.IsHardwareAccelerated && n >= 8 && outputs >= 8 && (n < 64 || n < 256 && inputsPerOutput <= 16))
-        {
-            // small planes: eight outputs over tiles of 8 positions, so a 7x7 plane costs 56
-            // positions instead of the 64 of 16-position tiles, and a 14x14 plane 200 instead of
-            // 216. On 14x14 only with few inputs per output, where the tile's fixed cost (bias,
-            // stores, the overlapping last tile) weighs most; with many, its 9 loads per 8 FMAs
-            // lose to the 4 x 3 block's 7 per 12 (A/B per layer on M3: 0.89-0.95x with 4-8 inputs,
-            // 1.01-1.05x with 24-60)
-            for (; o + 8 <= outputs; o += 8)
-                Block8(ref input, planes, ref Unsafe.Add(ref output, o * n), weights + o * inputsPerOutput, bias + o, n, relu6);
-            if (o == outputs) return;
-            // the last 1-7 outputs: a block of four or eight overlapping the previous one (its first outputs recomputed exactly)
-            if (outputs - o <= 4)
-            {
-                o = outputs - 4;
-                Block4(ref input, planes, ref Unsafe.Add(ref output, o * n), weights + o * inputsPerOutput, bias + o, n, relu6);
-            }
-            else
-            {
-                o = outputs - 8;
-                Block8(ref input, planes, ref Unsafe.Add(ref output, o * n), weights + o * inputsPerOutput, bias + o, n, relu6);
-            }
-            return;
-        }
-        if (Vector256.IsHardwareAccelerated && n >= 16 && outputs % 4 != 0 && (outputs % 6 == 0 || outputs % 5 == 0))
-        {
-            // 6 or 10 outputs per group (M3's 28x28 and 14x14 projections): blocks of four would
-            // compute 8 or 12 (the overlapping last block); blocks of six or five outputs x two
-            // vectors compute exactly the group's outputs, and their 16-position tiles overshoot a
-            // 14x14 plane by 12 positions instead of 20
-            if (outputs % 6 == 0) Blocks6x2(ref input, planes, ref output, weights, bias, outputs, n, relu6);
-            else Blocks5x2(ref input, planes, ref output, weights, bias, outputs, n, relu6);
-            return;
-        }
-        if (Vector256.IsHardwareAccelerated && n >= 64 && outputs > 4 && inputsPerOutput * n > TileOuterMinFloats)
-        {
-            // position tiles outermost: a tile's inputs (k planes x 24 floats) stay in L1 while
-            // every block of four outputs reads them, instead of the group's whole input (k planes,
-            // up to 47 KB on M3's 14x14 stage) streaming from L2 once per block of four. A/B per
-            // layer on M3 (6 alternated profile rounds, min): 0.90-0.93x with 36-60 inputs per
-            // output on 14x14, 0.88-0.95x on 28x28 with 16-24. Not for a single block of four or a
-            // group input that fits L1 anyway, where the call per tile costs more than it saves
-            for (nint p = 0; ; p += 24)
-            {
-                if (p > n - 24) p = n - 24;
-                for (o = 0; o + 4 <= outputs; o += 4)
-                    Tile4x3(ref input, planes, ref Unsafe.Add(ref output, o * n), weights + o * inputsPerOutput, bias + o, n, p, relu6);
-                if (o < outputs)
-                {
-                    o = outputs - 4; // the overlapping last block (its first outputs recomputed exactly)
-                    Tile4x3(ref input, planes, ref Unsafe.Add(ref output, o * n), weights + o * inputsPerOutput, bias + o, n, p, relu6);
-                }
-                if (p == n - 24) return;
-            }
-        }
-        for (; o + 4 <= outputs; o += 4)
-            Block4(ref input, planes, ref Unsafe.Add(ref output, o * n), weights + o * inputsPerOutput, bias + o, n, relu6);
-        if (o == outputs) return;
-        if (outputs >= 4)
-        {
-            // the last 1-3 outputs: one more block of four that overlaps the previous one (its
-            // first outputs are recomputed exactly) rather than a narrower path
-            o = outputs - 4;
-            Block4(ref input, planes, ref Unsafe.Add(ref output, o * n), weights + o * inputsPerOutput, bias + o, n, relu6);
-            return;
-        }
-        // a group of 1-3 outputs (M2's first 1x1 has 3 per group, M0's 2): the four-output block
-        // with the missing outputs repeating the last one (computed again exactly and stored over
-        // it), so every input plane is still read once per tile rather than once per output
-        Block4(ref input, planes, ref output, weights, bias, n, relu6, outputs);
-    }
-
-    /// <summary>Group inputs (floats) above which <see cref="GroupConv"/> walks position tiles outermost (24 KB: most of L1).</summary>
-    private const int TileOuterMinFloats = 6144;
-
     /// <summary>
     /// Outputs 0..3 at positions p..p+23 (the tile-outer walk of <see cref="GroupConv"/>): 4 outputs
     /// x 3 vectors = 12 accumulators, every input vector loaded once for four FMAs (7 loads per
@@ -127,13 +36,13 @@ public static unsafe partial class PointwiseKernels
             var x1 = Vector256.LoadUnsafe(ref src, 8);
             var x2 = Vector256.LoadUnsafe(ref src, 16);
             var wv = Vector256.Create(row0[i]);
-            a00 = Kernels.Fma(x0, wv, a00); a01 = Kernels.Fma(x1, wv, a01); a02 = Kernels.Fma(x2, wv, a02);
+            a00 = Simd.Fma(x0, wv, a00); a01 = Simd.Fma(x1, wv, a01); a02 = Simd.Fma(x2, wv, a02);
             wv = Vector256.Create(row1[i]);
-            a10 = Kernels.Fma(x0, wv, a10); a11 = Kernels.Fma(x1, wv, a11); a12 = Kernels.Fma(x2, wv, a12);
+            a10 = Simd.Fma(x0, wv, a10); a11 = Simd.Fma(x1, wv, a11); a12 = Simd.Fma(x2, wv, a12);
             wv = Vector256.Create(row2[i]);
-            a20 = Kernels.Fma(x0, wv, a20); a21 = Kernels.Fma(x1, wv, a21); a22 = Kernels.Fma(x2, wv, a22);
+            a20 = Simd.Fma(x0, wv, a20); a21 = Simd.Fma(x1, wv, a21); a22 = Simd.Fma(x2, wv, a22);
             wv = Vector256.Create(row3[i]);
-            a30 = Kernels.Fma(x0, wv, a30); a31 = Kernels.Fma(x1, wv, a31); a32 = Kernels.Fma(x2, wv, a32);
+            a30 = Simd.Fma(x0, wv, a30); a31 = Simd.Fma(x1, wv, a31); a32 = Simd.Fma(x2, wv, a32);
         }
         ref float out0 = ref Unsafe.Add(ref output, p);
         ref float out1 = ref Unsafe.Add(ref out0, o1 * n);
@@ -177,17 +86,17 @@ public static unsafe partial class PointwiseKernels
                     var x0 = Vector256.LoadUnsafe(ref src);
                     var x1 = Vector256.LoadUnsafe(ref src, 8);
                     var wv = Vector256.Create(row0[0]);
-                    a00 = Kernels.Fma(x0, wv, a00); a01 = Kernels.Fma(x1, wv, a01);
+                    a00 = Simd.Fma(x0, wv, a00); a01 = Simd.Fma(x1, wv, a01);
                     wv = Vector256.Create(row0[k]);
-                    a10 = Kernels.Fma(x0, wv, a10); a11 = Kernels.Fma(x1, wv, a11);
+                    a10 = Simd.Fma(x0, wv, a10); a11 = Simd.Fma(x1, wv, a11);
                     wv = Vector256.Create(row0[k2]);
-                    a20 = Kernels.Fma(x0, wv, a20); a21 = Kernels.Fma(x1, wv, a21);
+                    a20 = Simd.Fma(x0, wv, a20); a21 = Simd.Fma(x1, wv, a21);
                     wv = Vector256.Create(row3[0]);
-                    a30 = Kernels.Fma(x0, wv, a30); a31 = Kernels.Fma(x1, wv, a31);
+                    a30 = Simd.Fma(x0, wv, a30); a31 = Simd.Fma(x1, wv, a31);
                     wv = Vector256.Create(row3[k]);
-                    a40 = Kernels.Fma(x0, wv, a40); a41 = Kernels.Fma(x1, wv, a41);
+                    a40 = Simd.Fma(x0, wv, a40); a41 = Simd.Fma(x1, wv, a41);
                     wv = Vector256.Create(row3[k2]);
-                    a50 = Kernels.Fma(x0, wv, a50); a51 = Kernels.Fma(x1, wv, a51);
+                    a50 = Simd.Fma(x0, wv, a50); a51 = Simd.Fma(x1, wv, a51);
                 }
                 ref float out0 = ref Unsafe.Add(ref output, o * n + p);
                 Clamp(a00, relu6).StoreUnsafe(ref out0); Clamp(a01, relu6).StoreUnsafe(ref out0, 8);
@@ -235,15 +144,15 @@ public static unsafe partial class PointwiseKernels
                     var x0 = Vector256.LoadUnsafe(ref src);
                     var x1 = Vector256.LoadUnsafe(ref src, 8);
                     var wv = Vector256.Create(row0[0]);
-                    a00 = Kernels.Fma(x0, wv, a00); a01 = Kernels.Fma(x1, wv, a01);
+                    a00 = Simd.Fma(x0, wv, a00); a01 = Simd.Fma(x1, wv, a01);
                     wv = Vector256.Create(row0[k]);
-                    a10 = Kernels.Fma(x0, wv, a10); a11 = Kernels.Fma(x1, wv, a11);
+                    a10 = Simd.Fma(x0, wv, a10); a11 = Simd.Fma(x1, wv, a11);
                     wv = Vector256.Create(row0[k2]);
-                    a20 = Kernels.Fma(x0, wv, a20); a21 = Kernels.Fma(x1, wv, a21);
+                    a20 = Simd.Fma(x0, wv, a20); a21 = Simd.Fma(x1, wv, a21);
                     wv = Vector256.Create(row3[0]);
-                    a30 = Kernels.Fma(x0, wv, a30); a31 = Kernels.Fma(x1, wv, a31);
+                    a30 = Simd.Fma(x0, wv, a30); a31 = Simd.Fma(x1, wv, a31);
                     wv = Vector256.Create(row3[k]);
-                    a40 = Kernels.Fma(x0, wv, a40); a41 = Kernels.Fma(x1, wv, a41);
+                    a40 = Simd.Fma(x0, wv, a40); a41 = Simd.Fma(x1, wv, a41);
                 }
                 ref float out0 = ref Unsafe.Add(ref output, o * n + p);
                 Clamp(a00, relu6).StoreUnsafe(ref out0); Clamp(a01, relu6).StoreUnsafe(ref out0, 8);
@@ -259,15 +168,6 @@ public static unsafe partial class PointwiseKernels
             if (p == n - 16) return;
         }
     }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> Clamp(Vector256<float> v, bool relu6) => relu6 ? Kernels.Relu6(v) : v;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector128<float> Clamp(Vector128<float> v, bool relu6) => relu6 ? Kernels.Relu6(v) : v;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float Clamp(float v, bool relu6) => relu6 ? Kernels.Relu6(v) : v;
 
     /// <summary>
     /// Outputs 0..7 over a plane of 8-63 positions: tiles of one vector, eight accumulators (one
@@ -289,10 +189,10 @@ public static unsafe partial class PointwiseKernels
             for (nint i = 0; i < k; i++, row0++, row3++, row6++)
             {
                 var x = Vector256.LoadUnsafe(ref Unsafe.Add(ref input, Unsafe.Add(ref plane, i) * n + p));
-                a0 = Kernels.Fma(x, Vector256.Create(row0[0]), a0); a1 = Kernels.Fma(x, Vector256.Create(row0[k]), a1);
-                a2 = Kernels.Fma(x, Vector256.Create(row0[k2]), a2); a3 = Kernels.Fma(x, Vector256.Create(row3[0]), a3);
-                a4 = Kernels.Fma(x, Vector256.Create(row3[k]), a4); a5 = Kernels.Fma(x, Vector256.Create(row3[k2]), a5);
-                a6 = Kernels.Fma(x, Vector256.Create(row6[0]), a6); a7 = Kernels.Fma(x, Vector256.Create(row6[k]), a7);
+                a0 = Simd.Fma(x, Vector256.Create(row0[0]), a0); a1 = Simd.Fma(x, Vector256.Create(row0[k]), a1);
+                a2 = Simd.Fma(x, Vector256.Create(row0[k2]), a2); a3 = Simd.Fma(x, Vector256.Create(row3[0]), a3);
+                a4 = Simd.Fma(x, Vector256.Create(row3[k]), a4); a5 = Simd.Fma(x, Vector256.Create(row3[k2]), a5);
+                a6 = Simd.Fma(x, Vector256.Create(row6[0]), a6); a7 = Simd.Fma(x, Vector256.Create(row6[k]), a7);
             }
             ref float at = ref Unsafe.Add(ref output, p);
             Clamp(a0, relu6).StoreUnsafe(ref at); Clamp(a1, relu6).StoreUnsafe(ref at, (nuint)n);
@@ -338,13 +238,13 @@ public static unsafe partial class PointwiseKernels
                     var x1 = Vector256.LoadUnsafe(ref src, 8);
                     var x2 = Vector256.LoadUnsafe(ref src, 16);
                     var wv = Vector256.Create(row0[i]);
-                    a00 = Kernels.Fma(x0, wv, a00); a01 = Kernels.Fma(x1, wv, a01); a02 = Kernels.Fma(x2, wv, a02);
+                    a00 = Simd.Fma(x0, wv, a00); a01 = Simd.Fma(x1, wv, a01); a02 = Simd.Fma(x2, wv, a02);
                     wv = Vector256.Create(row1[i]);
-                    a10 = Kernels.Fma(x0, wv, a10); a11 = Kernels.Fma(x1, wv, a11); a12 = Kernels.Fma(x2, wv, a12);
+                    a10 = Simd.Fma(x0, wv, a10); a11 = Simd.Fma(x1, wv, a11); a12 = Simd.Fma(x2, wv, a12);
                     wv = Vector256.Create(row2[i]);
-                    a20 = Kernels.Fma(x0, wv, a20); a21 = Kernels.Fma(x1, wv, a21); a22 = Kernels.Fma(x2, wv, a22);
+                    a20 = Simd.Fma(x0, wv, a20); a21 = Simd.Fma(x1, wv, a21); a22 = Simd.Fma(x2, wv, a22);
                     wv = Vector256.Create(row3[i]);
-                    a30 = Kernels.Fma(x0, wv, a30); a31 = Kernels.Fma(x1, wv, a31); a32 = Kernels.Fma(x2, wv, a32);
+                    a30 = Simd.Fma(x0, wv, a30); a31 = Simd.Fma(x1, wv, a31); a32 = Simd.Fma(x2, wv, a32);
                 }
                 Clamp(a00, relu6).StoreUnsafe(ref out0, (nuint)p); Clamp(a01, relu6).StoreUnsafe(ref out0, (nuint)(p + 8)); Clamp(a02, relu6).StoreUnsafe(ref out0, (nuint)(p + 16));
                 Clamp(a10, relu6).StoreUnsafe(ref out1, (nuint)p); Clamp(a11, relu6).StoreUnsafe(ref out1, (nuint)(p + 8)); Clamp(a12, relu6).StoreUnsafe(ref out1, (nuint)(p + 16));
@@ -370,10 +270,10 @@ public static unsafe partial class PointwiseKernels
                     var x1 = Vector256.LoadUnsafe(ref src, 8);
                     var w0 = Vector256.Create(row0[i]); var w1 = Vector256.Create(row1[i]);
                     var w2 = Vector256.Create(row2[i]); var w3 = Vector256.Create(row3[i]);
-                    a00 = Kernels.Fma(x0, w0, a00); a01 = Kernels.Fma(x1, w0, a01);
-                    a10 = Kernels.Fma(x0, w1, a10); a11 = Kernels.Fma(x1, w1, a11);
-                    a20 = Kernels.Fma(x0, w2, a20); a21 = Kernels.Fma(x1, w2, a21);
-                    a30 = Kernels.Fma(x0, w3, a30); a31 = Kernels.Fma(x1, w3, a31);
+                    a00 = Simd.Fma(x0, w0, a00); a01 = Simd.Fma(x1, w0, a01);
+                    a10 = Simd.Fma(x0, w1, a10); a11 = Simd.Fma(x1, w1, a11);
+                    a20 = Simd.Fma(x0, w2, a20); a21 = Simd.Fma(x1, w2, a21);
+                    a30 = Simd.Fma(x0, w3, a30); a31 = Simd.Fma(x1, w3, a31);
                 }
                 Clamp(a00, relu6).StoreUnsafe(ref out0, (nuint)p); Clamp(a01, relu6).StoreUnsafe(ref out0, (nuint)(p + 8));
                 Clamp(a10, relu6).StoreUnsafe(ref out1, (nuint)p); Clamp(a11, relu6).StoreUnsafe(ref out1, (nuint)(p + 8));
@@ -397,10 +297,10 @@ public static unsafe partial class PointwiseKernels
                     var x1 = Vector128.LoadUnsafe(ref src, 4);
                     var w0 = Vector128.Create(row0[i]); var w1 = Vector128.Create(row1[i]);
                     var w2 = Vector128.Create(row2[i]); var w3 = Vector128.Create(row3[i]);
-                    a00 = Kernels.Fma(x0, w0, a00); a01 = Kernels.Fma(x1, w0, a01);
-                    a10 = Kernels.Fma(x0, w1, a10); a11 = Kernels.Fma(x1, w1, a11);
-                    a20 = Kernels.Fma(x0, w2, a20); a21 = Kernels.Fma(x1, w2, a21);
-                    a30 = Kernels.Fma(x0, w3, a30); a31 = Kernels.Fma(x1, w3, a31);
+                    a00 = Simd.Fma(x0, w0, a00); a01 = Simd.Fma(x1, w0, a01);
+                    a10 = Simd.Fma(x0, w1, a10); a11 = Simd.Fma(x1, w1, a11);
+                    a20 = Simd.Fma(x0, w2, a20); a21 = Simd.Fma(x1, w2, a21);
+                    a30 = Simd.Fma(x0, w3, a30); a31 = Simd.Fma(x1, w3, a31);
                 }
                 Clamp(a00, relu6).StoreUnsafe(ref out0, (nuint)p); Clamp(a01, relu6).StoreUnsafe(ref out0, (nuint)(p + 4));
                 Clamp(a10, relu6).StoreUnsafe(ref out1, (nuint)p); Clamp(a11, relu6).StoreUnsafe(ref out1, (nuint)(p + 4));
@@ -414,8 +314,8 @@ public static unsafe partial class PointwiseKernels
                 for (nint i = 0; i < k; i++)
                 {
                     var x = Vector128.LoadUnsafe(ref Unsafe.Add(ref input, Unsafe.Add(ref plane, i) * n + p));
-                    a0 = Kernels.Fma(x, Vector128.Create(row0[i]), a0); a1 = Kernels.Fma(x, Vector128.Create(row1[i]), a1);
-                    a2 = Kernels.Fma(x, Vector128.Create(row2[i]), a2); a3 = Kernels.Fma(x, Vector128.Create(row3[i]), a3);
+                    a0 = Simd.Fma(x, Vector128.Create(row0[i]), a0); a1 = Simd.Fma(x, Vector128.Create(row1[i]), a1);
+                    a2 = Simd.Fma(x, Vector128.Create(row2[i]), a2); a3 = Simd.Fma(x, Vector128.Create(row3[i]), a3);
                 }
                 Clamp(a0, relu6).StoreUnsafe(ref out0, (nuint)p); Clamp(a1, relu6).StoreUnsafe(ref out1, (nuint)p);
                 Clamp(a2, relu6).StoreUnsafe(ref out2, (nuint)p); Clamp(a3, relu6).StoreUnsafe(ref out3, (nuint)p);
@@ -427,8 +327,8 @@ public static unsafe partial class PointwiseKernels
             for (nint i = 0; i < k; i++)
             {
                 float x = Unsafe.Add(ref input, Unsafe.Add(ref plane, i) * n + p);
-                s0 = Kernels.Fma(x, row0[i], s0); s1 = Kernels.Fma(x, row1[i], s1);
-                s2 = Kernels.Fma(x, row2[i], s2); s3 = Kernels.Fma(x, row3[i], s3);
+                s0 = Simd.Fma(x, row0[i], s0); s1 = Simd.Fma(x, row1[i], s1);
+                s2 = Simd.Fma(x, row2[i], s2); s3 = Simd.Fma(x, row3[i], s3);
             }
             Unsafe.Add(ref out0, p) = Clamp(s0, relu6); Unsafe.Add(ref out1, p) = Clamp(s1, relu6);
             Unsafe.Add(ref out2, p) = Clamp(s2, relu6); Unsafe.Add(ref out3, p) = Clamp(s3, relu6);

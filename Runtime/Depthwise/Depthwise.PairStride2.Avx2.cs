@@ -1,127 +1,29 @@
+// AVX2 variants of Depthwise.PairStride2: intermediate rows split into even and odd columns in
+// registers (vshufps + vpermpd), for rows of 16+ floats (Split, and the stem's RgbSplit) and 8-14 (Narrow).
 using System;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
+using System.Runtime.Intrinsics.Arm;
 
 namespace MicroNet.Aot.Runtime;
 
-public static unsafe partial class SpatialKernels
+public static unsafe partial class Depthwise
 {
-    /// <summary>Intermediate rows a fused stride-2 pair computes before their 1 x k pass (a few KB, in L1; even: they are computed in pairs).</summary>
-    private const int PairStride2Rows = 8;
-
-    /// <summary>Floats of intermediate rows the portable path of <see cref="PairStride2"/> keeps on the stack at most.</summary>
-    private const int PairStride2BlockFloats = 4096;
-
     /// <summary>
-    /// A k x 1 conv with stride 2 along H and the depthwise 1 x k conv with stride 2 along W that
-    /// reads nothing but its output - MicroNet's downsampling pair, and its stem - run a few rows
-    /// at a time: intermediate row y of plane m is bias columnBias[m] plus, for each of its
-    /// <paramref name="columnInputs"/> input planes g (<paramref name="inputPlanes"/>[m * columnInputs + g]:
-    /// 1 for a depthwise conv, 3 for the stem's dense conv over the RGB planes), the k x 1 taps
-    /// columnWeights[(m * columnInputs + g) * columnK ..] at input rows 2y - columnPad ..; output
-    /// row y of plane o = m * rowMultiplier + j (j below <paramref name="rowMultiplier"/>, the
-    /// 1 x k conv's channel multiplier) is the 1 x k stride-2 conv of it (rowWeights[o*rowK ..],
-    /// rowBias[o]), clamped to [0, 6] with <paramref name="relu6"/>. The intermediate tensor (half
-    /// the input's rows, all its columns) never reaches the arena. Each value is summed as by the
-    /// two layers apart (bias, then the taps in order, input plane by input plane; a tap outside
-    /// the input adds a zero).
+    /// Whether <see cref="PairStride2Split"/> (depthwise) or <see cref="RgbPairStride2Split"/> (the
+    /// stem, 3 inputs per intermediate plane, k = 3) takes the pair: AVX2, centred k = 3 or 5 on
+    /// both convs, input rows of 16+ floats (an even count).
     /// </summary>
-    public static void PairStride2(ref float input, ReadOnlySpan<int> inputPlanes, int columnInputs, nint inPlane, ref float output, nint outPlane,
-        float* columnWeights, float* columnBias, int columnK, int columnPad, float* rowWeights, float* rowBias, int rowK, int rowPad,
-        int rowMultiplier, int inHeight, int inWidth, bool relu6)
-    {
-        int outHeight = (inHeight + 2 * columnPad - columnK) / 2 + 1;
-        int outWidth = (inWidth + 2 * rowPad - rowK) / 2 + 1;
-#if NET9_0_OR_GREATER
-        if (PairRowsStride2Applies(columnInputs, rowMultiplier, columnK, columnPad, rowK, rowPad, inWidth))
-        {
-            // AVX-512: an input row per one or two vectors, the intermediate row never leaving its registers
-            PairRowsStride2(ref input, inputPlanes, inPlane, ref output, outPlane, columnWeights, columnBias, columnK, rowWeights, rowBias, rowK,
-                inHeight, inWidth, outHeight, outWidth, relu6);
-            return;
-        }
-#endif
-        if (columnInputs == 1 && rowMultiplier == 1 && inWidth <= PairBlocks8MaxWidth)
-        {
-            // the 14 -> 7 downsampling: eight channels at a time, channel-blocked on the stack (bit for bit the same sums)
-            int done = PairBlocks8(ref input, inputPlanes, inPlane, ref output, outPlane, columnWeights, columnBias, columnK, columnPad,
-                rowWeights, rowBias, rowK, rowPad, 2, inHeight, inWidth, relu6);
-            if (done == inputPlanes.Length) return;
-            inputPlanes = inputPlanes.Slice(done);
-            output = ref Unsafe.Add(ref output, done * outPlane);
-            columnWeights += done * columnK; columnBias += done;
-            rowWeights += done * rowK; rowBias += done;
-        }
-        int middles = inputPlanes.Length / columnInputs;
-        bool split = Avx2.IsSupported && (columnK == 3 || columnK == 5) && columnPad == columnK / 2 && (rowK == 3 || rowK == 5) && rowPad == rowK / 2 &&
-            inWidth >= 16 && inWidth % 2 == 0 && inPlane >= (nint)inHeight * inWidth;
-        if (split && columnInputs == 1)
-        {
-            PairStride2Split(ref input, inputPlanes, inPlane, ref output, outPlane, columnWeights, columnBias, columnK, rowWeights, rowBias, rowK,
-                rowMultiplier, inHeight, inWidth, outHeight, relu6);
-            return;
-        }
-        bool narrow = Avx2.IsSupported && columnInputs == 1 && (columnK == 3 || columnK == 5) && columnPad == columnK / 2 && (rowK == 3 || rowK == 5) &&
-            rowPad == rowK / 2 && inWidth >= 8 && inWidth < 16 && inWidth % 2 == 0 && inPlane >= (nint)inHeight * inWidth;
-        if (narrow)
-        {
-            PairStride2Narrow(ref input, inputPlanes, inPlane, ref output, outPlane, columnWeights, columnBias, columnK, rowWeights, rowBias, rowK,
-                rowMultiplier, inHeight, inWidth, outHeight, relu6);
-            return;
-        }
-        if (split && columnInputs == 3 && columnK == 3)
-        {
-            RgbPairStride2Split(ref input, inputPlanes, inPlane, ref output, outPlane, columnWeights, columnBias, rowWeights, rowBias, rowK,
-                rowMultiplier, inHeight, inWidth, outHeight, relu6);
-            return;
-        }
-        // any other shape or instruction set: blocks of intermediate rows on the stack, then the
-        // 1 x k kernel over each block
-        int rows = Math.Max(1, Math.Min(outHeight, PairStride2BlockFloats / inWidth));
-        float* middle = stackalloc float[rows * inWidth];
-        for (int m = 0; m < middles; m++)
-        {
-            for (int y0 = 0; y0 < outHeight; y0 += rows)
-            {
-                int r = Math.Min(rows, outHeight - y0);
-                for (int i = 0; i < r; i++)
-                {
-                    float* mid = middle + i * inWidth;
-                    new Span<float>(mid, inWidth).Fill(columnBias[m]);
-                    for (int g = 0; g < columnInputs; g++)
-                    {
-                        ref float plane = ref Unsafe.Add(ref input, inputPlanes[m * columnInputs + g] * inPlane);
-                        float* taps = columnWeights + (m * columnInputs + g) * columnK;
-                        for (int t = 0; t < columnK; t++)
-                        {
-                            int iy = 2 * (y0 + i) - columnPad + t;
-                            if (iy >= 0 && iy < inHeight) AddScaled(ref Unsafe.Add(ref plane, (nint)iy * inWidth), taps[t], mid, inWidth);
-                        }
-                    }
-                }
-                for (int j = 0; j < rowMultiplier; j++)
-                {
-                    int o = m * rowMultiplier + j;
-                    Row(ref *middle, ref Unsafe.Add(ref output, o * outPlane + (nint)y0 * outWidth), rowWeights + o * rowK, rowBias[o],
-                        rowK, rowPad, 2, r, inWidth, outWidth, relu6);
-                }
-            }
-        }
-    }
+    private static bool PairStride2SplitApplies(int columnInputs, int columnK, int columnPad, int rowK, int rowPad, int inHeight, int inWidth, nint inPlane) =>
+        Avx2.IsSupported && (columnK == 3 || columnK == 5) && columnPad == columnK / 2 && (rowK == 3 || rowK == 5) && rowPad == rowK / 2 &&
+        inWidth >= 16 && inWidth % 2 == 0 && inPlane >= (nint)inHeight * inWidth && (columnInputs == 1 || columnInputs == 3 && columnK == 3);
 
-    /// <summary>acc[i] = fma(src[i], w, acc[i]) for i in [0, n): one tap of a k x 1 row.</summary>
-    private static void AddScaled(ref float src, float w, float* acc, nint n)
-    {
-        nint i = 0;
-        if (Vector128.IsHardwareAccelerated)
-        {
-            var wv = Vector128.Create(w);
-            for (; i <= n - 4; i += 4)
-                Kernels.Fma(Vector128.LoadUnsafe(ref src, (nuint)i), wv, Vector128.Load(acc + i)).Store(acc + i);
-        }
-        for (; i < n; i++) acc[i] = Kernels.Fma(Unsafe.Add(ref src, i), w, acc[i]);
-    }
+    /// <summary>Whether <see cref="PairStride2Narrow"/> takes the pair: AVX2, depthwise, centred k = 3 or 5, input rows of 8-14 floats (an even count).</summary>
+    private static bool PairStride2NarrowApplies(int columnInputs, int columnK, int columnPad, int rowK, int rowPad, int inHeight, int inWidth, nint inPlane) =>
+        Avx2.IsSupported && columnInputs == 1 && (columnK == 3 || columnK == 5) && columnPad == columnK / 2 && (rowK == 3 || rowK == 5) &&
+        rowPad == rowK / 2 && inWidth >= 8 && inWidth < 16 && inWidth % 2 == 0 && inPlane >= (nint)inHeight * inWidth;
 
     /// <summary>
     /// The AVX2 fused stride-2 pair: each intermediate row is computed 16 columns at a time and
@@ -231,10 +133,10 @@ public static unsafe partial class SpatialKernels
                     {
                         var w0 = Vector256.Create(taps[0]); var w1 = Vector256.Create(taps[1]); var w2 = Vector256.Create(taps[2]);
                         var a = Vector256.Load(r2); var c = Vector256.Load(r2 + shift); // the shared row
-                        lo0 = Kernels.Fma(a, w2, Kernels.Fma(Vector256.Load(r1), w1, Kernels.Fma(Vector256.Load(r0), w0, b)));
-                        hi0 = Kernels.Fma(c, w2, Kernels.Fma(Vector256.Load(r1 + shift), w1, Kernels.Fma(Vector256.Load(r0 + shift), w0, b)));
-                        lo1 = Kernels.Fma(Vector256.Load(r4), w2, Kernels.Fma(Vector256.Load(r3), w1, Kernels.Fma(a, w0, b)));
-                        hi1 = Kernels.Fma(Vector256.Load(r4 + shift), w2, Kernels.Fma(Vector256.Load(r3 + shift), w1, Kernels.Fma(c, w0, b)));
+                        lo0 = Simd.Fma(a, w2, Simd.Fma(Vector256.Load(r1), w1, Simd.Fma(Vector256.Load(r0), w0, b)));
+                        hi0 = Simd.Fma(c, w2, Simd.Fma(Vector256.Load(r1 + shift), w1, Simd.Fma(Vector256.Load(r0 + shift), w0, b)));
+                        lo1 = Simd.Fma(Vector256.Load(r4), w2, Simd.Fma(Vector256.Load(r3), w1, Simd.Fma(a, w0, b)));
+                        hi1 = Simd.Fma(Vector256.Load(r4 + shift), w2, Simd.Fma(Vector256.Load(r3 + shift), w1, Simd.Fma(c, w0, b)));
                     }
                     else
                     {
@@ -263,20 +165,20 @@ public static unsafe partial class SpatialKernels
                         if (rowK == 3)
                         {
                             // output j takes odd[j-1], even[j], odd[j]
-                            acc = Kernels.Fma(Vector256.Load(odd - 1), w0, rowBiasVector);
-                            acc = Kernels.Fma(Vector256.Load(e), w1, acc);
-                            acc = Kernels.Fma(Vector256.Load(odd), w2, acc);
+                            acc = Simd.Fma(Vector256.Load(odd - 1), w0, rowBiasVector);
+                            acc = Simd.Fma(Vector256.Load(e), w1, acc);
+                            acc = Simd.Fma(Vector256.Load(odd), w2, acc);
                         }
                         else
                         {
                             // output j takes even[j-1], odd[j-1], even[j], odd[j], even[j+1]
-                            acc = Kernels.Fma(Vector256.Load(e - 1), w0, rowBiasVector);
-                            acc = Kernels.Fma(Vector256.Load(odd - 1), w1, acc);
-                            acc = Kernels.Fma(Vector256.Load(e), w2, acc);
-                            acc = Kernels.Fma(Vector256.Load(odd), w3, acc);
-                            acc = Kernels.Fma(Vector256.Load(e + 1), w4, acc);
+                            acc = Simd.Fma(Vector256.Load(e - 1), w0, rowBiasVector);
+                            acc = Simd.Fma(Vector256.Load(odd - 1), w1, acc);
+                            acc = Simd.Fma(Vector256.Load(e), w2, acc);
+                            acc = Simd.Fma(Vector256.Load(odd), w3, acc);
+                            acc = Simd.Fma(Vector256.Load(e + 1), w4, acc);
                         }
-                        if (relu6) acc = Kernels.Relu6(acc);
+                        if (relu6) acc = Simd.Relu6(acc);
                         ref float row = ref Unsafe.Add(ref dst, (nint)i * outWidth);
                         if (!planeEnds || i < r - 1)
                         {
@@ -371,11 +273,11 @@ public static unsafe partial class SpatialKernels
         ref Vector256<float> lo0, ref Vector256<float> lo1, ref Vector256<float> hi0, ref Vector256<float> hi1)
     {
         var mid = Vector256.Load(r + d2);
-        lo0 = Kernels.Fma(mid, w2, Kernels.Fma(Vector256.Load(r + d1), w1, Kernels.Fma(Vector256.Load(r), w0, lo0)));
-        lo1 = Kernels.Fma(Vector256.Load(r + d4), w2, Kernels.Fma(Vector256.Load(r + d3), w1, Kernels.Fma(mid, w0, lo1)));
+        lo0 = Simd.Fma(mid, w2, Simd.Fma(Vector256.Load(r + d1), w1, Simd.Fma(Vector256.Load(r), w0, lo0)));
+        lo1 = Simd.Fma(Vector256.Load(r + d4), w2, Simd.Fma(Vector256.Load(r + d3), w1, Simd.Fma(mid, w0, lo1)));
         mid = Vector256.Load(r + d2 + 8);
-        hi0 = Kernels.Fma(mid, w2, Kernels.Fma(Vector256.Load(r + d1 + 8), w1, Kernels.Fma(Vector256.Load(r + 8), w0, hi0)));
-        hi1 = Kernels.Fma(Vector256.Load(r + d4 + 8), w2, Kernels.Fma(Vector256.Load(r + d3 + 8), w1, Kernels.Fma(mid, w0, hi1)));
+        hi0 = Simd.Fma(mid, w2, Simd.Fma(Vector256.Load(r + d1 + 8), w1, Simd.Fma(Vector256.Load(r + 8), w0, hi0)));
+        hi1 = Simd.Fma(Vector256.Load(r + d4 + 8), w2, Simd.Fma(Vector256.Load(r + d3 + 8), w1, Simd.Fma(mid, w0, hi1)));
     }
 
     /// <summary>[even columns of a ; even columns of b] and the same for the odd columns, in order (a, b: 16 consecutive floats).</summary>
@@ -404,10 +306,10 @@ public static unsafe partial class SpatialKernels
             {
                 if (x > width - 16) x = width - 16; // the overlapping last block (width is even: x stays even)
                 var a = Vector256.Load(r2 + x); var c = Vector256.Load(r2 + x + 8); // the shared row
-                var lo0 = Kernels.Fma(a, w2, Kernels.Fma(Vector256.Load(r1 + x), w1, Kernels.Fma(Vector256.Load(r0 + x), w0, b)));
-                var hi0 = Kernels.Fma(c, w2, Kernels.Fma(Vector256.Load(r1 + x + 8), w1, Kernels.Fma(Vector256.Load(r0 + x + 8), w0, b)));
-                var lo1 = Kernels.Fma(Vector256.Load(r4 + x), w2, Kernels.Fma(Vector256.Load(r3 + x), w1, Kernels.Fma(a, w0, b)));
-                var hi1 = Kernels.Fma(Vector256.Load(r4 + x + 8), w2, Kernels.Fma(Vector256.Load(r3 + x + 8), w1, Kernels.Fma(c, w0, b)));
+                var lo0 = Simd.Fma(a, w2, Simd.Fma(Vector256.Load(r1 + x), w1, Simd.Fma(Vector256.Load(r0 + x), w0, b)));
+                var hi0 = Simd.Fma(c, w2, Simd.Fma(Vector256.Load(r1 + x + 8), w1, Simd.Fma(Vector256.Load(r0 + x + 8), w0, b)));
+                var lo1 = Simd.Fma(Vector256.Load(r4 + x), w2, Simd.Fma(Vector256.Load(r3 + x), w1, Simd.Fma(a, w0, b)));
+                var hi1 = Simd.Fma(Vector256.Load(r4 + x + 8), w2, Simd.Fma(Vector256.Load(r3 + x + 8), w1, Simd.Fma(c, w0, b)));
                 float* e = even + x / 2;
                 StoreSplit(lo0, hi0, e, e + toOdd);
                 StoreSplit(lo1, hi1, e + toNext, e + toNext + toOdd);
@@ -437,14 +339,14 @@ public static unsafe partial class SpatialKernels
                 // the first intermediate row of the pair (input rows 0-2), both planes, then the second (rows 2-4)
                 var v0 = Vector256.Load(r0 + x); var v1 = Vector256.Load(r1 + x); var v2 = Vector256.Load(r2 + x);
                 var h0 = Vector256.Load(r0 + x + 8); var h1 = Vector256.Load(r1 + x + 8); var h2 = Vector256.Load(r2 + x + 8);
-                StoreSplit(Kernels.Fma(v2, w2, Kernels.Fma(v1, w1, Kernels.Fma(v0, w0, b))), Kernels.Fma(h2, w2, Kernels.Fma(h1, w1, Kernels.Fma(h0, w0, b))), e, e + toOdd);
-                StoreSplit(Kernels.Fma(v2, u2, Kernels.Fma(v1, u1, Kernels.Fma(v0, u0, c))), Kernels.Fma(h2, u2, Kernels.Fma(h1, u1, Kernels.Fma(h0, u0, c))),
+                StoreSplit(Simd.Fma(v2, w2, Simd.Fma(v1, w1, Simd.Fma(v0, w0, b))), Simd.Fma(h2, w2, Simd.Fma(h1, w1, Simd.Fma(h0, w0, b))), e, e + toOdd);
+                StoreSplit(Simd.Fma(v2, u2, Simd.Fma(v1, u1, Simd.Fma(v0, u0, c))), Simd.Fma(h2, u2, Simd.Fma(h1, u1, Simd.Fma(h0, u0, c))),
                     e + toSecond, e + toSecond + toOdd);
                 var v3 = Vector256.Load(r3 + x); var v4 = Vector256.Load(r4 + x);
                 var h3 = Vector256.Load(r3 + x + 8); var h4 = Vector256.Load(r4 + x + 8);
-                StoreSplit(Kernels.Fma(v4, w2, Kernels.Fma(v3, w1, Kernels.Fma(v2, w0, b))), Kernels.Fma(h4, w2, Kernels.Fma(h3, w1, Kernels.Fma(h2, w0, b))),
+                StoreSplit(Simd.Fma(v4, w2, Simd.Fma(v3, w1, Simd.Fma(v2, w0, b))), Simd.Fma(h4, w2, Simd.Fma(h3, w1, Simd.Fma(h2, w0, b))),
                     e + toNext, e + toNext + toOdd);
-                StoreSplit(Kernels.Fma(v4, u2, Kernels.Fma(v3, u1, Kernels.Fma(v2, u0, c))), Kernels.Fma(h4, u2, Kernels.Fma(h3, u1, Kernels.Fma(h2, u0, c))),
+                StoreSplit(Simd.Fma(v4, u2, Simd.Fma(v3, u1, Simd.Fma(v2, u0, c))), Simd.Fma(h4, u2, Simd.Fma(h3, u1, Simd.Fma(h2, u0, c))),
                     e + toSecond + toNext, e + toSecond + toNext + toOdd);
                 if (x == width - 16) break;
             }
@@ -480,16 +382,16 @@ public static unsafe partial class SpatialKernels
         out Vector256<float> first, out Vector256<float> second)
     {
         var v2 = Vector256.Load(r2); var v3 = Vector256.Load(r3); var v4 = Vector256.Load(r4);
-        first = Kernels.Fma(Vector256.Load(r0), w0, b);
-        second = Kernels.Fma(v2, w0, b);
-        first = Kernels.Fma(Vector256.Load(r1), w1, first);
-        second = Kernels.Fma(v3, w1, second);
-        first = Kernels.Fma(v2, w2, first);
-        second = Kernels.Fma(v4, w2, second);
-        first = Kernels.Fma(v3, w3, first);
-        second = Kernels.Fma(Vector256.Load(r5), w3, second);
-        first = Kernels.Fma(v4, w4, first);
-        second = Kernels.Fma(Vector256.Load(r6), w4, second);
+        first = Simd.Fma(Vector256.Load(r0), w0, b);
+        second = Simd.Fma(v2, w0, b);
+        first = Simd.Fma(Vector256.Load(r1), w1, first);
+        second = Simd.Fma(v3, w1, second);
+        first = Simd.Fma(v2, w2, first);
+        second = Simd.Fma(v4, w2, second);
+        first = Simd.Fma(v3, w3, first);
+        second = Simd.Fma(Vector256.Load(r5), w3, second);
+        first = Simd.Fma(v4, w4, first);
+        second = Simd.Fma(Vector256.Load(r6), w4, second);
     }
 
     /// <summary>
@@ -507,10 +409,10 @@ public static unsafe partial class SpatialKernels
             for (nint j = 0; ; j += 8)
             {
                 if (j > outWidth - 8) j = outWidth - 8;
-                var acc = Kernels.Fma(Vector256.Load(odd + j - 1), w0, b);
-                acc = Kernels.Fma(Vector256.Load(even + j), w1, acc);
-                acc = Kernels.Fma(Vector256.Load(odd + j), w2, acc);
-                if (relu6) acc = Kernels.Relu6(acc);
+                var acc = Simd.Fma(Vector256.Load(odd + j - 1), w0, b);
+                acc = Simd.Fma(Vector256.Load(even + j), w1, acc);
+                acc = Simd.Fma(Vector256.Load(odd + j), w2, acc);
+                if (relu6) acc = Simd.Relu6(acc);
                 acc.StoreUnsafe(ref dst, (nuint)j);
                 if (j == outWidth - 8) break;
             }
@@ -529,12 +431,12 @@ public static unsafe partial class SpatialKernels
             for (nint j = 0; ; j += 8)
             {
                 if (j > outWidth - 8) j = outWidth - 8;
-                var acc = Kernels.Fma(Vector256.Load(even + j - 1), w0, b);
-                acc = Kernels.Fma(Vector256.Load(odd + j - 1), w1, acc);
-                acc = Kernels.Fma(Vector256.Load(even + j), w2, acc);
-                acc = Kernels.Fma(Vector256.Load(odd + j), w3, acc);
-                acc = Kernels.Fma(Vector256.Load(even + j + 1), w4, acc);
-                if (relu6) acc = Kernels.Relu6(acc);
+                var acc = Simd.Fma(Vector256.Load(even + j - 1), w0, b);
+                acc = Simd.Fma(Vector256.Load(odd + j - 1), w1, acc);
+                acc = Simd.Fma(Vector256.Load(even + j), w2, acc);
+                acc = Simd.Fma(Vector256.Load(odd + j), w3, acc);
+                acc = Simd.Fma(Vector256.Load(even + j + 1), w4, acc);
+                if (relu6) acc = Simd.Relu6(acc);
                 acc.StoreUnsafe(ref dst, (nuint)j);
                 if (j == outWidth - 8) break;
             }

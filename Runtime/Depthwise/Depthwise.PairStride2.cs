@@ -1,0 +1,126 @@
+// The downsampling pair (k x 1 stride 2, then 1 x k stride 2) fused: the dispatcher and the portable
+// (Vector256 / Vector128 / scalar) kernels.
+using System;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using System.Runtime.Intrinsics.Arm;
+
+namespace MicroNet.Aot.Runtime;
+
+public static unsafe partial class Depthwise
+{
+    /// <summary>Intermediate rows a fused stride-2 pair computes before their 1 x k pass (a few KB, in L1; even: they are computed in pairs).</summary>
+    private const int PairStride2Rows = 8;
+
+    /// <summary>Floats of intermediate rows the portable path of <see cref="PairStride2"/> keeps on the stack at most.</summary>
+    private const int PairStride2BlockFloats = 4096;
+
+    /// <summary>
+    /// A k x 1 conv with stride 2 along H and the depthwise 1 x k conv with stride 2 along W that
+    /// reads nothing but its output - MicroNet's downsampling pair, and its stem - run a few rows
+    /// at a time: intermediate row y of plane m is bias columnBias[m] plus, for each of its
+    /// <paramref name="columnInputs"/> input planes g (<paramref name="inputPlanes"/>[m * columnInputs + g]:
+    /// 1 for a depthwise conv, 3 for the stem's dense conv over the RGB planes), the k x 1 taps
+    /// columnWeights[(m * columnInputs + g) * columnK ..] at input rows 2y - columnPad ..; output
+    /// row y of plane o = m * rowMultiplier + j (j below <paramref name="rowMultiplier"/>, the
+    /// 1 x k conv's channel multiplier) is the 1 x k stride-2 conv of it (rowWeights[o*rowK ..],
+    /// rowBias[o]), clamped to [0, 6] with <paramref name="relu6"/>. The intermediate tensor (half
+    /// the input's rows, all its columns) never reaches the arena. Each value is summed as by the
+    /// two layers apart (bias, then the taps in order, input plane by input plane; a tap outside
+    /// the input adds a zero).
+    /// </summary>
+    public static void PairStride2(ref float input, ReadOnlySpan<int> inputPlanes, int columnInputs, nint inPlane, ref float output, nint outPlane,
+        float* columnWeights, float* columnBias, int columnK, int columnPad, float* rowWeights, float* rowBias, int rowK, int rowPad,
+        int rowMultiplier, int inHeight, int inWidth, bool relu6)
+    {
+        int outHeight = (inHeight + 2 * columnPad - columnK) / 2 + 1;
+        int outWidth = (inWidth + 2 * rowPad - rowK) / 2 + 1;
+#if NET9_0_OR_GREATER
+        if (PairRowsStride2Applies(columnInputs, rowMultiplier, columnK, columnPad, rowK, rowPad, inWidth))
+        {
+            // AVX-512: an input row per one or two vectors, the intermediate row never leaving its registers
+            PairRowsStride2(ref input, inputPlanes, inPlane, ref output, outPlane, columnWeights, columnBias, columnK, rowWeights, rowBias, rowK,
+                inHeight, inWidth, outHeight, outWidth, relu6);
+            return;
+        }
+#endif
+        if (columnInputs == 1 && rowMultiplier == 1 && PairBlocks8Applies(inputPlanes.Length, inPlane, outPlane, columnK, columnPad, rowK, rowPad, 2, inHeight, inWidth))
+        {
+            // the 14 -> 7 downsampling: eight channels at a time, channel-blocked on the stack (bit for bit the same sums)
+            int done = PairBlocks8(ref input, inputPlanes, inPlane, ref output, outPlane, columnWeights, columnBias, columnK, columnPad,
+                rowWeights, rowBias, rowK, rowPad, 2, inHeight, inWidth, relu6);
+            if (done == inputPlanes.Length) return;
+            inputPlanes = inputPlanes.Slice(done);
+            output = ref Unsafe.Add(ref output, done * outPlane);
+            columnWeights += done * columnK; columnBias += done;
+            rowWeights += done * rowK; rowBias += done;
+        }
+        int middles = inputPlanes.Length / columnInputs;
+        bool split = PairStride2SplitApplies(columnInputs, columnK, columnPad, rowK, rowPad, inHeight, inWidth, inPlane);
+        if (split && columnInputs == 1)
+        {
+            PairStride2Split(ref input, inputPlanes, inPlane, ref output, outPlane, columnWeights, columnBias, columnK, rowWeights, rowBias, rowK,
+                rowMultiplier, inHeight, inWidth, outHeight, relu6);
+            return;
+        }
+        if (PairStride2NarrowApplies(columnInputs, columnK, columnPad, rowK, rowPad, inHeight, inWidth, inPlane))
+        {
+            PairStride2Narrow(ref input, inputPlanes, inPlane, ref output, outPlane, columnWeights, columnBias, columnK, rowWeights, rowBias, rowK,
+                rowMultiplier, inHeight, inWidth, outHeight, relu6);
+            return;
+        }
+        if (split) // columnInputs == 3, k = 3: the stem
+        {
+            RgbPairStride2Split(ref input, inputPlanes, inPlane, ref output, outPlane, columnWeights, columnBias, rowWeights, rowBias, rowK,
+                rowMultiplier, inHeight, inWidth, outHeight, relu6);
+            return;
+        }
+        // any other shape or instruction set: blocks of intermediate rows on the stack, then the
+        // 1 x k kernel over each block
+        int rows = Math.Max(1, Math.Min(outHeight, PairStride2BlockFloats / inWidth));
+        float* middle = stackalloc float[rows * inWidth];
+        for (int m = 0; m < middles; m++)
+        {
+            for (int y0 = 0; y0 < outHeight; y0 += rows)
+            {
+                int r = Math.Min(rows, outHeight - y0);
+                for (int i = 0; i < r; i++)
+                {
+                    float* mid = middle + i * inWidth;
+                    new Span<float>(mid, inWidth).Fill(columnBias[m]);
+                    for (int g = 0; g < columnInputs; g++)
+                    {
+                        ref float plane = ref Unsafe.Add(ref input, inputPlanes[m * columnInputs + g] * inPlane);
+                        float* taps = columnWeights + (m * columnInputs + g) * columnK;
+                        for (int t = 0; t < columnK; t++)
+                        {
+                            int iy = 2 * (y0 + i) - columnPad + t;
+                            if (iy >= 0 && iy < inHeight) AddScaled(ref Unsafe.Add(ref plane, (nint)iy * inWidth), taps[t], mid, inWidth);
+                        }
+                    }
+                }
+                for (int j = 0; j < rowMultiplier; j++)
+                {
+                    int o = m * rowMultiplier + j;
+                    Row(ref *middle, ref Unsafe.Add(ref output, o * outPlane + (nint)y0 * outWidth), rowWeights + o * rowK, rowBias[o],
+                        rowK, rowPad, 2, r, inWidth, outWidth, relu6);
+                }
+            }
+        }
+    }
+
+    /// <summary>acc[i] = fma(src[i], w, acc[i]) for i in [0, n): one tap of a k x 1 row.</summary>
+    private static void AddScaled(ref float src, float w, float* acc, nint n)
+    {
+        nint i = 0;
+        if (Vector128.IsHardwareAccelerated)
+        {
+            var wv = Vector128.Create(w);
+            for (; i <= n - 4; i += 4)
+                Simd.Fma(Vector128.LoadUnsafe(ref src, (nuint)i), wv, Vector128.Load(acc + i)).Store(acc + i);
+        }
+        for (; i < n; i++) acc[i] = Simd.Fma(Unsafe.Add(ref src, i), w, acc[i]);
+    }
+}

@@ -1,0 +1,156 @@
+using System;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using System.Runtime.Intrinsics.Arm;
+
+namespace MicroNet.Aot.Runtime;
+
+/// <summary>
+/// Matrix-vector products: the head's linear layers (BatchNorm1d folded) and Shift-Max's
+/// squeeze-excite MLP. Weights row-major [rows, cols], read in place from the blob.
+/// </summary>
+public static unsafe class Linear
+{
+    /// <summary>
+    /// output[r] = dot(weights[r, 0..cols), input) for r in [0, rows): a matrix-vector product over
+    /// row-major weights. With AVX2, blocks of eight rows whose eight accumulators are reduced
+    /// together (horizontal adds) instead of one full reduction per row: short rows (Shift-Max's
+    /// squeeze layers) interleaved, long rows one after the other.
+    /// </summary>
+    public static unsafe void MatVec(float* weights, ref float input, ref float output, int rows, int cols)
+    {
+        int r = 0;
+        if (System.Runtime.Intrinsics.X86.Avx2.IsSupported && cols >= SequentialRowsMinColumns)
+        {
+            // Long rows (the head's linear layers, the wide squeeze layers): one row after the other,
+            // so the weights are read as one sequential stream. Eight rows interleaved would be eight
+            // streams a row apart, which the hardware prefetchers serve worse once the weights have
+            // left L3 in part: measured on this machine (a 1024 x 864 and a 1000 x 1024 matrix after
+            // 12-16 MB of other traffic) 0.75-0.85x the interleaved time, even when L3-hot.
+            nint stride = cols;
+            for (; r + 8 <= rows; r += 8)
+            {
+                float* w0 = weights + r * stride;
+                var a0 = RowDot(w0, ref input, stride);
+                var a1 = RowDot(w0 + stride, ref input, stride);
+                var a2 = RowDot(w0 + 2 * stride, ref input, stride);
+                var a3 = RowDot(w0 + 3 * stride, ref input, stride);
+                var a4 = RowDot(w0 + 4 * stride, ref input, stride);
+                var a5 = RowDot(w0 + 5 * stride, ref input, stride);
+                var a6 = RowDot(w0 + 6 * stride, ref input, stride);
+                var a7 = RowDot(w0 + 7 * stride, ref input, stride);
+                ReduceEight(a0, a1, a2, a3, a4, a5, a6, a7).StoreUnsafe(ref output, (nuint)r);
+            }
+        }
+        else if (System.Runtime.Intrinsics.X86.Avx2.IsSupported && cols >= 8)
+        {
+            nint stride = cols;
+            for (; r + 8 <= rows; r += 8)
+            {
+                // one pointer per row, computed once (NativeAOT does not hoist row * cols out of the loop)
+                float* w0 = weights + r * stride, w1 = w0 + stride, w2 = w1 + stride, w3 = w2 + stride;
+                float* w4 = w3 + stride, w5 = w4 + stride, w6 = w5 + stride, w7 = w6 + stride;
+                var a0 = Vector256<float>.Zero; var a1 = a0; var a2 = a0; var a3 = a0; var a4 = a0; var a5 = a0; var a6 = a0; var a7 = a0;
+                nint k = 0;
+                for (; k + 8 <= stride; k += 8)
+                {
+                    var x = Vector256.LoadUnsafe(ref input, (nuint)k);
+                    a0 = Simd.Fma(Vector256.Load(w0 + k), x, a0);
+                    a1 = Simd.Fma(Vector256.Load(w1 + k), x, a1);
+                    a2 = Simd.Fma(Vector256.Load(w2 + k), x, a2);
+                    a3 = Simd.Fma(Vector256.Load(w3 + k), x, a3);
+                    a4 = Simd.Fma(Vector256.Load(w4 + k), x, a4);
+                    a5 = Simd.Fma(Vector256.Load(w5 + k), x, a5);
+                    a6 = Simd.Fma(Vector256.Load(w6 + k), x, a6);
+                    a7 = Simd.Fma(Vector256.Load(w7 + k), x, a7);
+                }
+                if (k < stride)
+                {
+                    // the columns past the last full vector: one more vector ending at the last
+                    // column, with the input lanes already counted (below k) zeroed
+                    nint last = stride - 8;
+                    var keep = Vector256.GreaterThanOrEqual(Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7) + Vector256.Create((int)last), Vector256.Create((int)k)).AsSingle();
+                    var x = Vector256.LoadUnsafe(ref input, (nuint)last) & keep;
+                    a0 = Simd.Fma(Vector256.Load(w0 + last), x, a0);
+                    a1 = Simd.Fma(Vector256.Load(w1 + last), x, a1);
+                    a2 = Simd.Fma(Vector256.Load(w2 + last), x, a2);
+                    a3 = Simd.Fma(Vector256.Load(w3 + last), x, a3);
+                    a4 = Simd.Fma(Vector256.Load(w4 + last), x, a4);
+                    a5 = Simd.Fma(Vector256.Load(w5 + last), x, a5);
+                    a6 = Simd.Fma(Vector256.Load(w6 + last), x, a6);
+                    a7 = Simd.Fma(Vector256.Load(w7 + last), x, a7);
+                }
+                ReduceEight(a0, a1, a2, a3, a4, a5, a6, a7).StoreUnsafe(ref output, (nuint)r);
+            }
+        }
+        for (; r < rows; r++) Unsafe.Add(ref output, r) = Dot(ref weights[(nint)r * cols], ref input, cols);
+    }
+
+    /// <summary>Rows of at least this many floats (1 KB) take MatVec's row-after-row walk.</summary>
+    internal const int SequentialRowsMinColumns = 256;
+
+    /// <summary>
+    /// The lane sums of w[0..n) * input[0..n) (n &gt;= 8) as one vector, four accumulators over 32
+    /// columns a step; a last partial vector ends at the last column with the lanes already
+    /// counted zeroed in the input.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe Vector256<float> RowDot(float* w, ref float input, nint n)
+    {
+        var a0 = Vector256<float>.Zero; var a1 = a0; var a2 = a0; var a3 = a0;
+        nint k = 0;
+        for (; k + 32 <= n; k += 32)
+        {
+            a0 = Simd.Fma(Vector256.Load(w + k), Vector256.LoadUnsafe(ref input, (nuint)k), a0);
+            a1 = Simd.Fma(Vector256.Load(w + k + 8), Vector256.LoadUnsafe(ref input, (nuint)(k + 8)), a1);
+            a2 = Simd.Fma(Vector256.Load(w + k + 16), Vector256.LoadUnsafe(ref input, (nuint)(k + 16)), a2);
+            a3 = Simd.Fma(Vector256.Load(w + k + 24), Vector256.LoadUnsafe(ref input, (nuint)(k + 24)), a3);
+        }
+        for (; k + 8 <= n; k += 8) a0 = Simd.Fma(Vector256.Load(w + k), Vector256.LoadUnsafe(ref input, (nuint)k), a0);
+        if (k < n)
+        {
+            nint last = n - 8;
+            var keep = Vector256.GreaterThanOrEqual(Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7) + Vector256.Create((int)last), Vector256.Create((int)k)).AsSingle();
+            a1 = Simd.Fma(Vector256.Load(w + last), Vector256.LoadUnsafe(ref input, (nuint)last) & keep, a1);
+        }
+        return (a0 + a1) + (a2 + a3);
+    }
+
+    /// <summary>[sum a0, ..., sum a7] in one vector: pairwise horizontal adds, then the two 128-bit halves added.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> ReduceEight(Vector256<float> a0, Vector256<float> a1, Vector256<float> a2, Vector256<float> a3,
+        Vector256<float> a4, Vector256<float> a5, Vector256<float> a6, Vector256<float> a7)
+    {
+        var s01 = System.Runtime.Intrinsics.X86.Avx.HorizontalAdd(a0, a1);
+        var s23 = System.Runtime.Intrinsics.X86.Avx.HorizontalAdd(a2, a3);
+        var s45 = System.Runtime.Intrinsics.X86.Avx.HorizontalAdd(a4, a5);
+        var s67 = System.Runtime.Intrinsics.X86.Avx.HorizontalAdd(a6, a7);
+        var s0123 = System.Runtime.Intrinsics.X86.Avx.HorizontalAdd(s01, s23);
+        var s4567 = System.Runtime.Intrinsics.X86.Avx.HorizontalAdd(s45, s67);
+        return System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0123, s4567, 0x20) + System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0123, s4567, 0x31);
+    }
+
+    /// <summary>The dot product of a[0..n) and b[0..n).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static float Dot(ref float a, ref float b, nint n)
+    {
+        nint i = 0;
+        float sum = 0;
+        if (Vector256.IsHardwareAccelerated && n >= 8)
+        {
+            var acc = Vector256<float>.Zero;
+            for (; i <= n - 8; i += 8) acc = Simd.Fma(Vector256.LoadUnsafe(ref a, (nuint)i), Vector256.LoadUnsafe(ref b, (nuint)i), acc);
+            sum = Vector256.Sum(acc);
+        }
+        else if (Vector128.IsHardwareAccelerated && n >= 4)
+        {
+            var acc = Vector128<float>.Zero;
+            for (; i <= n - 4; i += 4) acc = Simd.Fma(Vector128.LoadUnsafe(ref a, (nuint)i), Vector128.LoadUnsafe(ref b, (nuint)i), acc);
+            sum = Vector128.Sum(acc);
+        }
+        for (; i < n; i++) sum = Simd.Fma(Unsafe.Add(ref a, i), Unsafe.Add(ref b, i), sum);
+        return sum;
+    }
+}

@@ -1,0 +1,98 @@
+using System;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using System.Runtime.Intrinsics.Arm;
+
+namespace MicroNet.Aot.Runtime;
+
+/// <summary>
+/// Dynamic Shift-Max (Li et al., MicroNet, eq. 4): y_c = max over j of (a_j,c * x_c + b_j,c * x_partner(c)),
+/// with per-channel coefficients from a squeeze-excite MLP on the channel means. <see cref="Coefficients"/>
+/// turns fc.2's output into a - init_a / b - init_b; <see cref="Mix"/> is the one-mix form (J = 1),
+/// <see cref="MaxOfTwoMixes"/> the two-mix form (J = 2). The partner map is the generator's.
+/// </summary>
+public static unsafe class ShiftMax
+{
+    /// <summary>h_sigmoid as the official Shift-Max computes it: ReLU6(x + 3) * (1/6).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float HSigmoid(float x) => Simd.Relu6(x + 3f) * (1f / 6f);
+
+    /// <summary>
+    /// Dynamic Shift-Max's coefficients from fc.2's output: x[j] = (h_sigmoid(x[j] + bias[j]) - 0.5) * scale,
+    /// h_sigmoid(v) = ReLU6(v + 3) * (1/6), scale = 2 * act_max; the scalar operations of
+    /// <see cref="HSigmoid"/> lane by lane (the same result bit for bit).
+    /// </summary>
+    public static unsafe void Coefficients(ref float x, float* bias, nint n, float scale)
+    {
+        nint j = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var three = Vector256.Create(3f); var sixth = Vector256.Create(1f / 6f); var half = Vector256.Create(0.5f); var s = Vector256.Create(scale);
+            for (; j <= n - 8; j += 8)
+                ((Simd.Relu6(Vector256.LoadUnsafe(ref x, (nuint)j) + Vector256.Load(bias + j) + three) * sixth - half) * s).StoreUnsafe(ref x, (nuint)j);
+        }
+        if (Vector128.IsHardwareAccelerated)
+        {
+            var three = Vector128.Create(3f); var sixth = Vector128.Create(1f / 6f); var half = Vector128.Create(0.5f); var s = Vector128.Create(scale);
+            for (; j <= n - 4; j += 4)
+                ((Simd.Relu6(Vector128.LoadUnsafe(ref x, (nuint)j) + Vector128.Load(bias + j) + three) * sixth - half) * s).StoreUnsafe(ref x, (nuint)j);
+        }
+        for (; j < n; j++) Unsafe.Add(ref x, j) = (HSigmoid(Unsafe.Add(ref x, j) + bias[j]) - 0.5f) * scale;
+    }
+
+    /// <summary>Shift-Max with one mix: dst[i] = x[i]*a + partner[i]*b (two products, then the sum, as PyTorch).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Mix(ref float dst, ref float x, ref float partner, float a, float b, nint n)
+    {
+        nint i = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var av = Vector256.Create(a); var bv = Vector256.Create(b);
+            for (; i <= n - 8; i += 8)
+                (Vector256.LoadUnsafe(ref x, (nuint)i) * av + Vector256.LoadUnsafe(ref partner, (nuint)i) * bv).StoreUnsafe(ref dst, (nuint)i);
+        }
+        if (Vector128.IsHardwareAccelerated)
+        {
+            var av = Vector128.Create(a); var bv = Vector128.Create(b);
+            for (; i <= n - 4; i += 4)
+                (Vector128.LoadUnsafe(ref x, (nuint)i) * av + Vector128.LoadUnsafe(ref partner, (nuint)i) * bv).StoreUnsafe(ref dst, (nuint)i);
+        }
+        for (; i < n; i++) Unsafe.Add(ref dst, i) = Unsafe.Add(ref x, i) * a + Unsafe.Add(ref partner, i) * b;
+    }
+
+    /// <summary>Shift-Max with two mixes: dst[i] = max(x[i]*a1 + partner[i]*b1, x[i]*a2 + partner[i]*b2).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void MaxOfTwoMixes(ref float dst, ref float x, ref float partner, float a1, float b1, float a2, float b2, nint n)
+    {
+        nint i = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var a1v = Vector256.Create(a1); var b1v = Vector256.Create(b1);
+            var a2v = Vector256.Create(a2); var b2v = Vector256.Create(b2);
+            for (; i <= n - 8; i += 8)
+            {
+                var xv = Vector256.LoadUnsafe(ref x, (nuint)i);
+                var pv = Vector256.LoadUnsafe(ref partner, (nuint)i);
+                Simd.MaxNative(xv * a1v + pv * b1v, xv * a2v + pv * b2v).StoreUnsafe(ref dst, (nuint)i);
+            }
+        }
+        if (Vector128.IsHardwareAccelerated)
+        {
+            var a1v = Vector128.Create(a1); var b1v = Vector128.Create(b1);
+            var a2v = Vector128.Create(a2); var b2v = Vector128.Create(b2);
+            for (; i <= n - 4; i += 4)
+            {
+                var xv = Vector128.LoadUnsafe(ref x, (nuint)i);
+                var pv = Vector128.LoadUnsafe(ref partner, (nuint)i);
+                Simd.MaxNative(xv * a1v + pv * b1v, xv * a2v + pv * b2v).StoreUnsafe(ref dst, (nuint)i);
+            }
+        }
+        for (; i < n; i++)
+        {
+            float xs = Unsafe.Add(ref x, i), ps = Unsafe.Add(ref partner, i);
+            Unsafe.Add(ref dst, i) = MathF.Max(xs * a1 + ps * b1, xs * a2 + ps * b2);
+        }
+    }
+}
