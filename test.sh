@@ -33,10 +33,14 @@ echo "== dotnet test (Release)"
 set +e
 dotnet test MicroNet.Aot.sln -c Release --nologo 2>&1 | tee /tmp/micronet-test.log | grep -vE '^\s+at '
 status=${PIPESTATUS[0]}
-# the kernels again without AVX-512, so the AVX2 paths that AVX-512 machines skip are checked too
-echo "== kernel tests with AVX-512 disabled (DOTNET_EnableAVX512=0)"
-DOTNET_EnableAVX512=0 dotnet test tests/MicroNet.Aot.Tests -c Release --nologo --no-build --filter "FullyQualifiedName~KernelTests" 2>&1 | tee -a /tmp/micronet-test.log | grep -vE '^\s+at '
-[ "${PIPESTATUS[0]}" = 0 ] || status=1
+# the kernels again at every lower SIMD level, against the reference kernels: without AVX-512 (the
+# AVX2 paths AVX-512 machines skip), without AVX2 (the Vector128 paths: what ARM64's AdvSimd runs)
+# and without any hardware intrinsics (the scalar paths)
+for level in DOTNET_EnableAVX512=0 DOTNET_EnableAVX2=0 DOTNET_EnableHWIntrinsic=0; do
+  echo "== kernel tests with $level"
+  env "$level" dotnet test tests/MicroNet.Aot.Tests -c Release --nologo --no-build --filter "FullyQualifiedName~KernelTests" 2>&1 | tee -a /tmp/micronet-test.log | grep -vE '^\s+at '
+  [ "${PIPESTATUS[0]}" = 0 ] || status=1
+done
 set -e
 echo "== summary"
 grep -E '^(Passed!|Failed!)' /tmp/micronet-test.log || echo "no test summary found"

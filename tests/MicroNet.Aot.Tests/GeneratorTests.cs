@@ -24,16 +24,35 @@ public class GeneratorTests
         return Assert.Single(result.GeneratedSources).SourceText.ToString();
     }
 
-    [Fact]
-    public void Generated_source_matches_the_golden_file()
+    /// <summary>A model whose generated source is kept in golden/ (NAME.g.cs).</summary>
+    public sealed record GoldenModel(string Name, string Path)
     {
-        string actual = GenerateSource(Tiny);
-        string golden = Path.Combine(TestEnv.BaseDir, "golden", "Tiny.g.cs");
+        public override string ToString() => Name;
+    }
+
+    private static readonly Lazy<GoldenModel[]> Goldens = new(() => new[]
+    {
+        new GoldenModel("Tiny", TinyPath),
+        // every block kind of the test table at 128x128: in-place Shift-Max (32x32 planes) with two
+        // coefficients, residual adds through channel maps, unfused depthwise layers, the grouped k x 1
+        new GoldenModel("CustomMixed", SyntheticModels.Write(TestEnv.Config("custom-mixed.json"), "CustomMixed", 128)),
+    });
+
+    public static GoldenModel[] GoldenModels => Goldens.Value;
+
+    public static TheoryData<string> GoldenNames => new("Tiny", "CustomMixed");
+
+    [Theory]
+    [MemberData(nameof(GoldenNames))]
+    public void Generated_source_matches_the_golden_file(string name)
+    {
+        var model = GoldenModels.Single(m => m.Name == name);
+        string actual = GenerateSource(GeneratorHarness.ModelItem.FromFile(model.Path, null, "Tests.Models"));
+        string golden = Path.Combine(TestEnv.BaseDir, "golden", name + ".g.cs");
         if (Environment.GetEnvironmentVariable("MICRONET_UPDATE_GOLDEN") == "1")
         {
             // run from the repository: MICRONET_UPDATE_GOLDEN=1 dotnet test --filter Golden
-            string repoGolden = Path.GetFullPath(Path.Combine(TestEnv.BaseDir, "..", "..", "..", "golden", "Tiny.g.cs"));
-            File.WriteAllText(repoGolden, actual);
+            File.WriteAllText(TestEnv.Repo("tests", "MicroNet.Aot.Tests", "golden", name + ".g.cs"), actual);
             File.WriteAllText(golden, actual);
         }
         Assert.True(File.Exists(golden), "golden file missing: run with MICRONET_UPDATE_GOLDEN=1 once");
@@ -42,9 +61,21 @@ public class GeneratorTests
         {
             var e = expected.Split('\n'); var a = actual.Split('\n');
             int line = Enumerable.Range(0, Math.Min(e.Length, a.Length)).FirstOrDefault(i => e[i] != a[i], Math.Min(e.Length, a.Length));
-            Assert.Fail($"generated source differs from golden/Tiny.g.cs at line {line + 1}:\n  golden:    {(line < e.Length ? e[line] : "<end>")}\n  generated: {(line < a.Length ? a[line] : "<end>")}\n" +
+            Assert.Fail($"generated source differs from golden/{name}.g.cs at line {line + 1}:\n  golden:    {(line < e.Length ? e[line] : "<end>")}\n  generated: {(line < a.Length ? a[line] : "<end>")}\n" +
                 "If the change is intended, rerun with MICRONET_UPDATE_GOLDEN=1 and review the diff.");
         }
+    }
+
+    /// <summary>The second golden model's source compiles and runs (Tiny's is covered below; the parity tests check the numbers).</summary>
+    [Fact]
+    public void The_second_golden_model_compiles_and_runs()
+    {
+        var model = GoldenModels.Single(m => m.Name == "CustomMixed");
+        using var compiled = GeneratorHarness.Compile(GeneratorHarness.ModelItem.FromFile(model.Path));
+        var output = new float[compiled.OutputLength];
+        var input = Enumerable.Range(0, compiled.InputLength).Select(i => MathF.Sin(i * 0.37f)).ToArray();
+        compiled.Run(input, output);
+        Assert.All(output, v => Assert.True(float.IsFinite(v)));
     }
 
     [Fact]
@@ -75,7 +106,7 @@ public class GeneratorTests
         var run = driver.GetRunResult().Results.Single();
         Assert.Null(run.Exception);
         var tracked = run.TrackedSteps;
-        foreach (var name in new[] { TrackingNames.Inputs, TrackingNames.Results, TrackingNames.Collected })
+        foreach (var name in new[] { TrackingNames.Inputs, TrackingNames.Plans, TrackingNames.Results, TrackingNames.Collected })
         {
             Assert.True(tracked.ContainsKey(name), "step " + name + " was not tracked");
             foreach (var step in tracked[name])
@@ -86,15 +117,48 @@ public class GeneratorTests
             o => Assert.Equal(IncrementalStepRunReason.Cached, o.Reason));
     }
 
+    /// <summary>
+    /// One driver across edits (as the IDE keeps it): the first run is New everywhere; rerun unchanged,
+    /// every step is Cached or Unchanged; a whitespace edit of the model changes the input (Modified)
+    /// but not the plan (Unchanged), so the printed source is reused (Cached); a real edit (the
+    /// input's mean) changes the plan and reprints the source.
+    /// </summary>
     [Fact]
-    public void Editing_the_model_reruns_the_pipeline()
+    public void Editing_the_model_reruns_only_what_it_changes()
     {
+        var ct = TestContext.Current.CancellationToken;
         var compilation = GeneratorHarness.NewCompilation("class A { }");
-        var driver = GeneratorHarness.NewDriver(new[] { Tiny }).RunGenerators(compilation, TestContext.Current.CancellationToken);
-        string before = Assert.Single(driver.GetRunResult().GeneratedTrees).GetText(TestContext.Current.CancellationToken).ToString();
-        var changed = Tiny with { Text = Tiny.Text.Replace("\"classes\": 4", "\"classes\": 4 ") };
-        driver = GeneratorHarness.NewDriver(new[] { changed }).RunGenerators(compilation, TestContext.Current.CancellationToken);
-        Assert.Equal(before, Assert.Single(driver.GetRunResult().GeneratedTrees).GetText(TestContext.Current.CancellationToken).ToString()); // whitespace only: same output
+        var tiny = Tiny;
+        var texts = new System.Collections.Generic.List<AdditionalText>();
+        GeneratorDriver driver = GeneratorHarness.NewDriver(new[] { tiny }, texts: texts);
+        IncrementalStepRunReason[] Reasons(GeneratorDriver d, string step) =>
+            d.GetRunResult().Results.Single().TrackedSteps[step].SelectMany(s => s.Outputs).Select(o => o.Reason).ToArray();
+        string Source(GeneratorDriver d) => Assert.Single(d.GetRunResult().GeneratedTrees).GetText(ct).ToString();
+
+        driver = driver.RunGenerators(compilation, ct);
+        Assert.All(Reasons(driver, TrackingNames.Plans), r => Assert.Equal(IncrementalStepRunReason.New, r));
+        Assert.All(Reasons(driver, TrackingNames.Results), r => Assert.Equal(IncrementalStepRunReason.New, r));
+        string first = Source(driver);
+
+        driver = driver.RunGenerators(compilation, ct);
+        foreach (var step in new[] { TrackingNames.Inputs, TrackingNames.Plans, TrackingNames.Results })
+            Assert.All(Reasons(driver, step), r => Assert.True(r is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged, step + ": " + r));
+
+        var spaced = new GeneratorHarness.InMemoryText(tiny.Path, tiny.Text.Replace("\"classes\": 4", "\"classes\":    4"));
+        driver = driver.ReplaceAdditionalText(texts[0], spaced).RunGenerators(compilation, ct);
+        Assert.Equal(new[] { IncrementalStepRunReason.Modified }, Reasons(driver, TrackingNames.Inputs));
+        Assert.Equal(new[] { IncrementalStepRunReason.Unchanged }, Reasons(driver, TrackingNames.Plans));
+        Assert.Equal(new[] { IncrementalStepRunReason.Cached }, Reasons(driver, TrackingNames.Results));
+        Assert.Equal(first, Source(driver));
+
+        var meanEdited = new GeneratorHarness.InMemoryText(tiny.Path, tiny.Text.Replace("\"mean\": [0.485,", "\"mean\": [0.5,"));
+        Assert.NotEqual(tiny.Text, meanEdited.GetText(ct)!.ToString());
+        driver = driver.ReplaceAdditionalText(spaced, meanEdited).RunGenerators(compilation, ct);
+        Assert.Equal(new[] { IncrementalStepRunReason.Modified }, Reasons(driver, TrackingNames.Plans));
+        Assert.Equal(new[] { IncrementalStepRunReason.Modified }, Reasons(driver, TrackingNames.Results));
+        string edited = Source(driver);
+        Assert.NotEqual(first, edited);
+        Assert.Contains("InputMean => new float[] { 0.5f,", edited);
     }
 
     public static TheoryData<string, string, string, string> BrokenModels => new()

@@ -77,10 +77,12 @@ public static class GeneratorHarness
             new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, allowUnsafe: true, optimizationLevel: OptimizationLevel.Release,
                 nullableContextOptions: NullableContextOptions.Enable));
 
-    public static GeneratorDriver NewDriver(IEnumerable<ModelItem> items, bool track = true, string? rootNamespace = "Tests.Root", bool profile = false)
+    /// <param name="texts">When given, receives the AdditionalTexts the driver holds (for ReplaceAdditionalText).</param>
+    public static GeneratorDriver NewDriver(IEnumerable<ModelItem> items, bool track = true, string? rootNamespace = "Tests.Root", bool profile = false,
+        List<AdditionalText>? texts = null)
     {
         var perFile = new Dictionary<string, Dictionary<string, string>>();
-        var texts = new List<AdditionalText>();
+        texts ??= new List<AdditionalText>();
         foreach (var item in items)
         {
             texts.Add(new InMemoryText(item.Path, item.Text));
