@@ -13,10 +13,14 @@ using System.Runtime.Intrinsics.Arm;
 namespace MicroNet.Aot.Runtime;
 
 /// <summary>
-/// The factorized spatial convolutions of MicroNet, one input plane into one output plane, with
-/// all taps accumulated in registers per output vector (no read-modify-write per tap):
-/// <see cref="Column"/> for k x 1 kernels (stride along H), <c>Row</c> for 1 x k kernels
-/// (stride along W). Out-of-range taps are the zero padding of PyTorch's Conv2d.
+/// The factorized spatial convolutions of MicroNet: <see cref="Columns"/> (depthwise k x 1, stride
+/// along H), <see cref="Rows"/> (depthwise 1 x k, stride along W), <see cref="ColumnGroup"/> (k x 1
+/// whose groups have several inputs: the stem), and the fused pairs <see cref="Pair"/> (stride 1)
+/// and <see cref="PairStride2"/> (the downsampling pair). All taps of an output vector accumulate in
+/// registers (no read-modify-write per tap); out-of-range taps are PyTorch's zero padding.
+/// Each entry point picks its variant widest first (AVX-512, then AVX2, then the portable
+/// Vector256 / Vector128 / scalar code) by the variants' <c>...Applies</c> predicates;
+/// Runtime/Reference/Reference.Depthwise.cs is the plain definition the tests compare against.
 /// </summary>
 public static unsafe partial class Depthwise
 {

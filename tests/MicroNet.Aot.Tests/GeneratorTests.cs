@@ -207,6 +207,11 @@ public class GeneratorTests
         var badClass = GeneratorHarness.Generate(Tiny with { ClassName = "class" });
         Assert.Equal("MNA0011", Assert.Single(badClass.Diagnostics).Id);
 
+        // a runtime class's name would shadow it inside the generated class
+        var shadowing = GeneratorHarness.Generate(Tiny with { ClassName = "Depthwise" });
+        Assert.Contains("Depthwise", Assert.Single(shadowing.Diagnostics, d => d.Id == "MNA0011").GetMessage(CultureInfo.InvariantCulture));
+        Assert.Empty(shadowing.GeneratedSources);
+
         var badNamespace = GeneratorHarness.Generate(Tiny with { Namespace = "My..Models" });
         Assert.Equal("MNA0011", Assert.Single(badNamespace.Diagnostics).Id);
 
@@ -268,5 +273,17 @@ public class GeneratorTests
         model.Run(input, output);
         Assert.All(output, v => Assert.True(float.IsFinite(v)));
         Assert.True(output.Distinct().Count() == output.Length);
+    }
+
+    /// <summary>Every diagnostic ID the generator uses has a descriptor (an unknown ID would surface as MNA0099 naming it).</summary>
+    [Fact]
+    public void Every_diagnostic_id_has_a_descriptor()
+    {
+        var descriptors = typeof(generator::MicroNet.Aot.MicroNetGenerator).Assembly.GetType("MicroNet.Aot.Diagnostics.DiagnosticDescriptors", throwOnError: true)!;
+        var ids = typeof(MicroNet.Aot.Model.IssueIds).GetFields().Concat(descriptors.GetFields().Where(f => f.IsLiteral))
+            .Select(f => (string)f.GetRawConstantValue()!).ToList();
+        Assert.True(ids.Count >= 14);
+        var all = ((System.Collections.Generic.IEnumerable<DiagnosticDescriptor>)descriptors.GetProperty("All")!.GetValue(null)!).Select(d => d.Id).ToHashSet();
+        Assert.All(ids, id => Assert.Contains(id, all));
     }
 }
