@@ -1,10 +1,7 @@
 // k x 1 convolutions whose groups have several inputs (the stem's dense conv over RGB) or 4+ outputs.
 using System;
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
-using System.Runtime.Intrinsics.X86;
-using System.Runtime.Intrinsics.Arm;
 
 namespace MicroNet.Aot.Runtime;
 

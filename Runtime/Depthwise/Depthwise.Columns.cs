@@ -1,10 +1,7 @@
 // k x 1 depthwise convolutions (stride along H): Depthwise.Columns and the per-plane Column kernels.
 using System;
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
-using System.Runtime.Intrinsics.X86;
-using System.Runtime.Intrinsics.Arm;
 
 namespace MicroNet.Aot.Runtime;
 

@@ -2,10 +2,6 @@
 // (AVX-512 rows in registers, the channel-blocked AVX2 kernel, else staged planes) and the portable path.
 using System;
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics;
-using System.Runtime.Intrinsics.X86;
-using System.Runtime.Intrinsics.Arm;
 
 namespace MicroNet.Aot.Runtime;
 

@@ -2,10 +2,8 @@
 // used by Depthwise.Pair and Depthwise.PairStride2 where it applies.
 using System;
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
-using System.Runtime.Intrinsics.Arm;
 
 namespace MicroNet.Aot.Runtime;
 

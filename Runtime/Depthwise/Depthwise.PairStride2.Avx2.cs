@@ -2,10 +2,8 @@
 // registers (vshufps + vpermpd), for rows of 16+ floats (Split, and the stem's RgbSplit) and 8-14 (Narrow).
 using System;
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
-using System.Runtime.Intrinsics.Arm;
 
 namespace MicroNet.Aot.Runtime;
 

@@ -1,7 +1,6 @@
 // 1 x k depthwise convolutions (stride along W): Depthwise.Rows and the per-plane Row kernels.
 using System;
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 using System.Runtime.Intrinsics.Arm;

@@ -5,10 +5,7 @@
 // tap loops they end in are in Depthwise.Taps.cs; Runtime/Reference/ has the plain definition.
 using System;
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
-using System.Runtime.Intrinsics.X86;
-using System.Runtime.Intrinsics.Arm;
 
 namespace MicroNet.Aot.Runtime;
 
