@@ -19,16 +19,6 @@ namespace MicroNet.Aot;
 
 internal static class ModelCompiler
 {
-    /// <summary>
-    /// Names the generated class cannot take: the runtime classes and BCL types its code names
-    /// unqualified (inside a class of that name, "Depthwise.Rows" would mean the class itself).
-    /// </summary>
-    private static readonly HashSet<string> ReservedClassNames = new HashSet<string>(StringComparer.Ordinal)
-    {
-        "Pointwise", "Depthwise", "Elementwise", "ShiftMax", "Linear", "WeightBlob", "Unsafe", "MemoryMarshal", "MethodImpl",
-        "MethodImplOptions", "ThreadStatic", "Span", "ReadOnlySpan", "ArgumentException", "Math", "Array", "System", "MicroNet",
-    };
-
     /// <summary>Stage 6: prints a plan; a bug in a printer becomes MNA0099, not an exception out of the generator.</summary>
     public static GenerationResult Emit(PlanResult result)
     {
@@ -76,8 +66,8 @@ internal static class ModelCompiler
             var itemIssues = new List<ModelIssue>();
             if (!IsIdentifier(className))
                 itemIssues.Add(new ModelIssue(DiagnosticDescriptors.InvalidItemMetadata, "ClassName \"" + className + "\" is not a valid C# identifier", "name", spec.Locate("name")));
-            else if (ReservedClassNames.Contains(className))
-                itemIssues.Add(new ModelIssue(DiagnosticDescriptors.InvalidItemMetadata, "ClassName \"" + className + "\" is a name the generated code uses (MicroNet.Aot.Runtime or System): choose another ClassName", "name", spec.Locate("name")));
+            else if (Emitter.IsMemberName(className))
+                itemIssues.Add(new ModelIssue(DiagnosticDescriptors.InvalidItemMetadata, "ClassName \"" + className + "\" is the name of a member of the generated class (a class cannot have a member of its own name): choose another ClassName", "name", spec.Locate("name")));
             if (!string.IsNullOrEmpty(ns) && !ns!.Split('.').All(IsIdentifier))
                 itemIssues.Add(new ModelIssue(DiagnosticDescriptors.InvalidItemMetadata, "Namespace \"" + ns + "\" is not a valid C# namespace", "", spec.Locate("")));
             if (!input.WeightsExist)

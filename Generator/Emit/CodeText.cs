@@ -15,7 +15,7 @@ internal static class CodeText
     public static string BaseRef(TensorRef v) =>
         v.Place == Place.NetworkInput ? "ref x" :
         v.Place == Place.NetworkOutput ? "ref y" :
-        "ref Unsafe.Add(ref arena, " + I(v.Offset) + ")";
+        "ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, " + I(v.Offset) + ")";
 
     /// <summary>Where the tensor lives, for the comment block.</summary>
     public static string Where(TensorRef v) =>
@@ -30,7 +30,7 @@ internal static class CodeText
 
     /// <summary>A ref to plane <paramref name="planeExpression"/> of a tensor whose planes hold <paramref name="plane"/> floats.</summary>
     public static string PlaneRef(string baseName, string planeExpression, long plane) =>
-        "ref Unsafe.Add(ref " + baseName + ", " + planeExpression + " * " + I(plane) + ")";
+        "ref global::System.Runtime.CompilerServices.Unsafe.Add(ref " + baseName + ", " + planeExpression + " * " + I(plane) + ")";
 
     public static string Bool(bool value) => value ? "true" : "false";
 

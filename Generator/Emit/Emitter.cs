@@ -20,6 +20,18 @@ internal sealed class Emitter
 
     public static string Emit(ExecutionPlan plan) => new Emitter(plan).Write();
 
+    /// <summary>The members every generated class may have (the profile's included); layer methods and tables are L000_... .</summary>
+    private static readonly HashSet<string> MemberNames = new HashSet<string>(System.StringComparer.Ordinal)
+    {
+        "InputChannels", "InputHeight", "InputWidth", "InputLength", "OutputLength", "ScratchLength", "ScratchLowerBound", "ScratchWithoutReuse",
+        "Parameters", "Macs", "InputMean", "InputStd", "t_arena", "Run", "ThrowLength", "s_weights", "Weights", "OpenWeights",
+        "s_profileTicks", "s_profileRuns", "s_profileNames", "s_profileOps", "s_profileMacs", "ResetProfile", "ProfileReport",
+    };
+
+    /// <summary>Whether a class of this name would clash with one of its own generated members.</summary>
+    public static bool IsMemberName(string name) =>
+        MemberNames.Contains(name) || name.Length > 5 && name[0] == 'L' && char.IsDigit(name[1]) && char.IsDigit(name[2]) && char.IsDigit(name[3]) && name[4] == '_';
+
     private List<KernelStep> Methods => _plan.Steps.OfType<KernelStep>().ToList();
 
     private string Write()
@@ -50,10 +62,8 @@ internal sealed class Emitter
         _w.Line("#nullable enable");
         _w.Line("#pragma warning disable CS1591 // public members are documented in MicroNet.Aot's README");
         _w.Line();
-        _w.Line("using System;");
-        _w.Line("using System.Runtime.CompilerServices;");
-        _w.Line("using System.Runtime.InteropServices;");
-        _w.Line("using global::MicroNet.Aot.Runtime;");
+        _w.Line("// Every type is named with global:: (no using directives): no type or namespace of the consuming");
+        _w.Line("// project can change what a name here means.");
         _w.Line();
         if (_plan.Class.Namespace != null) _w.Line("namespace " + _plan.Class.Namespace + ";").Line();
 
@@ -87,35 +97,35 @@ internal sealed class Emitter
         Constant("long", "Parameters", "Trainable parameters, as PyTorch counts them (BatchNorm included).", I(model.Parameters));
         Constant("long", "Macs", "Multiply-accumulates of the convolutions and linear layers per image.", I(model.Macs));
         _w.Line("/// <summary>The per-channel mean the model's input was normalized with.</summary>");
-        _w.Line("public static ReadOnlySpan<float> InputMean => new float[] { " + string.Join(", ", model.Mean.Select(F)) + " };");
+        _w.Line("public static global::System.ReadOnlySpan<float> InputMean => new float[] { " + string.Join(", ", model.Mean.Select(F)) + " };");
         _w.Line("/// <summary>The per-channel standard deviation the model's input was normalized with.</summary>");
-        _w.Line("public static ReadOnlySpan<float> InputStd => new float[] { " + string.Join(", ", model.Std.Select(F)) + " };");
+        _w.Line("public static global::System.ReadOnlySpan<float> InputStd => new float[] { " + string.Join(", ", model.Std.Select(F)) + " };");
         _w.Line();
         _w.Line("// One arena per thread for the overload without scratch: allocated on a thread's first call,");
         _w.Line("// reused afterwards (no allocation per call, no state shared between threads, and no large");
         _w.Line("// stackalloc, so small thread stacks are fine).");
-        _w.Line("[ThreadStatic] private static float[]? t_arena;");
+        _w.Line("[global::System.ThreadStatic] private static float[]? t_arena;");
         _w.Line();
         _w.Line("/// <summary>Runs the network on one normalized NCHW image; uses a per-thread arena.</summary>");
-        _w.Open("public static void Run(ReadOnlySpan<float> input, Span<float> output)");
+        _w.Open("public static void Run(global::System.ReadOnlySpan<float> input, global::System.Span<float> output)");
         _w.Line("Run(input, output, t_arena ??= new float[ScratchLength]);");
         _w.Close();
         _w.Line();
         _w.Line("/// <summary>Runs the network on one normalized NCHW image, with caller-provided scratch of at least <see cref=\"ScratchLength\"/> floats.</summary>");
-        _w.Open("public static void Run(ReadOnlySpan<float> input, Span<float> output, Span<float> scratch)");
+        _w.Open("public static void Run(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, global::System.Span<float> scratch)");
         _w.Line("if (input.Length != InputLength) ThrowLength(nameof(input), \"exactly\", InputLength, input.Length, \"" + input + " normalized NCHW\");");
         _w.Line("if (output.Length != OutputLength) ThrowLength(nameof(output), \"exactly\", OutputLength, output.Length, \"" + I(model.OutputLength) + " outputs\");");
         _w.Line("if (scratch.Length < ScratchLength) ThrowLength(nameof(scratch), \"at least\", ScratchLength, scratch.Length, \"the arena\");");
         _w.Line("float* w = Weights;");
-        _w.Line("ref float x = ref MemoryMarshal.GetReference(input);");
-        _w.Line("ref float y = ref MemoryMarshal.GetReference(output);");
-        _w.Line("ref float arena = ref MemoryMarshal.GetReference(scratch);");
+        _w.Line("ref float x = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(input);");
+        _w.Line("ref float y = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(output);");
+        _w.Line("ref float arena = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(scratch);");
         WriteRunBody();
         _w.Close();
         if (_plan.Class.Profile) WriteProfileSupport();
         _w.Line();
         _w.Open("private static void ThrowLength(string name, string relation, int expected, int actual, string what)");
-        _w.Line("throw new ArgumentException($\"{name} must hold {relation} {expected} floats ({what}); it holds {actual}.\", name);");
+        _w.Line("throw new global::System.ArgumentException($\"{name} must hold {relation} {expected} floats ({what}); it holds {actual}.\", name);");
         _w.Close();
         _w.Line();
         _w.Line("// The weights blob, embedded as a resource and read in place. Opened (length and XxHash64");
@@ -124,12 +134,12 @@ internal sealed class Emitter
         _w.Line();
         _w.Line("private static float* Weights");
         _w.Line("{");
-        _w.Line("    [MethodImpl(MethodImplOptions.AggressiveInlining)]");
+        _w.Line("    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]");
         _w.Line("    get { float* p = s_weights; return p != null ? p : OpenWeights(); }");
         _w.Line("}");
         _w.Line();
-        _w.Line("[MethodImpl(MethodImplOptions.NoInlining)]");
-        _w.Line("private static float* OpenWeights() => s_weights = WeightBlob.Open(typeof(" + _plan.Class.ClassName + ").Assembly, \"" +
+        _w.Line("[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]");
+        _w.Line("private static float* OpenWeights() => s_weights = global::MicroNet.Aot.Runtime.WeightBlob.Open(typeof(" + _plan.Class.ClassName + ").Assembly, \"" +
             Escape(_plan.Class.ResourceName) + "\", " + I(model.WeightBytes) + ", 0x" + model.WeightXxHash64 + "UL);");
     }
 
@@ -137,7 +147,7 @@ internal sealed class Emitter
     private void WriteRunBody()
     {
         int block = int.MinValue, method = 0;
-        if (_plan.Class.Profile) _w.Line("long t0 = System.Diagnostics.Stopwatch.GetTimestamp(), t1;");
+        if (_plan.Class.Profile) _w.Line("long t0 = global::System.Diagnostics.Stopwatch.GetTimestamp(), t1;");
         foreach (var step in _plan.Steps)
         {
             if (step.Layer.Block != block)
@@ -151,7 +161,7 @@ internal sealed class Emitter
                 continue;
             }
             _w.Line(((KernelStep)step).Header.Method + "(ref x, ref arena, ref y, w);");
-            if (_plan.Class.Profile) _w.Line("t1 = System.Diagnostics.Stopwatch.GetTimestamp(); s_profileTicks[" + I(method) + "] += t1 - t0; t0 = t1;");
+            if (_plan.Class.Profile) _w.Line("t1 = global::System.Diagnostics.Stopwatch.GetTimestamp(); s_profileTicks[" + I(method) + "] += t1 - t0; t0 = t1;");
             method++;
         }
         if (_plan.Class.Profile) _w.Line("s_profileRuns++;");
@@ -215,22 +225,22 @@ internal sealed class Emitter
         _w.Line("private static readonly long[] s_profileMacs = { " + string.Join(", ", methods.Select(s => I(s.Header.Layers.Sum(l => l.Macs)))) + " };");
         _w.Line();
         _w.Line("/// <summary>Clears the per-layer profile.</summary>");
-        _w.Line("public static void ResetProfile() { Array.Clear(s_profileTicks); s_profileRuns = 0; }");
+        _w.Line("public static void ResetProfile() { global::System.Array.Clear(s_profileTicks); s_profileRuns = 0; }");
         _w.Line();
         _w.Line("/// <summary>The per-layer profile as a Markdown table: time per run, share, MACs, GMAC/s.</summary>");
         _w.Open("public static string ProfileReport()");
-        _w.Line("var sb = new System.Text.StringBuilder();");
-        _w.Line("double runs = Math.Max(1, s_profileRuns), total = 0;");
+        _w.Line("var sb = new global::System.Text.StringBuilder();");
+        _w.Line("double runs = global::System.Math.Max(1, s_profileRuns), total = 0;");
         _w.Line("foreach (long t in s_profileTicks) total += t;");
-        _w.Line("double toUs = 1e6 / System.Diagnostics.Stopwatch.Frequency / runs;");
+        _w.Line("double toUs = 1e6 / global::System.Diagnostics.Stopwatch.Frequency / runs;");
         _w.Line("sb.AppendLine(\"| # | layer | op | us/run | share | MACs | GMAC/s |\");");
         _w.Line("sb.AppendLine(\"|---|---|---|---:|---:|---:|---:|\");");
         _w.Open("for (int i = 0; i < s_profileTicks.Length; i++)");
         _w.Line("double us = s_profileTicks[i] * toUs;");
-        _w.Line("string rate = s_profileMacs[i] > 0 && us > 0 ? (s_profileMacs[i] / us / 1e3).ToString(\"F2\", System.Globalization.CultureInfo.InvariantCulture) : \"\";");
-        _w.Line("sb.AppendLine(string.Create(System.Globalization.CultureInfo.InvariantCulture, $\"| {i} | {s_profileNames[i]} | {s_profileOps[i]} | {us:F2} | {100 * s_profileTicks[i] / Math.Max(1, total):F1}% | {s_profileMacs[i]:N0} | {rate} |\"));");
+        _w.Line("string rate = s_profileMacs[i] > 0 && us > 0 ? (s_profileMacs[i] / us / 1e3).ToString(\"F2\", global::System.Globalization.CultureInfo.InvariantCulture) : \"\";");
+        _w.Line("sb.AppendLine(string.Create(global::System.Globalization.CultureInfo.InvariantCulture, $\"| {i} | {s_profileNames[i]} | {s_profileOps[i]} | {us:F2} | {(100 * s_profileTicks[i] / global::System.Math.Max(1, total)):F1}% | {s_profileMacs[i]:N0} | {rate} |\"));");
         _w.Close();
-        _w.Line("sb.AppendLine(string.Create(System.Globalization.CultureInfo.InvariantCulture, $\"| | total | | {total * toUs:F2} | 100% | {Macs:N0} | {Macs / Math.Max(1e-9, total * toUs) / 1e3:F2} |\"));");
+        _w.Line("sb.AppendLine(string.Create(global::System.Globalization.CultureInfo.InvariantCulture, $\"| | total | | {total * toUs:F2} | 100% | {Macs:N0} | {(Macs / global::System.Math.Max(1e-9, total * toUs) / 1e3):F2} |\"));");
         _w.Line("return sb.ToString();");
         _w.Close();
     }
@@ -244,7 +254,7 @@ internal sealed class Emitter
         _w.Line("// holds logical channel c (an ...Order table: the channel visited i-th).");
         foreach (var table in tables)
         {
-            _w.Line("private static ReadOnlySpan<int> " + table.Name + " => new int[]");
+            _w.Line("private static global::System.ReadOnlySpan<int> " + table.Name + " => new int[]");
             _w.Line("{");
             for (int i = 0; i < table.Values.Count; i += 24)
                 _w.Line("    " + string.Join(", ", table.Values.Skip(i).Take(24).Select(v => I(v))) + ",");

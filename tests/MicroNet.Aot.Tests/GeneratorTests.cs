@@ -207,10 +207,13 @@ public class GeneratorTests
         var badClass = GeneratorHarness.Generate(Tiny with { ClassName = "class" });
         Assert.Equal("MNA0011", Assert.Single(badClass.Diagnostics).Id);
 
-        // a runtime class's name would shadow it inside the generated class
-        var shadowing = GeneratorHarness.Generate(Tiny with { ClassName = "Depthwise" });
-        Assert.Contains("Depthwise", Assert.Single(shadowing.Diagnostics, d => d.Id == "MNA0011").GetMessage(CultureInfo.InvariantCulture));
-        Assert.Empty(shadowing.GeneratedSources);
+        // a class cannot have a member of its own name
+        foreach (var member in new[] { "Run", "InputLength", "Weights", "L003_InputPlanes" })
+        {
+            var clash = GeneratorHarness.Generate(Tiny with { ClassName = member });
+            Assert.Contains(member, Assert.Single(clash.Diagnostics, d => d.Id == "MNA0011").GetMessage(CultureInfo.InvariantCulture));
+            Assert.Empty(clash.GeneratedSources);
+        }
 
         var badNamespace = GeneratorHarness.Generate(Tiny with { Namespace = "My..Models" });
         Assert.Equal("MNA0011", Assert.Single(badNamespace.Diagnostics).Id);
@@ -285,5 +288,57 @@ public class GeneratorTests
         Assert.True(ids.Count >= 14);
         var all = ((System.Collections.Generic.IEnumerable<DiagnosticDescriptor>)descriptors.GetProperty("All")!.GetValue(null)!).Select(d => d.Id).ToHashSet();
         Assert.All(ids, id => Assert.Contains(id, all));
+    }
+
+    /// <summary>
+    /// Text from the model file cannot start a line of generated code: C# ends lines at CR, LF,
+    /// U+0085, U+2028 and U+2029; each, in the description and in the model file's name, followed by a
+    /// directive and a global using, leaves the source compiling as before, with no such line.
+    /// </summary>
+    [Theory]
+    [InlineData("\r")]
+    [InlineData("\n")]
+    [InlineData("\u0085")]
+    [InlineData("\u2028")]
+    [InlineData("\u2029")]
+    public void Model_text_cannot_inject_lines_into_generated_code(string terminator)
+    {
+        string payload = terminator + "#error injected" + terminator + "global using Run = System.Int32;" + terminator + "// ";
+        string json = System.Text.Json.JsonSerializer.Serialize(payload); // a JSON string with the terminators escaped
+        string text = Tiny.Text.Replace("\"description\": \"A tiny MicroNet", "\"description\": " + json[..^1] + " A tiny MicroNet");
+        Assert.NotEqual(Tiny.Text, text);
+        var item = Tiny with { Text = text, Path = TinyPath.Replace("Tiny.micronet.json", "Ti" + terminator + "#error x" + terminator + "ny.micronet.json") };
+        var result = GeneratorHarness.Generate(item);
+        Assert.Empty(result.Diagnostics);
+        string source = Assert.Single(result.GeneratedSources).SourceText.ToString();
+        var lines = source.Split(new[] { "\r\n", "\r", "\n", "\u0085", "\u2028", "\u2029" }, StringSplitOptions.None);
+        Assert.DoesNotContain(lines, l => l.TrimStart().StartsWith("#error") || l.TrimStart().StartsWith("global using"));
+        Assert.Contains(@"\u" + ((int)terminator[0]).ToString("X4"), source); // kept, as inert escape text
+        var errors = GeneratorHarness.NewCompilation(source).GetDiagnostics(TestContext.Current.CancellationToken).Where(d => d.Severity == DiagnosticSeverity.Error).ToList();
+        Assert.True(errors.Count == 0, string.Join("\n", errors));
+    }
+
+    /// <summary>
+    /// Types and namespaces of the consuming project named like the runtime's classes and the BCL
+    /// types the generated code uses, in the model class's own namespace, change nothing: every name
+    /// in generated code is global::-qualified.
+    /// </summary>
+    [Fact]
+    public void Consumer_types_named_like_runtime_or_BCL_types_do_not_break_the_generated_code()
+    {
+        string source = GenerateSource(Tiny);
+        string clashes = @"
+namespace Tests.Models
+{
+    public class Depthwise { } public class Pointwise { } public class Elementwise { } public class ShiftMax { } public class Linear { }
+    public class WeightBlob { } public class Unsafe { } public class MemoryMarshal { } public class Span<T> { } public class ReadOnlySpan<T> { }
+    public class Math { } public class Array { } public class ArgumentException { } public class MethodImpl { } public class ThreadStatic { }
+    namespace System { public class Int32 { } }
+    namespace MicroNet { public class Aot { } }
+}";
+        var compilation = GeneratorHarness.NewCompilation(source, clashes);
+        var errors = compilation.GetDiagnostics(TestContext.Current.CancellationToken).Where(d => d.Severity == DiagnosticSeverity.Error).ToList();
+        Assert.True(errors.Count == 0, string.Join("\n", errors.Take(10)));
+        Assert.DoesNotContain("\nusing ", source);
     }
 }

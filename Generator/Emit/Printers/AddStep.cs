@@ -12,11 +12,11 @@ internal static class AddStepPrinter
         StepPrinters.TensorRef(w, "dst", s.Header.Inputs[1]);
         if (s.InputPlanes == null && s.OutputPlanes == null)
         {
-            w.Line("Elementwise.Add(dst: ref dst, src: ref src, n: " + I(s.Elements) + ");");
+            w.Line("global::MicroNet.Aot.Runtime.Elementwise.Add(dst: ref dst, src: ref src, n: " + I(s.Elements) + ");");
             return;
         }
         w.Open("for (int c = 0; c < " + I(s.Channels) + "; c++)");
-        w.Line("Elementwise.Add(dst: " + PlaneRef("dst", Plane(s.OutputPlanes, "c"), s.Plane) + ", src: " + PlaneRef("src", Plane(s.InputPlanes, "c"), s.Plane) +
+        w.Line("global::MicroNet.Aot.Runtime.Elementwise.Add(dst: " + PlaneRef("dst", Plane(s.OutputPlanes, "c"), s.Plane) + ", src: " + PlaneRef("src", Plane(s.InputPlanes, "c"), s.Plane) +
             ", n: " + I(s.Plane) + ");");
         w.Close();
     }

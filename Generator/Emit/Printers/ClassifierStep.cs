@@ -12,7 +12,7 @@ internal static class ClassifierStepPrinter
         StepPrinters.TensorRef(w, "dst", s.Output);
         w.Line("float* weight = w + " + I(s.WeightOffset) + "; // [" + I(s.OutFeatures) + ", " + I(s.InFeatures) + "], BatchNorm1d folded in");
         StepPrinters.WeightPointer(w, s, "bias", s.BiasOffset);
-        w.Line("Linear.MatVec(weights: weight, input: ref src, output: ref dst, rows: " + I(s.OutFeatures) + ", cols: " + I(s.InFeatures) + ");");
-        w.Line("Elementwise.AddBiasHSwish(x: ref dst, bias: bias, n: " + I(s.OutFeatures) + ");");
+        w.Line("global::MicroNet.Aot.Runtime.Linear.MatVec(weights: weight, input: ref src, output: ref dst, rows: " + I(s.OutFeatures) + ", cols: " + I(s.InFeatures) + ");");
+        w.Line("global::MicroNet.Aot.Runtime.Elementwise.AddBiasHSwish(x: ref dst, bias: bias, n: " + I(s.OutFeatures) + ");");
     }
 }

@@ -16,13 +16,13 @@ internal static class ColumnGroupStepPrinter
             ", inHeight: " + I(s.InHeight) + ", outHeight: " + I(s.OutHeight) + ", width: " + I(s.Width) + ");";
         if (s.Groups == 1)
         {
-            w.Line("Depthwise.ColumnGroup(input: ref src, planes: " + s.InputPlanes.Name + ", inPlane: " + I(s.InPlane) + ", output: ref dst, outPlane: " + I(s.OutPlane) + ",");
+            w.Line("global::MicroNet.Aot.Runtime.Depthwise.ColumnGroup(input: ref src, planes: " + s.InputPlanes.Name + ", inPlane: " + I(s.InPlane) + ", output: ref dst, outPlane: " + I(s.OutPlane) + ",");
             w.Line("    weights: weight, bias: bias, " + shape);
             return;
         }
         w.Open("for (int g = 0; g < " + I(s.Groups) + "; g++)");
-        w.Line("Depthwise.ColumnGroup(input: ref src, planes: " + s.InputPlanes.Name + ".Slice(g * " + I(s.InputsPerGroup) + ", " + I(s.InputsPerGroup) + "), inPlane: " + I(s.InPlane) + ",");
-        w.Line("    output: ref Unsafe.Add(ref dst, g * " + I(s.OutputsPerGroup * s.OutPlane) + "), outPlane: " + I(s.OutPlane) + ",");
+        w.Line("global::MicroNet.Aot.Runtime.Depthwise.ColumnGroup(input: ref src, planes: " + s.InputPlanes.Name + ".Slice(g * " + I(s.InputsPerGroup) + ", " + I(s.InputsPerGroup) + "), inPlane: " + I(s.InPlane) + ",");
+        w.Line("    output: ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dst, g * " + I(s.OutputsPerGroup * s.OutPlane) + "), outPlane: " + I(s.OutPlane) + ",");
         w.Line("    weights: weight + g * " + I((long)s.OutputsPerGroup * s.InputsPerGroup * s.K) + ", bias: bias + g * " + I(s.OutputsPerGroup) + ", " + shape);
         w.Close();
     }

@@ -10,7 +10,7 @@ internal static class DepthwiseColumnsStepPrinter
     {
         StepPrinters.WeightPointer(w, s, "weight", s.WeightOffset);
         StepPrinters.WeightPointer(w, s, "bias", s.BiasOffset);
-        w.Line("Depthwise.Columns(input: " + BaseRef(s.Input) + ", inputPlanes: " + s.InputPlanes.Name + ", inPlane: " + I(s.InPlane) + ",");
+        w.Line("global::MicroNet.Aot.Runtime.Depthwise.Columns(input: " + BaseRef(s.Input) + ", inputPlanes: " + s.InputPlanes.Name + ", inPlane: " + I(s.InPlane) + ",");
         w.Line("    output: " + BaseRef(s.Output) + ", outPlane: " + I(s.OutPlane) + ", weights: weight, bias: bias,");
         w.Line("    k: " + I(s.K) + ", pad: " + I(s.Pad) + ", stride: " + I(s.Stride) + ", inHeight: " + I(s.InHeight) + ", outHeight: " + I(s.OutHeight) + ", width: " + I(s.Width) + ");");
     }

@@ -12,7 +12,7 @@ internal static class DepthwisePairStepPrinter
         StepPrinters.WeightPointer(w, s, "columnBias", s.ColumnBiasOffset);
         StepPrinters.WeightPointer(w, s, "rowWeight", s.RowWeightOffset);
         StepPrinters.WeightPointer(w, s, "rowBias", s.RowBiasOffset);
-        w.Line("Depthwise.Pair(input: " + BaseRef(s.Input) + ", inputPlanes: " + s.InputPlanes.Name + ", inPlane: " + I(s.InPlane) + ",");
+        w.Line("global::MicroNet.Aot.Runtime.Depthwise.Pair(input: " + BaseRef(s.Input) + ", inputPlanes: " + s.InputPlanes.Name + ", inPlane: " + I(s.InPlane) + ",");
         w.Line("    output: " + BaseRef(s.Output) + ", outPlane: " + I(s.OutPlane) + ",");
         w.Line("    columnWeights: columnWeight, columnBias: columnBias, columnK: " + I(s.ColumnK) + ", columnPad: " + I(s.ColumnPad) + ",");
         w.Line("    rowWeights: rowWeight, rowBias: rowBias, rowK: " + I(s.RowK) + ", rowPad: " + I(s.RowPad) + ",");

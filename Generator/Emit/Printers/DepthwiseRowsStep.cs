@@ -10,7 +10,7 @@ internal static class DepthwiseRowsStepPrinter
     {
         StepPrinters.WeightPointer(w, s, "weight", s.WeightOffset);
         StepPrinters.WeightPointer(w, s, "bias", s.BiasOffset);
-        w.Line("Depthwise.Rows(input: " + BaseRef(s.Input) + ", inputPlanes: " + s.InputPlanes.Name + ", inPlane: " + I(s.InPlane) + ",");
+        w.Line("global::MicroNet.Aot.Runtime.Depthwise.Rows(input: " + BaseRef(s.Input) + ", inputPlanes: " + s.InputPlanes.Name + ", inPlane: " + I(s.InPlane) + ",");
         w.Line("    output: " + BaseRef(s.Output) + ", outPlane: " + I(s.OutPlane) + ", weights: weight, bias: bias,");
         w.Line("    k: " + I(s.K) + ", pad: " + I(s.Pad) + ", stride: " + I(s.Stride) + ", height: " + I(s.Height) + ", inWidth: " + I(s.InWidth) + ", outWidth: " + I(s.OutWidth) +
             ", relu6: " + Bool(s.Header.Relu6) + ");");

@@ -12,7 +12,7 @@ internal static class HeadPoolStepPrinter
         StepPrinters.TensorRef(w, "dst", s.Output);
         w.Open("for (int c = 0; c < " + I(s.Channels) + "; c++)");
         w.Line("ref float plane = " + PlaneRef("src", Plane(s.InputPlanes, "c"), s.Plane) + ";");
-        w.Line("Unsafe.Add(ref dst, c) = Elementwise.HSwish(Elementwise.SumRelu6(x: ref plane, n: " + I(s.Plane) + ") / " + I(s.Plane) + "f); // ReLU6 applied as summed");
+        w.Line("global::System.Runtime.CompilerServices.Unsafe.Add(ref dst, c) = global::MicroNet.Aot.Runtime.Elementwise.HSwish(global::MicroNet.Aot.Runtime.Elementwise.SumRelu6(x: ref plane, n: " + I(s.Plane) + ") / " + I(s.Plane) + "f); // ReLU6 applied as summed");
         w.Close();
     }
 }

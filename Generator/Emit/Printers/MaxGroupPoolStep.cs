@@ -11,7 +11,7 @@ internal static class MaxGroupPoolStepPrinter
         StepPrinters.TensorRef(w, "src", s.Input);
         StepPrinters.TensorRef(w, "dst", s.Output);
         w.Open("for (int c = 0; c < " + I(s.Channels) + "; c++)");
-        w.Line("Elementwise.Max(dst: " + PlaneRef("dst", "c", s.Plane) + ", a: " + PlaneRef("src", Plane(s.InputPlanes, "2 * c"), s.Plane) +
+        w.Line("global::MicroNet.Aot.Runtime.Elementwise.Max(dst: " + PlaneRef("dst", "c", s.Plane) + ", a: " + PlaneRef("src", Plane(s.InputPlanes, "2 * c"), s.Plane) +
             ", b: " + PlaneRef("src", Plane(s.InputPlanes, "2 * c + 1"), s.Plane) + ", n: " + I(s.Plane) + ");");
         w.Close();
     }

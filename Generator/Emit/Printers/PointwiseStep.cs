@@ -14,8 +14,8 @@ internal static class PointwiseStepPrinter
         StepPrinters.WeightPointer(w, s, "bias", s.BiasOffset);
         w.Line("// group g: outputs g*" + I(s.OutputsPerGroup) + ".. read inputs g*" + I(s.InputsPerGroup) + ".. (planes through " + s.InputPlanes.Name + ")");
         w.Open("for (int g = 0; g < " + I(s.Groups) + "; g++)");
-        w.Line("Pointwise.GroupConv(input: ref src, planes: " + s.InputPlanes.Name + ".Slice(g * " + I(s.InputsPerGroup) + ", " + I(s.InputsPerGroup) + "),");
-        w.Line("    output: ref Unsafe.Add(ref dst, g * " + I(s.OutputsPerGroup * s.Positions) + "), weights: weight + g * " + I((long)s.OutputsPerGroup * s.InputsPerGroup) +
+        w.Line("global::MicroNet.Aot.Runtime.Pointwise.GroupConv(input: ref src, planes: " + s.InputPlanes.Name + ".Slice(g * " + I(s.InputsPerGroup) + ", " + I(s.InputsPerGroup) + "),");
+        w.Line("    output: ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dst, g * " + I(s.OutputsPerGroup * s.Positions) + "), weights: weight + g * " + I((long)s.OutputsPerGroup * s.InputsPerGroup) +
             ", bias: bias + g * " + I(s.OutputsPerGroup) + ",");
         w.Line("    outputs: " + I(s.OutputsPerGroup) + ", n: " + I(s.Positions) + ", relu6: " + Bool(s.Header.Relu6) + ");");
         w.Close();

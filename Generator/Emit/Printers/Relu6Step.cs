@@ -7,5 +7,5 @@ namespace MicroNet.Aot.Emit.Printers;
 internal static class Relu6StepPrinter
 {
     public static void Print(Relu6Step s, SourceWriter w) =>
-        w.Line("Elementwise.Relu6(x: " + BaseRef(s.Output) + ", n: " + I(s.Elements) + "); // in place; a permutation of planes covers the same floats");
+        w.Line("global::MicroNet.Aot.Runtime.Elementwise.Relu6(x: " + BaseRef(s.Output) + ", n: " + I(s.Elements) + "); // in place; a permutation of planes covers the same floats");
 }

@@ -92,10 +92,8 @@
 #nullable enable
 #pragma warning disable CS1591 // public members are documented in MicroNet.Aot's README
 
-using System;
-using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
-using global::MicroNet.Aot.Runtime;
+// Every type is named with global:: (no using directives): no type or namespace of the consuming
+// project can change what a name here means.
 
 namespace Tests.Models;
 
@@ -124,31 +122,31 @@ public static unsafe partial class CustomMixed
     /// <summary>Multiply-accumulates of the convolutions and linear layers per image.</summary>
     public const long Macs = 3711200;
     /// <summary>The per-channel mean the model's input was normalized with.</summary>
-    public static ReadOnlySpan<float> InputMean => new float[] { 0.5f, 0.5f, 0.5f };
+    public static global::System.ReadOnlySpan<float> InputMean => new float[] { 0.5f, 0.5f, 0.5f };
     /// <summary>The per-channel standard deviation the model's input was normalized with.</summary>
-    public static ReadOnlySpan<float> InputStd => new float[] { 0.25f, 0.25f, 0.25f };
+    public static global::System.ReadOnlySpan<float> InputStd => new float[] { 0.25f, 0.25f, 0.25f };
 
     // One arena per thread for the overload without scratch: allocated on a thread's first call,
     // reused afterwards (no allocation per call, no state shared between threads, and no large
     // stackalloc, so small thread stacks are fine).
-    [ThreadStatic] private static float[]? t_arena;
+    [global::System.ThreadStatic] private static float[]? t_arena;
 
     /// <summary>Runs the network on one normalized NCHW image; uses a per-thread arena.</summary>
-    public static void Run(ReadOnlySpan<float> input, Span<float> output)
+    public static void Run(global::System.ReadOnlySpan<float> input, global::System.Span<float> output)
     {
         Run(input, output, t_arena ??= new float[ScratchLength]);
     }
 
     /// <summary>Runs the network on one normalized NCHW image, with caller-provided scratch of at least <see cref="ScratchLength"/> floats.</summary>
-    public static void Run(ReadOnlySpan<float> input, Span<float> output, Span<float> scratch)
+    public static void Run(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, global::System.Span<float> scratch)
     {
         if (input.Length != InputLength) ThrowLength(nameof(input), "exactly", InputLength, input.Length, "3x128x128 normalized NCHW");
         if (output.Length != OutputLength) ThrowLength(nameof(output), "exactly", OutputLength, output.Length, "17 outputs");
         if (scratch.Length < ScratchLength) ThrowLength(nameof(scratch), "at least", ScratchLength, scratch.Length, "the arena");
         float* w = Weights;
-        ref float x = ref MemoryMarshal.GetReference(input);
-        ref float y = ref MemoryMarshal.GetReference(output);
-        ref float arena = ref MemoryMarshal.GetReference(scratch);
+        ref float x = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(input);
+        ref float y = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(output);
+        ref float arena = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(scratch);
         // ---- features.0: 3x128x128 -> 8x64x64, 491,520 MACs
         L000_features_0_stem_0_conv_0(ref x, ref arena, ref y, w);
         L001_features_0_stem_0_conv_2(ref x, ref arena, ref y, w);
@@ -242,7 +240,7 @@ public static unsafe partial class CustomMixed
 
     private static void ThrowLength(string name, string relation, int expected, int actual, string what)
     {
-        throw new ArgumentException($"{name} must hold {relation} {expected} floats ({what}); it holds {actual}.", name);
+        throw new global::System.ArgumentException($"{name} must hold {relation} {expected} floats ({what}); it holds {actual}.", name);
     }
 
     // The weights blob, embedded as a resource and read in place. Opened (length and XxHash64
@@ -251,12 +249,12 @@ public static unsafe partial class CustomMixed
 
     private static float* Weights
     {
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
         get { float* p = s_weights; return p != null ? p : OpenWeights(); }
     }
 
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private static float* OpenWeights() => s_weights = WeightBlob.Open(typeof(CustomMixed).Assembly, "MicroNet.Aot.Weights.CustomMixed", 162500, 0x9c5848fcb6805c71UL);
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static float* OpenWeights() => s_weights = global::MicroNet.Aot.Runtime.WeightBlob.Open(typeof(CustomMixed).Assembly, "MicroNet.Aot.Weights.CustomMixed", 162500, 0x9c5848fcb6805c71UL);
 
     // ---------------------------------------------------------------------------------
     // features.0.stem.0.conv.0: conv 3x1 stride 2,1 dense +BN
@@ -268,10 +266,10 @@ public static unsafe partial class CustomMixed
     private static void L000_features_0_stem_0_conv_0(ref float x, ref float arena, ref float y, float* w)
     {
         ref float src = ref x;
-        ref float dst = ref Unsafe.Add(ref arena, 65536);
+        ref float dst = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 65536);
         float* weight = w + 0; // features.0.stem.0.conv.0.weight [4, 3, 3, 1]
         float* bias = w + 48; // features.0.stem.0.conv.0.bias [4]
-        Depthwise.ColumnGroup(input: ref src, planes: L000_InputPlanes, inPlane: 16384, output: ref dst, outPlane: 8192,
+        global::MicroNet.Aot.Runtime.Depthwise.ColumnGroup(input: ref src, planes: L000_InputPlanes, inPlane: 16384, output: ref dst, outPlane: 8192,
             weights: weight, bias: bias, outputs: 4, k: 3, pad: 1, stride: 2, inHeight: 128, outHeight: 64, width: 128);
     }
 
@@ -286,8 +284,8 @@ public static unsafe partial class CustomMixed
     {
         float* weight = w + 64; // features.0.stem.0.conv.2.weight [16, 1, 1, 3]
         float* bias = w + 112; // features.0.stem.0.conv.2.bias [16]
-        Depthwise.Rows(input: ref Unsafe.Add(ref arena, 65536), inputPlanes: L001_InputPlanes, inPlane: 8192,
-            output: ref Unsafe.Add(ref arena, 0), outPlane: 4096, weights: weight, bias: bias,
+        global::MicroNet.Aot.Runtime.Depthwise.Rows(input: ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 65536), inputPlanes: L001_InputPlanes, inPlane: 8192,
+            output: ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 0), outPlane: 4096, weights: weight, bias: bias,
             k: 3, pad: 1, stride: 2, height: 64, inWidth: 128, outWidth: 64, relu6: false);
     }
 
@@ -299,11 +297,11 @@ public static unsafe partial class CustomMixed
     //   output 8x64x64 @ arena[65536..98304)
     private static void L003_features_0_stem_1(ref float x, ref float arena, ref float y, float* w)
     {
-        ref float src = ref Unsafe.Add(ref arena, 0);
-        ref float dst = ref Unsafe.Add(ref arena, 65536);
+        ref float src = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 0);
+        ref float dst = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 65536);
         for (int c = 0; c < 8; c++)
         {
-            Elementwise.Max(dst: ref Unsafe.Add(ref dst, c * 4096), a: ref Unsafe.Add(ref src, L003_InputPlanes[2 * c] * 4096), b: ref Unsafe.Add(ref src, L003_InputPlanes[2 * c + 1] * 4096), n: 4096);
+            global::MicroNet.Aot.Runtime.Elementwise.Max(dst: ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dst, c * 4096), a: ref global::System.Runtime.CompilerServices.Unsafe.Add(ref src, L003_InputPlanes[2 * c] * 4096), b: ref global::System.Runtime.CompilerServices.Unsafe.Add(ref src, L003_InputPlanes[2 * c + 1] * 4096), n: 4096);
         }
     }
 
@@ -326,8 +324,8 @@ public static unsafe partial class CustomMixed
         float* columnBias = w + 176; // features.1.layers.0.conv.0.bias [16]
         float* rowWeight = w + 192; // features.1.layers.0.conv.2.weight [32, 1, 1, 3]
         float* rowBias = w + 288; // features.1.layers.0.conv.2.bias [32]
-        Depthwise.PairStride2(input: ref Unsafe.Add(ref arena, 65536), inputPlanes: L005_InputPlanes, columnInputs: 1, inPlane: 4096,
-            output: ref Unsafe.Add(ref arena, 0), outPlane: 1024,
+        global::MicroNet.Aot.Runtime.Depthwise.PairStride2(input: ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 65536), inputPlanes: L005_InputPlanes, columnInputs: 1, inPlane: 4096,
+            output: ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 0), outPlane: 1024,
             columnWeights: columnWeight, columnBias: columnBias, columnK: 3, columnPad: 1,
             rowWeights: rowWeight, rowBias: rowBias, rowK: 3, rowPad: 1, rowMultiplier: 2,
             inHeight: 64, inWidth: 64, relu6: false);
@@ -348,33 +346,33 @@ public static unsafe partial class CustomMixed
     //   scratch features.1.layers.1 saved plane @ arena[32768..33792)
     private static void L006_features_1_layers_1(ref float x, ref float arena, ref float y, float* w)
     {
-        ref float src = ref Unsafe.Add(ref arena, 0);
-        ref float means = ref Unsafe.Add(ref arena, 33856);
-        ref float squeeze = ref Unsafe.Add(ref arena, 33888);
-        ref float coeff = ref Unsafe.Add(ref arena, 33792);
+        ref float src = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 0);
+        ref float means = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 33856);
+        ref float squeeze = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 33888);
+        ref float coeff = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 33792);
         float* fc0 = w + 320; // features.1.layers.1.fc.0.weight [4, 32]
         float* fc0Bias = w + 448; // features.1.layers.1.fc.0.bias [4]
         float* fc2 = w + 464; // features.1.layers.1.fc.2.weight [64, 4]
         float* fc2Bias = w + 720; // features.1.layers.1.fc.2.bias [64]
         // squeeze-excite: channel means -> fc.0 + ReLU -> fc.2 + h_sigmoid -> (y - 0.5) * 2 * act_max
-        for (int c = 0; c < 32; c++) Unsafe.Add(ref means, c) = Elementwise.Sum(x: ref Unsafe.Add(ref src, c * 1024), n: 1024) / 1024f;
-        Linear.MatVec(weights: fc0, input: ref means, output: ref squeeze, rows: 4, cols: 32);
-        Elementwise.AddBiasRelu(x: ref squeeze, bias: fc0Bias, n: 4);
-        Linear.MatVec(weights: fc2, input: ref squeeze, output: ref coeff, rows: 64, cols: 4);
-        ShiftMax.Coefficients(x: ref coeff, bias: fc2Bias, n: 64, scale: 4f);
+        for (int c = 0; c < 32; c++) global::System.Runtime.CompilerServices.Unsafe.Add(ref means, c) = global::MicroNet.Aot.Runtime.Elementwise.Sum(x: ref global::System.Runtime.CompilerServices.Unsafe.Add(ref src, c * 1024), n: 1024) / 1024f;
+        global::MicroNet.Aot.Runtime.Linear.MatVec(weights: fc0, input: ref means, output: ref squeeze, rows: 4, cols: 32);
+        global::MicroNet.Aot.Runtime.Elementwise.AddBiasRelu(x: ref squeeze, bias: fc0Bias, n: 4);
+        global::MicroNet.Aot.Runtime.Linear.MatVec(weights: fc2, input: ref squeeze, output: ref coeff, rows: 64, cols: 4);
+        global::MicroNet.Aot.Runtime.ShiftMax.Coefficients(x: ref coeff, bias: fc2Bias, n: 64, scale: 4f);
         // y[c] = a1 * x[c] + b1 * x[partner(c)], partner(c): the channels as 4 groups of 8,
         // rotated by one group, then by one channel inside the group; a1 = coeff[c] + init_a[0], b1 = coeff[32 + c] + init_b[0]
         // in place: the partner map's 4 cycles run in partner order (L006_Order), so every partner is read before it is overwritten; a cycle's first plane is saved for its last channel
-        ref float saved = ref Unsafe.Add(ref arena, 32768);
+        ref float saved = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 32768);
         bool cycleStart = true;
         for (int i = 0; i < 32; i++)
         {
             int c = L006_Order[i], partnerPlane = L006_PartnerPlanes[i];
-            ref float own = ref Unsafe.Add(ref src, c * 1024);
-            if (cycleStart) Elementwise.Copy(src: ref own, dst: ref saved, n: 1024);
-            ref float other = ref partnerPlane < 0 ? ref saved : ref Unsafe.Add(ref src, partnerPlane * 1024);
-            float a1 = Unsafe.Add(ref coeff, c) + 1f, b1 = Unsafe.Add(ref coeff, 32 + c) + 0f;
-            ShiftMax.Mix(dst: ref own, x: ref own, partner: ref other, a: a1, b: b1, n: 1024);
+            ref float own = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref src, c * 1024);
+            if (cycleStart) global::MicroNet.Aot.Runtime.Elementwise.Copy(src: ref own, dst: ref saved, n: 1024);
+            ref float other = ref partnerPlane < 0 ? ref saved : ref global::System.Runtime.CompilerServices.Unsafe.Add(ref src, partnerPlane * 1024);
+            float a1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref coeff, c) + 1f, b1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref coeff, 32 + c) + 0f;
+            global::MicroNet.Aot.Runtime.ShiftMax.Mix(dst: ref own, x: ref own, partner: ref other, a: a1, b: b1, n: 1024);
             cycleStart = partnerPlane < 0;
         }
     }
@@ -392,15 +390,15 @@ public static unsafe partial class CustomMixed
     //   weights features.1.layers.4.conv.0.bias [12] @ blob float 976
     private static void L009_features_1_layers_4_conv_0(ref float x, ref float arena, ref float y, float* w)
     {
-        ref float src = ref Unsafe.Add(ref arena, 0);
-        ref float dst = ref Unsafe.Add(ref arena, 73728);
+        ref float src = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 0);
+        ref float dst = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 73728);
         float* weight = w + 784; // features.1.layers.4.conv.0.weight [12, 16, 1, 1]
         float* bias = w + 976; // features.1.layers.4.conv.0.bias [12]
         // group g: outputs g*6.. read inputs g*16.. (planes through L009_InputPlanes)
         for (int g = 0; g < 2; g++)
         {
-            Pointwise.GroupConv(input: ref src, planes: L009_InputPlanes.Slice(g * 16, 16),
-                output: ref Unsafe.Add(ref dst, g * 6144), weights: weight + g * 96, bias: bias + g * 6,
+            global::MicroNet.Aot.Runtime.Pointwise.GroupConv(input: ref src, planes: L009_InputPlanes.Slice(g * 16, 16),
+                output: ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dst, g * 6144), weights: weight + g * 96, bias: bias + g * 6,
                 outputs: 6, n: 1024, relu6: false);
         }
     }
@@ -420,33 +418,33 @@ public static unsafe partial class CustomMixed
     //   scratch features.1.layers.5 saved plane @ arena[0..1024)
     private static void L010_features_1_layers_5(ref float x, ref float arena, ref float y, float* w)
     {
-        ref float src = ref Unsafe.Add(ref arena, 73728);
-        ref float means = ref Unsafe.Add(ref arena, 1056);
-        ref float squeeze = ref Unsafe.Add(ref arena, 1072);
-        ref float coeff = ref Unsafe.Add(ref arena, 1024);
+        ref float src = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 73728);
+        ref float means = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 1056);
+        ref float squeeze = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 1072);
+        ref float coeff = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 1024);
         float* fc0 = w + 992; // features.1.layers.5.fc.0.weight [4, 12]
         float* fc0Bias = w + 1040; // features.1.layers.5.fc.0.bias [4]
         float* fc2 = w + 1056; // features.1.layers.5.fc.2.weight [24, 4]
         float* fc2Bias = w + 1152; // features.1.layers.5.fc.2.bias [24]
         // squeeze-excite: channel means -> fc.0 + ReLU -> fc.2 + h_sigmoid -> (y - 0.5) * 2 * act_max
-        for (int c = 0; c < 12; c++) Unsafe.Add(ref means, c) = Elementwise.Sum(x: ref Unsafe.Add(ref src, c * 1024), n: 1024) / 1024f;
-        Linear.MatVec(weights: fc0, input: ref means, output: ref squeeze, rows: 4, cols: 12);
-        Elementwise.AddBiasRelu(x: ref squeeze, bias: fc0Bias, n: 4);
-        Linear.MatVec(weights: fc2, input: ref squeeze, output: ref coeff, rows: 24, cols: 4);
-        ShiftMax.Coefficients(x: ref coeff, bias: fc2Bias, n: 24, scale: 4f);
+        for (int c = 0; c < 12; c++) global::System.Runtime.CompilerServices.Unsafe.Add(ref means, c) = global::MicroNet.Aot.Runtime.Elementwise.Sum(x: ref global::System.Runtime.CompilerServices.Unsafe.Add(ref src, c * 1024), n: 1024) / 1024f;
+        global::MicroNet.Aot.Runtime.Linear.MatVec(weights: fc0, input: ref means, output: ref squeeze, rows: 4, cols: 12);
+        global::MicroNet.Aot.Runtime.Elementwise.AddBiasRelu(x: ref squeeze, bias: fc0Bias, n: 4);
+        global::MicroNet.Aot.Runtime.Linear.MatVec(weights: fc2, input: ref squeeze, output: ref coeff, rows: 24, cols: 4);
+        global::MicroNet.Aot.Runtime.ShiftMax.Coefficients(x: ref coeff, bias: fc2Bias, n: 24, scale: 4f);
         // y[c] = a1 * x[c] + b1 * x[partner(c)], partner(c): the channels as 2 groups of 6,
         // rotated by one group, then by one channel inside the group; a1 = coeff[c] + init_a[0], b1 = coeff[12 + c] + init_b[0]
         // in place: the partner map's 2 cycles run in partner order (L010_Order), so every partner is read before it is overwritten; a cycle's first plane is saved for its last channel
-        ref float saved = ref Unsafe.Add(ref arena, 0);
+        ref float saved = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 0);
         bool cycleStart = true;
         for (int i = 0; i < 12; i++)
         {
             int c = L010_Order[i], partnerPlane = L010_PartnerPlanes[i];
-            ref float own = ref Unsafe.Add(ref src, c * 1024);
-            if (cycleStart) Elementwise.Copy(src: ref own, dst: ref saved, n: 1024);
-            ref float other = ref partnerPlane < 0 ? ref saved : ref Unsafe.Add(ref src, partnerPlane * 1024);
-            float a1 = Unsafe.Add(ref coeff, c) + 1f, b1 = Unsafe.Add(ref coeff, 12 + c) + 0f;
-            ShiftMax.Mix(dst: ref own, x: ref own, partner: ref other, a: a1, b: b1, n: 1024);
+            ref float own = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref src, c * 1024);
+            if (cycleStart) global::MicroNet.Aot.Runtime.Elementwise.Copy(src: ref own, dst: ref saved, n: 1024);
+            ref float other = ref partnerPlane < 0 ? ref saved : ref global::System.Runtime.CompilerServices.Unsafe.Add(ref src, partnerPlane * 1024);
+            float a1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref coeff, c) + 1f, b1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref coeff, 12 + c) + 0f;
+            global::MicroNet.Aot.Runtime.ShiftMax.Mix(dst: ref own, x: ref own, partner: ref other, a: a1, b: b1, n: 1024);
             cycleStart = partnerPlane < 0;
         }
     }
@@ -466,8 +464,8 @@ public static unsafe partial class CustomMixed
     {
         float* weight = w + 1184; // features.2.layers.0.conv.0.weight [24, 1, 3, 1]
         float* bias = w + 1264; // features.2.layers.0.conv.0.bias [24]
-        Depthwise.Columns(input: ref Unsafe.Add(ref arena, 73728), inputPlanes: L013_InputPlanes, inPlane: 1024,
-            output: ref Unsafe.Add(ref arena, 49152), outPlane: 1024, weights: weight, bias: bias,
+        global::MicroNet.Aot.Runtime.Depthwise.Columns(input: ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 73728), inputPlanes: L013_InputPlanes, inPlane: 1024,
+            output: ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 49152), outPlane: 1024, weights: weight, bias: bias,
             k: 3, pad: 1, stride: 1, inHeight: 32, outHeight: 32, width: 32);
     }
 
@@ -482,8 +480,8 @@ public static unsafe partial class CustomMixed
     {
         float* weight = w + 1296; // features.2.layers.0.conv.2.weight [48, 1, 1, 3]
         float* bias = w + 1440; // features.2.layers.0.conv.2.bias [48]
-        Depthwise.Rows(input: ref Unsafe.Add(ref arena, 49152), inputPlanes: L014_InputPlanes, inPlane: 1024,
-            output: ref Unsafe.Add(ref arena, 0), outPlane: 1024, weights: weight, bias: bias,
+        global::MicroNet.Aot.Runtime.Depthwise.Rows(input: ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 49152), inputPlanes: L014_InputPlanes, inPlane: 1024,
+            output: ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 0), outPlane: 1024, weights: weight, bias: bias,
             k: 3, pad: 1, stride: 1, height: 32, inWidth: 32, outWidth: 32, relu6: false);
     }
 
@@ -502,33 +500,33 @@ public static unsafe partial class CustomMixed
     //   scratch features.2.layers.1 saved plane @ arena[49152..50176)
     private static void L015_features_2_layers_1(ref float x, ref float arena, ref float y, float* w)
     {
-        ref float src = ref Unsafe.Add(ref arena, 0);
-        ref float means = ref Unsafe.Add(ref arena, 50272);
-        ref float squeeze = ref Unsafe.Add(ref arena, 50320);
-        ref float coeff = ref Unsafe.Add(ref arena, 50176);
+        ref float src = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 0);
+        ref float means = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 50272);
+        ref float squeeze = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 50320);
+        ref float coeff = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 50176);
         float* fc0 = w + 1488; // features.2.layers.1.fc.0.weight [8, 48]
         float* fc0Bias = w + 1872; // features.2.layers.1.fc.0.bias [8]
         float* fc2 = w + 1888; // features.2.layers.1.fc.2.weight [96, 8]
         float* fc2Bias = w + 2656; // features.2.layers.1.fc.2.bias [96]
         // squeeze-excite: channel means -> fc.0 + ReLU -> fc.2 + h_sigmoid -> (y - 0.5) * 2 * act_max
-        for (int c = 0; c < 48; c++) Unsafe.Add(ref means, c) = Elementwise.Sum(x: ref Unsafe.Add(ref src, c * 1024), n: 1024) / 1024f;
-        Linear.MatVec(weights: fc0, input: ref means, output: ref squeeze, rows: 8, cols: 48);
-        Elementwise.AddBiasRelu(x: ref squeeze, bias: fc0Bias, n: 8);
-        Linear.MatVec(weights: fc2, input: ref squeeze, output: ref coeff, rows: 96, cols: 8);
-        ShiftMax.Coefficients(x: ref coeff, bias: fc2Bias, n: 96, scale: 4f);
+        for (int c = 0; c < 48; c++) global::System.Runtime.CompilerServices.Unsafe.Add(ref means, c) = global::MicroNet.Aot.Runtime.Elementwise.Sum(x: ref global::System.Runtime.CompilerServices.Unsafe.Add(ref src, c * 1024), n: 1024) / 1024f;
+        global::MicroNet.Aot.Runtime.Linear.MatVec(weights: fc0, input: ref means, output: ref squeeze, rows: 8, cols: 48);
+        global::MicroNet.Aot.Runtime.Elementwise.AddBiasRelu(x: ref squeeze, bias: fc0Bias, n: 8);
+        global::MicroNet.Aot.Runtime.Linear.MatVec(weights: fc2, input: ref squeeze, output: ref coeff, rows: 96, cols: 8);
+        global::MicroNet.Aot.Runtime.ShiftMax.Coefficients(x: ref coeff, bias: fc2Bias, n: 96, scale: 4f);
         // y[c] = a1 * x[c] + b1 * x[partner(c)], partner(c): the channels as 4 groups of 12,
         // rotated by one group, then by one channel inside the group; a1 = coeff[c] + init_a[0], b1 = coeff[48 + c] + init_b[0]
         // in place: the partner map's 4 cycles run in partner order (L015_Order), so every partner is read before it is overwritten; a cycle's first plane is saved for its last channel
-        ref float saved = ref Unsafe.Add(ref arena, 49152);
+        ref float saved = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 49152);
         bool cycleStart = true;
         for (int i = 0; i < 48; i++)
         {
             int c = L015_Order[i], partnerPlane = L015_PartnerPlanes[i];
-            ref float own = ref Unsafe.Add(ref src, c * 1024);
-            if (cycleStart) Elementwise.Copy(src: ref own, dst: ref saved, n: 1024);
-            ref float other = ref partnerPlane < 0 ? ref saved : ref Unsafe.Add(ref src, partnerPlane * 1024);
-            float a1 = Unsafe.Add(ref coeff, c) + 1f, b1 = Unsafe.Add(ref coeff, 48 + c) + 0f;
-            ShiftMax.Mix(dst: ref own, x: ref own, partner: ref other, a: a1, b: b1, n: 1024);
+            ref float own = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref src, c * 1024);
+            if (cycleStart) global::MicroNet.Aot.Runtime.Elementwise.Copy(src: ref own, dst: ref saved, n: 1024);
+            ref float other = ref partnerPlane < 0 ? ref saved : ref global::System.Runtime.CompilerServices.Unsafe.Add(ref src, partnerPlane * 1024);
+            float a1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref coeff, c) + 1f, b1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref coeff, 48 + c) + 0f;
+            global::MicroNet.Aot.Runtime.ShiftMax.Mix(dst: ref own, x: ref own, partner: ref other, a: a1, b: b1, n: 1024);
             cycleStart = partnerPlane < 0;
         }
     }
@@ -546,15 +544,15 @@ public static unsafe partial class CustomMixed
     //   weights features.2.layers.4.conv.0.bias [12] @ blob float 3040
     private static void L018_features_2_layers_4_conv_0(ref float x, ref float arena, ref float y, float* w)
     {
-        ref float src = ref Unsafe.Add(ref arena, 0);
-        ref float dst = ref Unsafe.Add(ref arena, 49152);
+        ref float src = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 0);
+        ref float dst = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 49152);
         float* weight = w + 2752; // features.2.layers.4.conv.0.weight [12, 24, 1, 1]
         float* bias = w + 3040; // features.2.layers.4.conv.0.bias [12]
         // group g: outputs g*6.. read inputs g*24.. (planes through L018_InputPlanes)
         for (int g = 0; g < 2; g++)
         {
-            Pointwise.GroupConv(input: ref src, planes: L018_InputPlanes.Slice(g * 24, 24),
-                output: ref Unsafe.Add(ref dst, g * 6144), weights: weight + g * 144, bias: bias + g * 6,
+            global::MicroNet.Aot.Runtime.Pointwise.GroupConv(input: ref src, planes: L018_InputPlanes.Slice(g * 24, 24),
+                output: ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dst, g * 6144), weights: weight + g * 144, bias: bias + g * 6,
                 outputs: 6, n: 1024, relu6: false);
         }
     }
@@ -574,33 +572,33 @@ public static unsafe partial class CustomMixed
     //   scratch features.2.layers.5 saved plane @ arena[0..1024)
     private static void L019_features_2_layers_5(ref float x, ref float arena, ref float y, float* w)
     {
-        ref float src = ref Unsafe.Add(ref arena, 49152);
-        ref float means = ref Unsafe.Add(ref arena, 1056);
-        ref float squeeze = ref Unsafe.Add(ref arena, 1072);
-        ref float coeff = ref Unsafe.Add(ref arena, 1024);
+        ref float src = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 49152);
+        ref float means = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 1056);
+        ref float squeeze = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 1072);
+        ref float coeff = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 1024);
         float* fc0 = w + 3056; // features.2.layers.5.fc.0.weight [4, 12]
         float* fc0Bias = w + 3104; // features.2.layers.5.fc.0.bias [4]
         float* fc2 = w + 3120; // features.2.layers.5.fc.2.weight [24, 4]
         float* fc2Bias = w + 3216; // features.2.layers.5.fc.2.bias [24]
         // squeeze-excite: channel means -> fc.0 + ReLU -> fc.2 + h_sigmoid -> (y - 0.5) * 2 * act_max
-        for (int c = 0; c < 12; c++) Unsafe.Add(ref means, c) = Elementwise.Sum(x: ref Unsafe.Add(ref src, c * 1024), n: 1024) / 1024f;
-        Linear.MatVec(weights: fc0, input: ref means, output: ref squeeze, rows: 4, cols: 12);
-        Elementwise.AddBiasRelu(x: ref squeeze, bias: fc0Bias, n: 4);
-        Linear.MatVec(weights: fc2, input: ref squeeze, output: ref coeff, rows: 24, cols: 4);
-        ShiftMax.Coefficients(x: ref coeff, bias: fc2Bias, n: 24, scale: 4f);
+        for (int c = 0; c < 12; c++) global::System.Runtime.CompilerServices.Unsafe.Add(ref means, c) = global::MicroNet.Aot.Runtime.Elementwise.Sum(x: ref global::System.Runtime.CompilerServices.Unsafe.Add(ref src, c * 1024), n: 1024) / 1024f;
+        global::MicroNet.Aot.Runtime.Linear.MatVec(weights: fc0, input: ref means, output: ref squeeze, rows: 4, cols: 12);
+        global::MicroNet.Aot.Runtime.Elementwise.AddBiasRelu(x: ref squeeze, bias: fc0Bias, n: 4);
+        global::MicroNet.Aot.Runtime.Linear.MatVec(weights: fc2, input: ref squeeze, output: ref coeff, rows: 24, cols: 4);
+        global::MicroNet.Aot.Runtime.ShiftMax.Coefficients(x: ref coeff, bias: fc2Bias, n: 24, scale: 4f);
         // y[c] = a1 * x[c] + b1 * x[partner(c)], partner(c): the channels as 2 groups of 6,
         // rotated by one group, then by one channel inside the group; a1 = coeff[c] + init_a[0], b1 = coeff[12 + c] + init_b[0]
         // in place: the partner map's 2 cycles run in partner order (L019_Order), so every partner is read before it is overwritten; a cycle's first plane is saved for its last channel
-        ref float saved = ref Unsafe.Add(ref arena, 0);
+        ref float saved = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 0);
         bool cycleStart = true;
         for (int i = 0; i < 12; i++)
         {
             int c = L019_Order[i], partnerPlane = L019_PartnerPlanes[i];
-            ref float own = ref Unsafe.Add(ref src, c * 1024);
-            if (cycleStart) Elementwise.Copy(src: ref own, dst: ref saved, n: 1024);
-            ref float other = ref partnerPlane < 0 ? ref saved : ref Unsafe.Add(ref src, partnerPlane * 1024);
-            float a1 = Unsafe.Add(ref coeff, c) + 1f, b1 = Unsafe.Add(ref coeff, 12 + c) + 0f;
-            ShiftMax.Mix(dst: ref own, x: ref own, partner: ref other, a: a1, b: b1, n: 1024);
+            ref float own = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref src, c * 1024);
+            if (cycleStart) global::MicroNet.Aot.Runtime.Elementwise.Copy(src: ref own, dst: ref saved, n: 1024);
+            ref float other = ref partnerPlane < 0 ? ref saved : ref global::System.Runtime.CompilerServices.Unsafe.Add(ref src, partnerPlane * 1024);
+            float a1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref coeff, c) + 1f, b1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref coeff, 12 + c) + 0f;
+            global::MicroNet.Aot.Runtime.ShiftMax.Mix(dst: ref own, x: ref own, partner: ref other, a: a1, b: b1, n: 1024);
             cycleStart = partnerPlane < 0;
         }
     }
@@ -616,9 +614,9 @@ public static unsafe partial class CustomMixed
     //   output 12x32x32 @ arena[49152..61440)
     private static void L022_features_2(ref float x, ref float arena, ref float y, float* w)
     {
-        ref float src = ref Unsafe.Add(ref arena, 73728);
-        ref float dst = ref Unsafe.Add(ref arena, 49152);
-        Elementwise.Add(dst: ref dst, src: ref src, n: 12288);
+        ref float src = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 73728);
+        ref float dst = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 49152);
+        global::MicroNet.Aot.Runtime.Elementwise.Add(dst: ref dst, src: ref src, n: 12288);
     }
 
     // ---------------------------------------------------------------------------------
@@ -632,8 +630,8 @@ public static unsafe partial class CustomMixed
     {
         float* weight = w + 3248; // features.3.layers.0.conv.0.weight [12, 1, 3, 1]
         float* bias = w + 3296; // features.3.layers.0.conv.0.bias [12]
-        Depthwise.Columns(input: ref Unsafe.Add(ref arena, 49152), inputPlanes: L023_InputPlanes, inPlane: 1024,
-            output: ref Unsafe.Add(ref arena, 24576), outPlane: 1024, weights: weight, bias: bias,
+        global::MicroNet.Aot.Runtime.Depthwise.Columns(input: ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 49152), inputPlanes: L023_InputPlanes, inPlane: 1024,
+            output: ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 24576), outPlane: 1024, weights: weight, bias: bias,
             k: 3, pad: 1, stride: 1, inHeight: 32, outHeight: 32, width: 32);
     }
 
@@ -648,8 +646,8 @@ public static unsafe partial class CustomMixed
     {
         float* weight = w + 3312; // features.3.layers.0.conv.2.weight [24, 1, 1, 3]
         float* bias = w + 3392; // features.3.layers.0.conv.2.bias [24]
-        Depthwise.Rows(input: ref Unsafe.Add(ref arena, 24576), inputPlanes: L024_InputPlanes, inPlane: 1024,
-            output: ref Unsafe.Add(ref arena, 0), outPlane: 1024, weights: weight, bias: bias,
+        global::MicroNet.Aot.Runtime.Depthwise.Rows(input: ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 24576), inputPlanes: L024_InputPlanes, inPlane: 1024,
+            output: ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 0), outPlane: 1024, weights: weight, bias: bias,
             k: 3, pad: 1, stride: 1, height: 32, inWidth: 32, outWidth: 32, relu6: true);
     }
 
@@ -666,15 +664,15 @@ public static unsafe partial class CustomMixed
     //   weights features.3.layers.4.conv.0.bias [16] @ blob float 3520
     private static void L027_features_3_layers_4_conv_0(ref float x, ref float arena, ref float y, float* w)
     {
-        ref float src = ref Unsafe.Add(ref arena, 0);
-        ref float dst = ref Unsafe.Add(ref arena, 65536);
+        ref float src = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 0);
+        ref float dst = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 65536);
         float* weight = w + 3424; // features.3.layers.4.conv.0.weight [16, 6, 1, 1]
         float* bias = w + 3520; // features.3.layers.4.conv.0.bias [16]
         // group g: outputs g*4.. read inputs g*6.. (planes through L027_InputPlanes)
         for (int g = 0; g < 4; g++)
         {
-            Pointwise.GroupConv(input: ref src, planes: L027_InputPlanes.Slice(g * 6, 6),
-                output: ref Unsafe.Add(ref dst, g * 4096), weights: weight + g * 24, bias: bias + g * 4,
+            global::MicroNet.Aot.Runtime.Pointwise.GroupConv(input: ref src, planes: L027_InputPlanes.Slice(g * 6, 6),
+                output: ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dst, g * 4096), weights: weight + g * 24, bias: bias + g * 4,
                 outputs: 4, n: 1024, relu6: false);
         }
     }
@@ -694,33 +692,33 @@ public static unsafe partial class CustomMixed
     //   scratch features.3.layers.5 saved plane @ arena[0..1024)
     private static void L028_features_3_layers_5(ref float x, ref float arena, ref float y, float* w)
     {
-        ref float src = ref Unsafe.Add(ref arena, 65536);
-        ref float means = ref Unsafe.Add(ref arena, 1056);
-        ref float squeeze = ref Unsafe.Add(ref arena, 1072);
-        ref float coeff = ref Unsafe.Add(ref arena, 1024);
+        ref float src = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 65536);
+        ref float means = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 1056);
+        ref float squeeze = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 1072);
+        ref float coeff = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 1024);
         float* fc0 = w + 3536; // features.3.layers.5.fc.0.weight [4, 16]
         float* fc0Bias = w + 3600; // features.3.layers.5.fc.0.bias [4]
         float* fc2 = w + 3616; // features.3.layers.5.fc.2.weight [32, 4]
         float* fc2Bias = w + 3744; // features.3.layers.5.fc.2.bias [32]
         // squeeze-excite: channel means -> fc.0 + ReLU -> fc.2 + h_sigmoid -> (y - 0.5) * 2 * act_max
-        for (int c = 0; c < 16; c++) Unsafe.Add(ref means, c) = Elementwise.Sum(x: ref Unsafe.Add(ref src, c * 1024), n: 1024) / 1024f;
-        Linear.MatVec(weights: fc0, input: ref means, output: ref squeeze, rows: 4, cols: 16);
-        Elementwise.AddBiasRelu(x: ref squeeze, bias: fc0Bias, n: 4);
-        Linear.MatVec(weights: fc2, input: ref squeeze, output: ref coeff, rows: 32, cols: 4);
-        ShiftMax.Coefficients(x: ref coeff, bias: fc2Bias, n: 32, scale: 4f);
+        for (int c = 0; c < 16; c++) global::System.Runtime.CompilerServices.Unsafe.Add(ref means, c) = global::MicroNet.Aot.Runtime.Elementwise.Sum(x: ref global::System.Runtime.CompilerServices.Unsafe.Add(ref src, c * 1024), n: 1024) / 1024f;
+        global::MicroNet.Aot.Runtime.Linear.MatVec(weights: fc0, input: ref means, output: ref squeeze, rows: 4, cols: 16);
+        global::MicroNet.Aot.Runtime.Elementwise.AddBiasRelu(x: ref squeeze, bias: fc0Bias, n: 4);
+        global::MicroNet.Aot.Runtime.Linear.MatVec(weights: fc2, input: ref squeeze, output: ref coeff, rows: 32, cols: 4);
+        global::MicroNet.Aot.Runtime.ShiftMax.Coefficients(x: ref coeff, bias: fc2Bias, n: 32, scale: 4f);
         // y[c] = a1 * x[c] + b1 * x[partner(c)], partner(c): the channels as 4 groups of 4,
         // rotated by one group, then by one channel inside the group; a1 = coeff[c] + init_a[0], b1 = coeff[16 + c] + init_b[0]
         // in place: the partner map's 4 cycles run in partner order (L028_Order), so every partner is read before it is overwritten; a cycle's first plane is saved for its last channel
-        ref float saved = ref Unsafe.Add(ref arena, 0);
+        ref float saved = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 0);
         bool cycleStart = true;
         for (int i = 0; i < 16; i++)
         {
             int c = L028_Order[i], partnerPlane = L028_PartnerPlanes[i];
-            ref float own = ref Unsafe.Add(ref src, c * 1024);
-            if (cycleStart) Elementwise.Copy(src: ref own, dst: ref saved, n: 1024);
-            ref float other = ref partnerPlane < 0 ? ref saved : ref Unsafe.Add(ref src, partnerPlane * 1024);
-            float a1 = Unsafe.Add(ref coeff, c) + 1f, b1 = Unsafe.Add(ref coeff, 16 + c) + 0f;
-            ShiftMax.Mix(dst: ref own, x: ref own, partner: ref other, a: a1, b: b1, n: 1024);
+            ref float own = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref src, c * 1024);
+            if (cycleStart) global::MicroNet.Aot.Runtime.Elementwise.Copy(src: ref own, dst: ref saved, n: 1024);
+            ref float other = ref partnerPlane < 0 ? ref saved : ref global::System.Runtime.CompilerServices.Unsafe.Add(ref src, partnerPlane * 1024);
+            float a1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref coeff, c) + 1f, b1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref coeff, 16 + c) + 0f;
+            global::MicroNet.Aot.Runtime.ShiftMax.Mix(dst: ref own, x: ref own, partner: ref other, a: a1, b: b1, n: 1024);
             cycleStart = partnerPlane < 0;
         }
     }
@@ -738,15 +736,15 @@ public static unsafe partial class CustomMixed
     //   weights features.4.layers.0.conv.0.bias [64] @ blob float 4032
     private static void L031_features_4_layers_0_conv_0(ref float x, ref float arena, ref float y, float* w)
     {
-        ref float src = ref Unsafe.Add(ref arena, 65536);
-        ref float dst = ref Unsafe.Add(ref arena, 0);
+        ref float src = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 65536);
+        ref float dst = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 0);
         float* weight = w + 3776; // features.4.layers.0.conv.0.weight [64, 4, 1, 1]
         float* bias = w + 4032; // features.4.layers.0.conv.0.bias [64]
         // group g: outputs g*16.. read inputs g*4.. (planes through L031_InputPlanes)
         for (int g = 0; g < 4; g++)
         {
-            Pointwise.GroupConv(input: ref src, planes: L031_InputPlanes.Slice(g * 4, 4),
-                output: ref Unsafe.Add(ref dst, g * 16384), weights: weight + g * 64, bias: bias + g * 16,
+            global::MicroNet.Aot.Runtime.Pointwise.GroupConv(input: ref src, planes: L031_InputPlanes.Slice(g * 4, 4),
+                output: ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dst, g * 16384), weights: weight + g * 64, bias: bias + g * 16,
                 outputs: 16, n: 1024, relu6: false);
         }
     }
@@ -766,33 +764,33 @@ public static unsafe partial class CustomMixed
     //   scratch features.4.layers.1 saved plane @ arena[65536..66560)
     private static void L032_features_4_layers_1(ref float x, ref float arena, ref float y, float* w)
     {
-        ref float src = ref Unsafe.Add(ref arena, 0);
-        ref float means = ref Unsafe.Add(ref arena, 66688);
-        ref float squeeze = ref Unsafe.Add(ref arena, 66752);
-        ref float coeff = ref Unsafe.Add(ref arena, 66560);
+        ref float src = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 0);
+        ref float means = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 66688);
+        ref float squeeze = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 66752);
+        ref float coeff = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 66560);
         float* fc0 = w + 4096; // features.4.layers.1.fc.0.weight [8, 64]
         float* fc0Bias = w + 4608; // features.4.layers.1.fc.0.bias [8]
         float* fc2 = w + 4624; // features.4.layers.1.fc.2.weight [128, 8]
         float* fc2Bias = w + 5648; // features.4.layers.1.fc.2.bias [128]
         // squeeze-excite: channel means -> fc.0 + ReLU -> fc.2 + h_sigmoid -> (y - 0.5) * 2 * act_max
-        for (int c = 0; c < 64; c++) Unsafe.Add(ref means, c) = Elementwise.Sum(x: ref Unsafe.Add(ref src, c * 1024), n: 1024) / 1024f;
-        Linear.MatVec(weights: fc0, input: ref means, output: ref squeeze, rows: 8, cols: 64);
-        Elementwise.AddBiasRelu(x: ref squeeze, bias: fc0Bias, n: 8);
-        Linear.MatVec(weights: fc2, input: ref squeeze, output: ref coeff, rows: 128, cols: 8);
-        ShiftMax.Coefficients(x: ref coeff, bias: fc2Bias, n: 128, scale: 4f);
+        for (int c = 0; c < 64; c++) global::System.Runtime.CompilerServices.Unsafe.Add(ref means, c) = global::MicroNet.Aot.Runtime.Elementwise.Sum(x: ref global::System.Runtime.CompilerServices.Unsafe.Add(ref src, c * 1024), n: 1024) / 1024f;
+        global::MicroNet.Aot.Runtime.Linear.MatVec(weights: fc0, input: ref means, output: ref squeeze, rows: 8, cols: 64);
+        global::MicroNet.Aot.Runtime.Elementwise.AddBiasRelu(x: ref squeeze, bias: fc0Bias, n: 8);
+        global::MicroNet.Aot.Runtime.Linear.MatVec(weights: fc2, input: ref squeeze, output: ref coeff, rows: 128, cols: 8);
+        global::MicroNet.Aot.Runtime.ShiftMax.Coefficients(x: ref coeff, bias: fc2Bias, n: 128, scale: 4f);
         // y[c] = a1 * x[c] + b1 * x[partner(c)], partner(c): the channels as 4 groups of 16,
         // rotated by one group, then by one channel inside the group; a1 = coeff[c] + init_a[0], b1 = coeff[64 + c] + init_b[0]
         // in place: the partner map's 4 cycles run in partner order (L032_Order), so every partner is read before it is overwritten; a cycle's first plane is saved for its last channel
-        ref float saved = ref Unsafe.Add(ref arena, 65536);
+        ref float saved = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 65536);
         bool cycleStart = true;
         for (int i = 0; i < 64; i++)
         {
             int c = L032_Order[i], partnerPlane = L032_PartnerPlanes[i];
-            ref float own = ref Unsafe.Add(ref src, c * 1024);
-            if (cycleStart) Elementwise.Copy(src: ref own, dst: ref saved, n: 1024);
-            ref float other = ref partnerPlane < 0 ? ref saved : ref Unsafe.Add(ref src, partnerPlane * 1024);
-            float a1 = Unsafe.Add(ref coeff, c) + 1f, b1 = Unsafe.Add(ref coeff, 64 + c) + 0f;
-            ShiftMax.Mix(dst: ref own, x: ref own, partner: ref other, a: a1, b: b1, n: 1024);
+            ref float own = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref src, c * 1024);
+            if (cycleStart) global::MicroNet.Aot.Runtime.Elementwise.Copy(src: ref own, dst: ref saved, n: 1024);
+            ref float other = ref partnerPlane < 0 ? ref saved : ref global::System.Runtime.CompilerServices.Unsafe.Add(ref src, partnerPlane * 1024);
+            float a1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref coeff, c) + 1f, b1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref coeff, 64 + c) + 0f;
+            global::MicroNet.Aot.Runtime.ShiftMax.Mix(dst: ref own, x: ref own, partner: ref other, a: a1, b: b1, n: 1024);
             cycleStart = partnerPlane < 0;
         }
     }
@@ -818,8 +816,8 @@ public static unsafe partial class CustomMixed
         float* columnBias = w + 6096; // features.4.layers.3.conv.0.bias [64]
         float* rowWeight = w + 6160; // features.4.layers.3.conv.2.weight [64, 1, 1, 5]
         float* rowBias = w + 6480; // features.4.layers.3.conv.2.bias [64]
-        Depthwise.PairStride2(input: ref Unsafe.Add(ref arena, 0), inputPlanes: L035_InputPlanes, columnInputs: 1, inPlane: 1024,
-            output: ref Unsafe.Add(ref arena, 65536), outPlane: 256,
+        global::MicroNet.Aot.Runtime.Depthwise.PairStride2(input: ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 0), inputPlanes: L035_InputPlanes, columnInputs: 1, inPlane: 1024,
+            output: ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 65536), outPlane: 256,
             columnWeights: columnWeight, columnBias: columnBias, columnK: 5, columnPad: 2,
             rowWeights: rowWeight, rowBias: rowBias, rowK: 5, rowPad: 2, rowMultiplier: 1,
             inHeight: 32, inWidth: 32, relu6: true);
@@ -838,15 +836,15 @@ public static unsafe partial class CustomMixed
     //   weights features.4.layers.7.conv.0.bias [24] @ blob float 6928
     private static void L038_features_4_layers_7_conv_0(ref float x, ref float arena, ref float y, float* w)
     {
-        ref float src = ref Unsafe.Add(ref arena, 65536);
-        ref float dst = ref Unsafe.Add(ref arena, 0);
+        ref float src = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 65536);
+        ref float dst = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 0);
         float* weight = w + 6544; // features.4.layers.7.conv.0.weight [24, 16, 1, 1]
         float* bias = w + 6928; // features.4.layers.7.conv.0.bias [24]
         // group g: outputs g*6.. read inputs g*16.. (planes through L038_InputPlanes)
         for (int g = 0; g < 4; g++)
         {
-            Pointwise.GroupConv(input: ref src, planes: L038_InputPlanes.Slice(g * 16, 16),
-                output: ref Unsafe.Add(ref dst, g * 1536), weights: weight + g * 96, bias: bias + g * 6,
+            global::MicroNet.Aot.Runtime.Pointwise.GroupConv(input: ref src, planes: L038_InputPlanes.Slice(g * 16, 16),
+                output: ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dst, g * 1536), weights: weight + g * 96, bias: bias + g * 6,
                 outputs: 6, n: 256, relu6: false);
         }
     }
@@ -865,29 +863,29 @@ public static unsafe partial class CustomMixed
     //   scratch features.4.layers.8 coefficients @ arena[6144..6192)
     private static void L039_features_4_layers_8(ref float x, ref float arena, ref float y, float* w)
     {
-        ref float src = ref Unsafe.Add(ref arena, 0);
-        ref float dst = ref Unsafe.Add(ref arena, 49152);
-        ref float means = ref Unsafe.Add(ref arena, 6192);
-        ref float squeeze = ref Unsafe.Add(ref arena, 6224);
-        ref float coeff = ref Unsafe.Add(ref arena, 6144);
+        ref float src = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 0);
+        ref float dst = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 49152);
+        ref float means = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 6192);
+        ref float squeeze = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 6224);
+        ref float coeff = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 6144);
         float* fc0 = w + 6960; // features.4.layers.8.fc.0.weight [8, 24]
         float* fc0Bias = w + 7152; // features.4.layers.8.fc.0.bias [8]
         float* fc2 = w + 7168; // features.4.layers.8.fc.2.weight [48, 8]
         float* fc2Bias = w + 7552; // features.4.layers.8.fc.2.bias [48]
         // squeeze-excite: channel means -> fc.0 + ReLU -> fc.2 + h_sigmoid -> (y - 0.5) * 2 * act_max
-        for (int c = 0; c < 24; c++) Unsafe.Add(ref means, c) = Elementwise.Sum(x: ref Unsafe.Add(ref src, c * 256), n: 256) / 256f;
-        Linear.MatVec(weights: fc0, input: ref means, output: ref squeeze, rows: 8, cols: 24);
-        Elementwise.AddBiasRelu(x: ref squeeze, bias: fc0Bias, n: 8);
-        Linear.MatVec(weights: fc2, input: ref squeeze, output: ref coeff, rows: 48, cols: 8);
-        ShiftMax.Coefficients(x: ref coeff, bias: fc2Bias, n: 48, scale: 4f);
+        for (int c = 0; c < 24; c++) global::System.Runtime.CompilerServices.Unsafe.Add(ref means, c) = global::MicroNet.Aot.Runtime.Elementwise.Sum(x: ref global::System.Runtime.CompilerServices.Unsafe.Add(ref src, c * 256), n: 256) / 256f;
+        global::MicroNet.Aot.Runtime.Linear.MatVec(weights: fc0, input: ref means, output: ref squeeze, rows: 8, cols: 24);
+        global::MicroNet.Aot.Runtime.Elementwise.AddBiasRelu(x: ref squeeze, bias: fc0Bias, n: 8);
+        global::MicroNet.Aot.Runtime.Linear.MatVec(weights: fc2, input: ref squeeze, output: ref coeff, rows: 48, cols: 8);
+        global::MicroNet.Aot.Runtime.ShiftMax.Coefficients(x: ref coeff, bias: fc2Bias, n: 48, scale: 4f);
         // y[c] = a1 * x[c] + b1 * x[partner(c)], partner(c): the channels as 4 groups of 6,
         // rotated by one group, then by one channel inside the group; a1 = coeff[c] + init_a[0], b1 = coeff[24 + c] + init_b[0]
         for (int c = 0; c < 24; c++)
         {
-            ref float own = ref Unsafe.Add(ref src, c * 256);
-            ref float other = ref Unsafe.Add(ref src, L039_PartnerPlanes[c] * 256);
-            float a1 = Unsafe.Add(ref coeff, c) + 1f, b1 = Unsafe.Add(ref coeff, 24 + c) + 0f;
-            ShiftMax.Mix(dst: ref Unsafe.Add(ref dst, c * 256), x: ref own, partner: ref other, a: a1, b: b1, n: 256);
+            ref float own = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref src, c * 256);
+            ref float other = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref src, L039_PartnerPlanes[c] * 256);
+            float a1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref coeff, c) + 1f, b1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref coeff, 24 + c) + 0f;
+            global::MicroNet.Aot.Runtime.ShiftMax.Mix(dst: ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dst, c * 256), x: ref own, partner: ref other, a: a1, b: b1, n: 256);
         }
     }
 
@@ -904,15 +902,15 @@ public static unsafe partial class CustomMixed
     //   weights features.5.layers.0.conv.0.bias [96] @ blob float 8176
     private static void L042_features_5_layers_0_conv_0(ref float x, ref float arena, ref float y, float* w)
     {
-        ref float src = ref Unsafe.Add(ref arena, 49152);
-        ref float dst = ref Unsafe.Add(ref arena, 0);
+        ref float src = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 49152);
+        ref float dst = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 0);
         float* weight = w + 7600; // features.5.layers.0.conv.0.weight [96, 6, 1, 1]
         float* bias = w + 8176; // features.5.layers.0.conv.0.bias [96]
         // group g: outputs g*24.. read inputs g*6.. (planes through L042_InputPlanes)
         for (int g = 0; g < 4; g++)
         {
-            Pointwise.GroupConv(input: ref src, planes: L042_InputPlanes.Slice(g * 6, 6),
-                output: ref Unsafe.Add(ref dst, g * 6144), weights: weight + g * 144, bias: bias + g * 24,
+            global::MicroNet.Aot.Runtime.Pointwise.GroupConv(input: ref src, planes: L042_InputPlanes.Slice(g * 6, 6),
+                output: ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dst, g * 6144), weights: weight + g * 144, bias: bias + g * 24,
                 outputs: 24, n: 256, relu6: false);
         }
     }
@@ -931,29 +929,29 @@ public static unsafe partial class CustomMixed
     //   scratch features.5.layers.1 coefficients @ arena[55296..55488)
     private static void L043_features_5_layers_1(ref float x, ref float arena, ref float y, float* w)
     {
-        ref float src = ref Unsafe.Add(ref arena, 0);
-        ref float dst = ref Unsafe.Add(ref arena, 24576);
-        ref float means = ref Unsafe.Add(ref arena, 55488);
-        ref float squeeze = ref Unsafe.Add(ref arena, 55584);
-        ref float coeff = ref Unsafe.Add(ref arena, 55296);
+        ref float src = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 0);
+        ref float dst = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 24576);
+        ref float means = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 55488);
+        ref float squeeze = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 55584);
+        ref float coeff = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 55296);
         float* fc0 = w + 8272; // features.5.layers.1.fc.0.weight [12, 96]
         float* fc0Bias = w + 9424; // features.5.layers.1.fc.0.bias [12]
         float* fc2 = w + 9440; // features.5.layers.1.fc.2.weight [192, 12]
         float* fc2Bias = w + 11744; // features.5.layers.1.fc.2.bias [192]
         // squeeze-excite: channel means -> fc.0 + ReLU -> fc.2 + h_sigmoid -> (y - 0.5) * 2 * act_max
-        for (int c = 0; c < 96; c++) Unsafe.Add(ref means, c) = Elementwise.Sum(x: ref Unsafe.Add(ref src, c * 256), n: 256) / 256f;
-        Linear.MatVec(weights: fc0, input: ref means, output: ref squeeze, rows: 12, cols: 96);
-        Elementwise.AddBiasRelu(x: ref squeeze, bias: fc0Bias, n: 12);
-        Linear.MatVec(weights: fc2, input: ref squeeze, output: ref coeff, rows: 192, cols: 12);
-        ShiftMax.Coefficients(x: ref coeff, bias: fc2Bias, n: 192, scale: 4f);
+        for (int c = 0; c < 96; c++) global::System.Runtime.CompilerServices.Unsafe.Add(ref means, c) = global::MicroNet.Aot.Runtime.Elementwise.Sum(x: ref global::System.Runtime.CompilerServices.Unsafe.Add(ref src, c * 256), n: 256) / 256f;
+        global::MicroNet.Aot.Runtime.Linear.MatVec(weights: fc0, input: ref means, output: ref squeeze, rows: 12, cols: 96);
+        global::MicroNet.Aot.Runtime.Elementwise.AddBiasRelu(x: ref squeeze, bias: fc0Bias, n: 12);
+        global::MicroNet.Aot.Runtime.Linear.MatVec(weights: fc2, input: ref squeeze, output: ref coeff, rows: 192, cols: 12);
+        global::MicroNet.Aot.Runtime.ShiftMax.Coefficients(x: ref coeff, bias: fc2Bias, n: 192, scale: 4f);
         // y[c] = a1 * x[c] + b1 * x[partner(c)], partner(c): the channels as 4 groups of 24,
         // rotated by one group, then by one channel inside the group; a1 = coeff[c] + init_a[0], b1 = coeff[96 + c] + init_b[0]
         for (int c = 0; c < 96; c++)
         {
-            ref float own = ref Unsafe.Add(ref src, c * 256);
-            ref float other = ref Unsafe.Add(ref src, L043_PartnerPlanes[c] * 256);
-            float a1 = Unsafe.Add(ref coeff, c) + 1f, b1 = Unsafe.Add(ref coeff, 96 + c) + 0f;
-            ShiftMax.Mix(dst: ref Unsafe.Add(ref dst, c * 256), x: ref own, partner: ref other, a: a1, b: b1, n: 256);
+            ref float own = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref src, c * 256);
+            ref float other = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref src, L043_PartnerPlanes[c] * 256);
+            float a1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref coeff, c) + 1f, b1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref coeff, 96 + c) + 0f;
+            global::MicroNet.Aot.Runtime.ShiftMax.Mix(dst: ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dst, c * 256), x: ref own, partner: ref other, a: a1, b: b1, n: 256);
         }
     }
 
@@ -978,8 +976,8 @@ public static unsafe partial class CustomMixed
         float* columnBias = w + 12416; // features.5.layers.3.conv.0.bias [96]
         float* rowWeight = w + 12512; // features.5.layers.3.conv.2.weight [96, 1, 1, 5]
         float* rowBias = w + 12992; // features.5.layers.3.conv.2.bias [96]
-        Depthwise.Pair(input: ref Unsafe.Add(ref arena, 24576), inputPlanes: L046_InputPlanes, inPlane: 256,
-            output: ref Unsafe.Add(ref arena, 0), outPlane: 256,
+        global::MicroNet.Aot.Runtime.Depthwise.Pair(input: ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 24576), inputPlanes: L046_InputPlanes, inPlane: 256,
+            output: ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 0), outPlane: 256,
             columnWeights: columnWeight, columnBias: columnBias, columnK: 5, columnPad: 2,
             rowWeights: rowWeight, rowBias: rowBias, rowK: 5, rowPad: 2,
             height: 16, width: 16, relu6: true);
@@ -998,15 +996,15 @@ public static unsafe partial class CustomMixed
     //   weights features.5.layers.7.conv.0.bias [24] @ blob float 13664
     private static void L049_features_5_layers_7_conv_0(ref float x, ref float arena, ref float y, float* w)
     {
-        ref float src = ref Unsafe.Add(ref arena, 0);
-        ref float dst = ref Unsafe.Add(ref arena, 24576);
+        ref float src = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 0);
+        ref float dst = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 24576);
         float* weight = w + 13088; // features.5.layers.7.conv.0.weight [24, 24, 1, 1]
         float* bias = w + 13664; // features.5.layers.7.conv.0.bias [24]
         // group g: outputs g*6.. read inputs g*24.. (planes through L049_InputPlanes)
         for (int g = 0; g < 4; g++)
         {
-            Pointwise.GroupConv(input: ref src, planes: L049_InputPlanes.Slice(g * 24, 24),
-                output: ref Unsafe.Add(ref dst, g * 1536), weights: weight + g * 144, bias: bias + g * 6,
+            global::MicroNet.Aot.Runtime.Pointwise.GroupConv(input: ref src, planes: L049_InputPlanes.Slice(g * 24, 24),
+                output: ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dst, g * 1536), weights: weight + g * 144, bias: bias + g * 6,
                 outputs: 6, n: 256, relu6: false);
         }
     }
@@ -1025,29 +1023,29 @@ public static unsafe partial class CustomMixed
     //   scratch features.5.layers.8 coefficients @ arena[0..48)
     private static void L050_features_5_layers_8(ref float x, ref float arena, ref float y, float* w)
     {
-        ref float src = ref Unsafe.Add(ref arena, 24576);
-        ref float dst = ref Unsafe.Add(ref arena, 30720);
-        ref float means = ref Unsafe.Add(ref arena, 48);
-        ref float squeeze = ref Unsafe.Add(ref arena, 80);
-        ref float coeff = ref Unsafe.Add(ref arena, 0);
+        ref float src = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 24576);
+        ref float dst = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 30720);
+        ref float means = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 48);
+        ref float squeeze = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 80);
+        ref float coeff = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 0);
         float* fc0 = w + 13696; // features.5.layers.8.fc.0.weight [8, 24]
         float* fc0Bias = w + 13888; // features.5.layers.8.fc.0.bias [8]
         float* fc2 = w + 13904; // features.5.layers.8.fc.2.weight [48, 8]
         float* fc2Bias = w + 14288; // features.5.layers.8.fc.2.bias [48]
         // squeeze-excite: channel means -> fc.0 + ReLU -> fc.2 + h_sigmoid -> (y - 0.5) * 2 * act_max
-        for (int c = 0; c < 24; c++) Unsafe.Add(ref means, c) = Elementwise.Sum(x: ref Unsafe.Add(ref src, c * 256), n: 256) / 256f;
-        Linear.MatVec(weights: fc0, input: ref means, output: ref squeeze, rows: 8, cols: 24);
-        Elementwise.AddBiasRelu(x: ref squeeze, bias: fc0Bias, n: 8);
-        Linear.MatVec(weights: fc2, input: ref squeeze, output: ref coeff, rows: 48, cols: 8);
-        ShiftMax.Coefficients(x: ref coeff, bias: fc2Bias, n: 48, scale: 4f);
+        for (int c = 0; c < 24; c++) global::System.Runtime.CompilerServices.Unsafe.Add(ref means, c) = global::MicroNet.Aot.Runtime.Elementwise.Sum(x: ref global::System.Runtime.CompilerServices.Unsafe.Add(ref src, c * 256), n: 256) / 256f;
+        global::MicroNet.Aot.Runtime.Linear.MatVec(weights: fc0, input: ref means, output: ref squeeze, rows: 8, cols: 24);
+        global::MicroNet.Aot.Runtime.Elementwise.AddBiasRelu(x: ref squeeze, bias: fc0Bias, n: 8);
+        global::MicroNet.Aot.Runtime.Linear.MatVec(weights: fc2, input: ref squeeze, output: ref coeff, rows: 48, cols: 8);
+        global::MicroNet.Aot.Runtime.ShiftMax.Coefficients(x: ref coeff, bias: fc2Bias, n: 48, scale: 4f);
         // y[c] = a1 * x[c] + b1 * x[partner(c)], partner(c): the channels as 4 groups of 6,
         // rotated by one group, then by one channel inside the group; a1 = coeff[c] + init_a[0], b1 = coeff[24 + c] + init_b[0]
         for (int c = 0; c < 24; c++)
         {
-            ref float own = ref Unsafe.Add(ref src, c * 256);
-            ref float other = ref Unsafe.Add(ref src, L050_PartnerPlanes[c] * 256);
-            float a1 = Unsafe.Add(ref coeff, c) + 1f, b1 = Unsafe.Add(ref coeff, 24 + c) + 0f;
-            ShiftMax.Mix(dst: ref Unsafe.Add(ref dst, c * 256), x: ref own, partner: ref other, a: a1, b: b1, n: 256);
+            ref float own = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref src, c * 256);
+            ref float other = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref src, L050_PartnerPlanes[c] * 256);
+            float a1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref coeff, c) + 1f, b1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref coeff, 24 + c) + 0f;
+            global::MicroNet.Aot.Runtime.ShiftMax.Mix(dst: ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dst, c * 256), x: ref own, partner: ref other, a: a1, b: b1, n: 256);
         }
     }
 
@@ -1062,11 +1060,11 @@ public static unsafe partial class CustomMixed
     //   output 24x16x16 @ arena[30720..36864) through a channel map
     private static void L053_features_5(ref float x, ref float arena, ref float y, float* w)
     {
-        ref float src = ref Unsafe.Add(ref arena, 49152);
-        ref float dst = ref Unsafe.Add(ref arena, 30720);
+        ref float src = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 49152);
+        ref float dst = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 30720);
         for (int c = 0; c < 24; c++)
         {
-            Elementwise.Add(dst: ref Unsafe.Add(ref dst, L053_OutputPlanes[c] * 256), src: ref Unsafe.Add(ref src, L053_InputPlanes[c] * 256), n: 256);
+            global::MicroNet.Aot.Runtime.Elementwise.Add(dst: ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dst, L053_OutputPlanes[c] * 256), src: ref global::System.Runtime.CompilerServices.Unsafe.Add(ref src, L053_InputPlanes[c] * 256), n: 256);
         }
     }
 
@@ -1079,15 +1077,15 @@ public static unsafe partial class CustomMixed
     //   weights features.6.layers.0.conv.0.bias [96] @ blob float 14624
     private static void L054_features_6_layers_0_conv_0(ref float x, ref float arena, ref float y, float* w)
     {
-        ref float src = ref Unsafe.Add(ref arena, 30720);
-        ref float dst = ref Unsafe.Add(ref arena, 0);
+        ref float src = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 30720);
+        ref float dst = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 0);
         float* weight = w + 14336; // features.6.layers.0.conv.0.weight [96, 3, 1, 1]
         float* bias = w + 14624; // features.6.layers.0.conv.0.bias [96]
         // group g: outputs g*12.. read inputs g*3.. (planes through L054_InputPlanes)
         for (int g = 0; g < 8; g++)
         {
-            Pointwise.GroupConv(input: ref src, planes: L054_InputPlanes.Slice(g * 3, 3),
-                output: ref Unsafe.Add(ref dst, g * 3072), weights: weight + g * 36, bias: bias + g * 12,
+            global::MicroNet.Aot.Runtime.Pointwise.GroupConv(input: ref src, planes: L054_InputPlanes.Slice(g * 3, 3),
+                output: ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dst, g * 3072), weights: weight + g * 36, bias: bias + g * 12,
                 outputs: 12, n: 256, relu6: true);
         }
     }
@@ -1115,8 +1113,8 @@ public static unsafe partial class CustomMixed
         float* columnBias = w + 15008; // features.6.layers.3.conv.0.bias [96]
         float* rowWeight = w + 15104; // features.6.layers.3.conv.2.weight [96, 1, 1, 3]
         float* rowBias = w + 15392; // features.6.layers.3.conv.2.bias [96]
-        Depthwise.Pair(input: ref Unsafe.Add(ref arena, 0), inputPlanes: L058_InputPlanes, inPlane: 256,
-            output: ref Unsafe.Add(ref arena, 24576), outPlane: 256,
+        global::MicroNet.Aot.Runtime.Depthwise.Pair(input: ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 0), inputPlanes: L058_InputPlanes, inPlane: 256,
+            output: ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 24576), outPlane: 256,
             columnWeights: columnWeight, columnBias: columnBias, columnK: 3, columnPad: 1,
             rowWeights: rowWeight, rowBias: rowBias, rowK: 3, rowPad: 1,
             height: 16, width: 16, relu6: false);
@@ -1136,30 +1134,30 @@ public static unsafe partial class CustomMixed
     //   scratch features.6.layers.5 coefficients @ arena[49152..49536)
     private static void L059_features_6_layers_5(ref float x, ref float arena, ref float y, float* w)
     {
-        ref float src = ref Unsafe.Add(ref arena, 24576);
-        ref float dst = ref Unsafe.Add(ref arena, 0);
-        ref float means = ref Unsafe.Add(ref arena, 49536);
-        ref float squeeze = ref Unsafe.Add(ref arena, 49632);
-        ref float coeff = ref Unsafe.Add(ref arena, 49152);
+        ref float src = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 24576);
+        ref float dst = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 0);
+        ref float means = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 49536);
+        ref float squeeze = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 49632);
+        ref float coeff = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 49152);
         float* fc0 = w + 15488; // features.6.layers.5.fc.0.weight [8, 96]
         float* fc0Bias = w + 16256; // features.6.layers.5.fc.0.bias [8]
         float* fc2 = w + 16272; // features.6.layers.5.fc.2.weight [384, 8]
         float* fc2Bias = w + 19344; // features.6.layers.5.fc.2.bias [384]
         // squeeze-excite: channel means -> fc.0 + ReLU -> fc.2 + h_sigmoid -> (y - 0.5) * 2 * act_max
-        for (int c = 0; c < 96; c++) Unsafe.Add(ref means, c) = Elementwise.Sum(x: ref Unsafe.Add(ref src, c * 256), n: 256) / 256f;
-        Linear.MatVec(weights: fc0, input: ref means, output: ref squeeze, rows: 8, cols: 96);
-        Elementwise.AddBiasRelu(x: ref squeeze, bias: fc0Bias, n: 8);
-        Linear.MatVec(weights: fc2, input: ref squeeze, output: ref coeff, rows: 384, cols: 8);
-        ShiftMax.Coefficients(x: ref coeff, bias: fc2Bias, n: 384, scale: 4f);
+        for (int c = 0; c < 96; c++) global::System.Runtime.CompilerServices.Unsafe.Add(ref means, c) = global::MicroNet.Aot.Runtime.Elementwise.Sum(x: ref global::System.Runtime.CompilerServices.Unsafe.Add(ref src, c * 256), n: 256) / 256f;
+        global::MicroNet.Aot.Runtime.Linear.MatVec(weights: fc0, input: ref means, output: ref squeeze, rows: 8, cols: 96);
+        global::MicroNet.Aot.Runtime.Elementwise.AddBiasRelu(x: ref squeeze, bias: fc0Bias, n: 8);
+        global::MicroNet.Aot.Runtime.Linear.MatVec(weights: fc2, input: ref squeeze, output: ref coeff, rows: 384, cols: 8);
+        global::MicroNet.Aot.Runtime.ShiftMax.Coefficients(x: ref coeff, bias: fc2Bias, n: 384, scale: 4f);
         // y[c] = max(a1 * x[c] + b1 * x[partner(c)], a2 * x[c] + b2 * x[partner(c)]), partner(c): the channels as 12 groups of 8,
         // rotated by one group, then by one channel inside the group; a1 = coeff[c] + init_a[0], b1 = coeff[96 + c] + init_b[0], a2 = coeff[192 + c] + init_a[1], b2 = coeff[288 + c] + init_b[1]
         for (int c = 0; c < 96; c++)
         {
-            ref float own = ref Unsafe.Add(ref src, c * 256);
-            ref float other = ref Unsafe.Add(ref src, L059_PartnerPlanes[c] * 256);
-            float a1 = Unsafe.Add(ref coeff, c) + 1f, b1 = Unsafe.Add(ref coeff, 96 + c) + 0f;
-            float a2 = Unsafe.Add(ref coeff, 192 + c) + 0.5f, b2 = Unsafe.Add(ref coeff, 288 + c) + 0.5f;
-            ShiftMax.MaxOfTwoMixes(dst: ref Unsafe.Add(ref dst, c * 256), x: ref own, partner: ref other, a1: a1, b1: b1, a2: a2, b2: b2, n: 256);
+            ref float own = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref src, c * 256);
+            ref float other = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref src, L059_PartnerPlanes[c] * 256);
+            float a1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref coeff, c) + 1f, b1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref coeff, 96 + c) + 0f;
+            float a2 = global::System.Runtime.CompilerServices.Unsafe.Add(ref coeff, 192 + c) + 0.5f, b2 = global::System.Runtime.CompilerServices.Unsafe.Add(ref coeff, 288 + c) + 0.5f;
+            global::MicroNet.Aot.Runtime.ShiftMax.MaxOfTwoMixes(dst: ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dst, c * 256), x: ref own, partner: ref other, a1: a1, b1: b1, a2: a2, b2: b2, n: 256);
         }
     }
 
@@ -1174,15 +1172,15 @@ public static unsafe partial class CustomMixed
     //   weights features.6.layers.7.conv.0.bias [32] @ blob float 20112
     private static void L061_features_6_layers_7_conv_0(ref float x, ref float arena, ref float y, float* w)
     {
-        ref float src = ref Unsafe.Add(ref arena, 0);
-        ref float dst = ref Unsafe.Add(ref arena, 49152);
+        ref float src = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 0);
+        ref float dst = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 49152);
         float* weight = w + 19728; // features.6.layers.7.conv.0.weight [32, 12, 1, 1]
         float* bias = w + 20112; // features.6.layers.7.conv.0.bias [32]
         // group g: outputs g*4.. read inputs g*12.. (planes through L061_InputPlanes)
         for (int g = 0; g < 8; g++)
         {
-            Pointwise.GroupConv(input: ref src, planes: L061_InputPlanes.Slice(g * 12, 12),
-                output: ref Unsafe.Add(ref dst, g * 1024), weights: weight + g * 48, bias: bias + g * 4,
+            global::MicroNet.Aot.Runtime.Pointwise.GroupConv(input: ref src, planes: L061_InputPlanes.Slice(g * 12, 12),
+                output: ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dst, g * 1024), weights: weight + g * 48, bias: bias + g * 4,
                 outputs: 4, n: 256, relu6: false);
         }
     }
@@ -1198,15 +1196,15 @@ public static unsafe partial class CustomMixed
     //   weights features.7.layers.0.conv.0.bias [96] @ blob float 20912
     private static void L063_features_7_layers_0_conv_0(ref float x, ref float arena, ref float y, float* w)
     {
-        ref float src = ref Unsafe.Add(ref arena, 49152);
-        ref float dst = ref Unsafe.Add(ref arena, 0);
+        ref float src = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 49152);
+        ref float dst = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 0);
         float* weight = w + 20144; // features.7.layers.0.conv.0.weight [96, 8, 1, 1]
         float* bias = w + 20912; // features.7.layers.0.conv.0.bias [96]
         // group g: outputs g*24.. read inputs g*8.. (planes through L063_InputPlanes)
         for (int g = 0; g < 4; g++)
         {
-            Pointwise.GroupConv(input: ref src, planes: L063_InputPlanes.Slice(g * 8, 8),
-                output: ref Unsafe.Add(ref dst, g * 6144), weights: weight + g * 192, bias: bias + g * 24,
+            global::MicroNet.Aot.Runtime.Pointwise.GroupConv(input: ref src, planes: L063_InputPlanes.Slice(g * 8, 8),
+                output: ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dst, g * 6144), weights: weight + g * 192, bias: bias + g * 24,
                 outputs: 24, n: 256, relu6: false);
         }
     }
@@ -1225,30 +1223,30 @@ public static unsafe partial class CustomMixed
     //   scratch features.7.layers.1 coefficients @ arena[57344..57728)
     private static void L064_features_7_layers_1(ref float x, ref float arena, ref float y, float* w)
     {
-        ref float src = ref Unsafe.Add(ref arena, 0);
-        ref float dst = ref Unsafe.Add(ref arena, 24576);
-        ref float means = ref Unsafe.Add(ref arena, 57728);
-        ref float squeeze = ref Unsafe.Add(ref arena, 57824);
-        ref float coeff = ref Unsafe.Add(ref arena, 57344);
+        ref float src = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 0);
+        ref float dst = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 24576);
+        ref float means = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 57728);
+        ref float squeeze = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 57824);
+        ref float coeff = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 57344);
         float* fc0 = w + 21008; // features.7.layers.1.fc.0.weight [8, 96]
         float* fc0Bias = w + 21776; // features.7.layers.1.fc.0.bias [8]
         float* fc2 = w + 21792; // features.7.layers.1.fc.2.weight [384, 8]
         float* fc2Bias = w + 24864; // features.7.layers.1.fc.2.bias [384]
         // squeeze-excite: channel means -> fc.0 + ReLU -> fc.2 + h_sigmoid -> (y - 0.5) * 2 * act_max
-        for (int c = 0; c < 96; c++) Unsafe.Add(ref means, c) = Elementwise.Sum(x: ref Unsafe.Add(ref src, c * 256), n: 256) / 256f;
-        Linear.MatVec(weights: fc0, input: ref means, output: ref squeeze, rows: 8, cols: 96);
-        Elementwise.AddBiasRelu(x: ref squeeze, bias: fc0Bias, n: 8);
-        Linear.MatVec(weights: fc2, input: ref squeeze, output: ref coeff, rows: 384, cols: 8);
-        ShiftMax.Coefficients(x: ref coeff, bias: fc2Bias, n: 384, scale: 4f);
+        for (int c = 0; c < 96; c++) global::System.Runtime.CompilerServices.Unsafe.Add(ref means, c) = global::MicroNet.Aot.Runtime.Elementwise.Sum(x: ref global::System.Runtime.CompilerServices.Unsafe.Add(ref src, c * 256), n: 256) / 256f;
+        global::MicroNet.Aot.Runtime.Linear.MatVec(weights: fc0, input: ref means, output: ref squeeze, rows: 8, cols: 96);
+        global::MicroNet.Aot.Runtime.Elementwise.AddBiasRelu(x: ref squeeze, bias: fc0Bias, n: 8);
+        global::MicroNet.Aot.Runtime.Linear.MatVec(weights: fc2, input: ref squeeze, output: ref coeff, rows: 384, cols: 8);
+        global::MicroNet.Aot.Runtime.ShiftMax.Coefficients(x: ref coeff, bias: fc2Bias, n: 384, scale: 4f);
         // y[c] = max(a1 * x[c] + b1 * x[partner(c)], a2 * x[c] + b2 * x[partner(c)]), partner(c): the channels as 4 groups of 24,
         // rotated by one group, then by one channel inside the group; a1 = coeff[c] + init_a[0], b1 = coeff[96 + c] + init_b[0], a2 = coeff[192 + c] + init_a[1], b2 = coeff[288 + c] + init_b[1]
         for (int c = 0; c < 96; c++)
         {
-            ref float own = ref Unsafe.Add(ref src, c * 256);
-            ref float other = ref Unsafe.Add(ref src, L064_PartnerPlanes[c] * 256);
-            float a1 = Unsafe.Add(ref coeff, c) + 1f, b1 = Unsafe.Add(ref coeff, 96 + c) + 0f;
-            float a2 = Unsafe.Add(ref coeff, 192 + c) + 0.5f, b2 = Unsafe.Add(ref coeff, 288 + c) + 0.5f;
-            ShiftMax.MaxOfTwoMixes(dst: ref Unsafe.Add(ref dst, c * 256), x: ref own, partner: ref other, a1: a1, b1: b1, a2: a2, b2: b2, n: 256);
+            ref float own = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref src, c * 256);
+            ref float other = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref src, L064_PartnerPlanes[c] * 256);
+            float a1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref coeff, c) + 1f, b1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref coeff, 96 + c) + 0f;
+            float a2 = global::System.Runtime.CompilerServices.Unsafe.Add(ref coeff, 192 + c) + 0.5f, b2 = global::System.Runtime.CompilerServices.Unsafe.Add(ref coeff, 288 + c) + 0.5f;
+            global::MicroNet.Aot.Runtime.ShiftMax.MaxOfTwoMixes(dst: ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dst, c * 256), x: ref own, partner: ref other, a1: a1, b1: b1, a2: a2, b2: b2, n: 256);
         }
     }
 
@@ -1273,8 +1271,8 @@ public static unsafe partial class CustomMixed
         float* columnBias = w + 25536; // features.7.layers.3.conv.0.bias [96]
         float* rowWeight = w + 25632; // features.7.layers.3.conv.2.weight [96, 1, 1, 3]
         float* rowBias = w + 25920; // features.7.layers.3.conv.2.bias [96]
-        Depthwise.Pair(input: ref Unsafe.Add(ref arena, 24576), inputPlanes: L067_InputPlanes, inPlane: 256,
-            output: ref Unsafe.Add(ref arena, 0), outPlane: 256,
+        global::MicroNet.Aot.Runtime.Depthwise.Pair(input: ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 24576), inputPlanes: L067_InputPlanes, inPlane: 256,
+            output: ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 0), outPlane: 256,
             columnWeights: columnWeight, columnBias: columnBias, columnK: 3, columnPad: 1,
             rowWeights: rowWeight, rowBias: rowBias, rowK: 3, rowPad: 1,
             height: 16, width: 16, relu6: false);
@@ -1294,29 +1292,29 @@ public static unsafe partial class CustomMixed
     //   scratch features.7.layers.5 coefficients @ arena[57344..57536)
     private static void L068_features_7_layers_5(ref float x, ref float arena, ref float y, float* w)
     {
-        ref float src = ref Unsafe.Add(ref arena, 0);
-        ref float dst = ref Unsafe.Add(ref arena, 24576);
-        ref float means = ref Unsafe.Add(ref arena, 57536);
-        ref float squeeze = ref Unsafe.Add(ref arena, 57632);
-        ref float coeff = ref Unsafe.Add(ref arena, 57344);
+        ref float src = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 0);
+        ref float dst = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 24576);
+        ref float means = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 57536);
+        ref float squeeze = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 57632);
+        ref float coeff = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 57344);
         float* fc0 = w + 26016; // features.7.layers.5.fc.0.weight [8, 96]
         float* fc0Bias = w + 26784; // features.7.layers.5.fc.0.bias [8]
         float* fc2 = w + 26800; // features.7.layers.5.fc.2.weight [192, 8]
         float* fc2Bias = w + 28336; // features.7.layers.5.fc.2.bias [192]
         // squeeze-excite: channel means -> fc.0 + ReLU -> fc.2 + h_sigmoid -> (y - 0.5) * 2 * act_max
-        for (int c = 0; c < 96; c++) Unsafe.Add(ref means, c) = Elementwise.Sum(x: ref Unsafe.Add(ref src, c * 256), n: 256) / 256f;
-        Linear.MatVec(weights: fc0, input: ref means, output: ref squeeze, rows: 8, cols: 96);
-        Elementwise.AddBiasRelu(x: ref squeeze, bias: fc0Bias, n: 8);
-        Linear.MatVec(weights: fc2, input: ref squeeze, output: ref coeff, rows: 192, cols: 8);
-        ShiftMax.Coefficients(x: ref coeff, bias: fc2Bias, n: 192, scale: 4f);
+        for (int c = 0; c < 96; c++) global::System.Runtime.CompilerServices.Unsafe.Add(ref means, c) = global::MicroNet.Aot.Runtime.Elementwise.Sum(x: ref global::System.Runtime.CompilerServices.Unsafe.Add(ref src, c * 256), n: 256) / 256f;
+        global::MicroNet.Aot.Runtime.Linear.MatVec(weights: fc0, input: ref means, output: ref squeeze, rows: 8, cols: 96);
+        global::MicroNet.Aot.Runtime.Elementwise.AddBiasRelu(x: ref squeeze, bias: fc0Bias, n: 8);
+        global::MicroNet.Aot.Runtime.Linear.MatVec(weights: fc2, input: ref squeeze, output: ref coeff, rows: 192, cols: 8);
+        global::MicroNet.Aot.Runtime.ShiftMax.Coefficients(x: ref coeff, bias: fc2Bias, n: 192, scale: 4f);
         // y[c] = a1 * x[c] + b1 * x[partner(c)], partner(c): the channels as 24 groups of 4,
         // rotated by one group, then by one channel inside the group; a1 = coeff[c] + init_a[0], b1 = coeff[96 + c] + init_b[0]
         for (int c = 0; c < 96; c++)
         {
-            ref float own = ref Unsafe.Add(ref src, c * 256);
-            ref float other = ref Unsafe.Add(ref src, L068_PartnerPlanes[c] * 256);
-            float a1 = Unsafe.Add(ref coeff, c) + 1f, b1 = Unsafe.Add(ref coeff, 96 + c) + 0f;
-            ShiftMax.Mix(dst: ref Unsafe.Add(ref dst, c * 256), x: ref own, partner: ref other, a: a1, b: b1, n: 256);
+            ref float own = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref src, c * 256);
+            ref float other = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref src, L068_PartnerPlanes[c] * 256);
+            float a1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref coeff, c) + 1f, b1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref coeff, 96 + c) + 0f;
+            global::MicroNet.Aot.Runtime.ShiftMax.Mix(dst: ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dst, c * 256), x: ref own, partner: ref other, a: a1, b: b1, n: 256);
         }
     }
 
@@ -1331,15 +1329,15 @@ public static unsafe partial class CustomMixed
     //   weights features.7.layers.7.conv.0.bias [32] @ blob float 29296
     private static void L070_features_7_layers_7_conv_0(ref float x, ref float arena, ref float y, float* w)
     {
-        ref float src = ref Unsafe.Add(ref arena, 24576);
-        ref float dst = ref Unsafe.Add(ref arena, 0);
+        ref float src = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 24576);
+        ref float dst = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 0);
         float* weight = w + 28528; // features.7.layers.7.conv.0.weight [32, 24, 1, 1]
         float* bias = w + 29296; // features.7.layers.7.conv.0.bias [32]
         // group g: outputs g*8.. read inputs g*24.. (planes through L070_InputPlanes)
         for (int g = 0; g < 4; g++)
         {
-            Pointwise.GroupConv(input: ref src, planes: L070_InputPlanes.Slice(g * 24, 24),
-                output: ref Unsafe.Add(ref dst, g * 2048), weights: weight + g * 192, bias: bias + g * 8,
+            global::MicroNet.Aot.Runtime.Pointwise.GroupConv(input: ref src, planes: L070_InputPlanes.Slice(g * 24, 24),
+                output: ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dst, g * 2048), weights: weight + g * 192, bias: bias + g * 8,
                 outputs: 8, n: 256, relu6: false);
         }
     }
@@ -1358,29 +1356,29 @@ public static unsafe partial class CustomMixed
     //   scratch features.7.layers.8 coefficients @ arena[8192..8256)
     private static void L071_features_7_layers_8(ref float x, ref float arena, ref float y, float* w)
     {
-        ref float src = ref Unsafe.Add(ref arena, 0);
-        ref float dst = ref Unsafe.Add(ref arena, 16384);
-        ref float means = ref Unsafe.Add(ref arena, 8256);
-        ref float squeeze = ref Unsafe.Add(ref arena, 8288);
-        ref float coeff = ref Unsafe.Add(ref arena, 8192);
+        ref float src = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 0);
+        ref float dst = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 16384);
+        ref float means = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 8256);
+        ref float squeeze = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 8288);
+        ref float coeff = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 8192);
         float* fc0 = w + 29328; // features.7.layers.8.fc.0.weight [4, 32]
         float* fc0Bias = w + 29456; // features.7.layers.8.fc.0.bias [4]
         float* fc2 = w + 29472; // features.7.layers.8.fc.2.weight [64, 4]
         float* fc2Bias = w + 29728; // features.7.layers.8.fc.2.bias [64]
         // squeeze-excite: channel means -> fc.0 + ReLU -> fc.2 + h_sigmoid -> (y - 0.5) * 2 * act_max
-        for (int c = 0; c < 32; c++) Unsafe.Add(ref means, c) = Elementwise.Sum(x: ref Unsafe.Add(ref src, c * 256), n: 256) / 256f;
-        Linear.MatVec(weights: fc0, input: ref means, output: ref squeeze, rows: 4, cols: 32);
-        Elementwise.AddBiasRelu(x: ref squeeze, bias: fc0Bias, n: 4);
-        Linear.MatVec(weights: fc2, input: ref squeeze, output: ref coeff, rows: 64, cols: 4);
-        ShiftMax.Coefficients(x: ref coeff, bias: fc2Bias, n: 64, scale: 4f);
+        for (int c = 0; c < 32; c++) global::System.Runtime.CompilerServices.Unsafe.Add(ref means, c) = global::MicroNet.Aot.Runtime.Elementwise.Sum(x: ref global::System.Runtime.CompilerServices.Unsafe.Add(ref src, c * 256), n: 256) / 256f;
+        global::MicroNet.Aot.Runtime.Linear.MatVec(weights: fc0, input: ref means, output: ref squeeze, rows: 4, cols: 32);
+        global::MicroNet.Aot.Runtime.Elementwise.AddBiasRelu(x: ref squeeze, bias: fc0Bias, n: 4);
+        global::MicroNet.Aot.Runtime.Linear.MatVec(weights: fc2, input: ref squeeze, output: ref coeff, rows: 64, cols: 4);
+        global::MicroNet.Aot.Runtime.ShiftMax.Coefficients(x: ref coeff, bias: fc2Bias, n: 64, scale: 4f);
         // y[c] = a1 * x[c] + b1 * x[partner(c)], partner(c): the channels as 4 groups of 8,
         // rotated by one group, then by one channel inside the group; a1 = coeff[c] + init_a[0], b1 = coeff[32 + c] + init_b[0]
         for (int c = 0; c < 32; c++)
         {
-            ref float own = ref Unsafe.Add(ref src, c * 256);
-            ref float other = ref Unsafe.Add(ref src, L071_PartnerPlanes[c] * 256);
-            float a1 = Unsafe.Add(ref coeff, c) + 1f, b1 = Unsafe.Add(ref coeff, 32 + c) + 0f;
-            ShiftMax.Mix(dst: ref Unsafe.Add(ref dst, c * 256), x: ref own, partner: ref other, a: a1, b: b1, n: 256);
+            ref float own = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref src, c * 256);
+            ref float other = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref src, L071_PartnerPlanes[c] * 256);
+            float a1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref coeff, c) + 1f, b1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref coeff, 32 + c) + 0f;
+            global::MicroNet.Aot.Runtime.ShiftMax.Mix(dst: ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dst, c * 256), x: ref own, partner: ref other, a: a1, b: b1, n: 256);
         }
     }
 
@@ -1395,11 +1393,11 @@ public static unsafe partial class CustomMixed
     //   output 32x16x16 @ arena[16384..24576) through a channel map
     private static void L074_features_7(ref float x, ref float arena, ref float y, float* w)
     {
-        ref float src = ref Unsafe.Add(ref arena, 49152);
-        ref float dst = ref Unsafe.Add(ref arena, 16384);
+        ref float src = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 49152);
+        ref float dst = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 16384);
         for (int c = 0; c < 32; c++)
         {
-            Elementwise.Add(dst: ref Unsafe.Add(ref dst, L074_OutputPlanes[c] * 256), src: ref Unsafe.Add(ref src, L074_InputPlanes[c] * 256), n: 256);
+            global::MicroNet.Aot.Runtime.Elementwise.Add(dst: ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dst, L074_OutputPlanes[c] * 256), src: ref global::System.Runtime.CompilerServices.Unsafe.Add(ref src, L074_InputPlanes[c] * 256), n: 256);
         }
     }
 
@@ -1412,15 +1410,15 @@ public static unsafe partial class CustomMixed
     //   weights features.8.layers.0.conv.0.bias [64] @ blob float 30048
     private static void L075_features_8_layers_0_conv_0(ref float x, ref float arena, ref float y, float* w)
     {
-        ref float src = ref Unsafe.Add(ref arena, 16384);
-        ref float dst = ref Unsafe.Add(ref arena, 0);
+        ref float src = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 16384);
+        ref float dst = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 0);
         float* weight = w + 29792; // features.8.layers.0.conv.0.weight [64, 4, 1, 1]
         float* bias = w + 30048; // features.8.layers.0.conv.0.bias [64]
         // group g: outputs g*8.. read inputs g*4.. (planes through L075_InputPlanes)
         for (int g = 0; g < 8; g++)
         {
-            Pointwise.GroupConv(input: ref src, planes: L075_InputPlanes.Slice(g * 4, 4),
-                output: ref Unsafe.Add(ref dst, g * 2048), weights: weight + g * 32, bias: bias + g * 8,
+            global::MicroNet.Aot.Runtime.Pointwise.GroupConv(input: ref src, planes: L075_InputPlanes.Slice(g * 4, 4),
+                output: ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dst, g * 2048), weights: weight + g * 32, bias: bias + g * 8,
                 outputs: 8, n: 256, relu6: false);
         }
     }
@@ -1431,12 +1429,12 @@ public static unsafe partial class CustomMixed
     //   output 64x1x1 @ arena[16384..16448)
     private static void L076_avgpool(ref float x, ref float arena, ref float y, float* w)
     {
-        ref float src = ref Unsafe.Add(ref arena, 0);
-        ref float dst = ref Unsafe.Add(ref arena, 16384);
+        ref float src = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 0);
+        ref float dst = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 16384);
         for (int c = 0; c < 64; c++)
         {
-            ref float plane = ref Unsafe.Add(ref src, c * 256);
-            Unsafe.Add(ref dst, c) = Elementwise.HSwish(Elementwise.SumRelu6(x: ref plane, n: 256) / 256f); // ReLU6 applied as summed
+            ref float plane = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref src, c * 256);
+            global::System.Runtime.CompilerServices.Unsafe.Add(ref dst, c) = global::MicroNet.Aot.Runtime.Elementwise.HSwish(global::MicroNet.Aot.Runtime.Elementwise.SumRelu6(x: ref plane, n: 256) / 256f); // ReLU6 applied as summed
         }
     }
 
@@ -1449,12 +1447,12 @@ public static unsafe partial class CustomMixed
     //   weights classifier.0.linear.0.bias [128] @ blob float 38304
     private static void L077_classifier_0(ref float x, ref float arena, ref float y, float* w)
     {
-        ref float src = ref Unsafe.Add(ref arena, 16384);
-        ref float dst = ref Unsafe.Add(ref arena, 0);
+        ref float src = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 16384);
+        ref float dst = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 0);
         float* weight = w + 30112; // [128, 64], BatchNorm1d folded in
         float* bias = w + 38304; // classifier.0.linear.0.bias [128]
-        Linear.MatVec(weights: weight, input: ref src, output: ref dst, rows: 128, cols: 64);
-        Elementwise.AddBiasHSwish(x: ref dst, bias: bias, n: 128);
+        global::MicroNet.Aot.Runtime.Linear.MatVec(weights: weight, input: ref src, output: ref dst, rows: 128, cols: 64);
+        global::MicroNet.Aot.Runtime.Elementwise.AddBiasHSwish(x: ref dst, bias: bias, n: 128);
     }
 
     // ---------------------------------------------------------------------------------
@@ -1466,250 +1464,250 @@ public static unsafe partial class CustomMixed
     //   weights classifier.2.linear.0.bias [17] @ blob float 40608
     private static void L078_classifier_2(ref float x, ref float arena, ref float y, float* w)
     {
-        ref float src = ref Unsafe.Add(ref arena, 0);
+        ref float src = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 0);
         ref float dst = ref y;
         float* weight = w + 38432; // [17, 128], BatchNorm1d folded in
         float* bias = w + 40608; // classifier.2.linear.0.bias [17]
-        Linear.MatVec(weights: weight, input: ref src, output: ref dst, rows: 17, cols: 128);
-        Elementwise.AddBiasHSwish(x: ref dst, bias: bias, n: 17);
+        global::MicroNet.Aot.Runtime.Linear.MatVec(weights: weight, input: ref src, output: ref dst, rows: 17, cols: 128);
+        global::MicroNet.Aot.Runtime.Elementwise.AddBiasHSwish(x: ref dst, bias: bias, n: 17);
     }
 
     // Channel tables, computed by the generator: entry c of an ...Planes table is the arena plane that
     // holds logical channel c (an ...Order table: the channel visited i-th).
-    private static ReadOnlySpan<int> L000_InputPlanes => new int[]
+    private static global::System.ReadOnlySpan<int> L000_InputPlanes => new int[]
     {
         0, 1, 2,
     };
-    private static ReadOnlySpan<int> L001_InputPlanes => new int[]
+    private static global::System.ReadOnlySpan<int> L001_InputPlanes => new int[]
     {
         0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3,
     };
-    private static ReadOnlySpan<int> L003_InputPlanes => new int[]
+    private static global::System.ReadOnlySpan<int> L003_InputPlanes => new int[]
     {
         0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15,
     };
-    private static ReadOnlySpan<int> L005_InputPlanes => new int[]
+    private static global::System.ReadOnlySpan<int> L005_InputPlanes => new int[]
     {
         0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7,
     };
-    private static ReadOnlySpan<int> L006_Order => new int[]
+    private static global::System.ReadOnlySpan<int> L006_Order => new int[]
     {
         0, 9, 18, 27, 4, 13, 22, 31, 1, 10, 19, 28, 5, 14, 23, 24, 2, 11, 20, 29, 6, 15, 16, 25,
         3, 12, 21, 30, 7, 8, 17, 26,
     };
-    private static ReadOnlySpan<int> L006_PartnerPlanes => new int[]
+    private static global::System.ReadOnlySpan<int> L006_PartnerPlanes => new int[]
     {
         9, 18, 27, 4, 13, 22, 31, -1, 10, 19, 28, 5, 14, 23, 24, -1, 11, 20, 29, 6, 15, 16, 25, -1,
         12, 21, 30, 7, 8, 17, 26, -1,
     };
-    private static ReadOnlySpan<int> L009_InputPlanes => new int[]
+    private static global::System.ReadOnlySpan<int> L009_InputPlanes => new int[]
     {
         0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23, 8, 24, 9, 25, 10, 26, 11, 27,
         12, 28, 13, 29, 14, 30, 15, 31,
     };
-    private static ReadOnlySpan<int> L010_Order => new int[]
+    private static global::System.ReadOnlySpan<int> L010_Order => new int[]
     {
         0, 7, 2, 9, 4, 11, 1, 8, 3, 10, 5, 6,
     };
-    private static ReadOnlySpan<int> L010_PartnerPlanes => new int[]
+    private static global::System.ReadOnlySpan<int> L010_PartnerPlanes => new int[]
     {
         7, 2, 9, 4, 11, -1, 8, 3, 10, 5, 6, -1,
     };
-    private static ReadOnlySpan<int> L013_InputPlanes => new int[]
+    private static global::System.ReadOnlySpan<int> L013_InputPlanes => new int[]
     {
         0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11,
     };
-    private static ReadOnlySpan<int> L014_InputPlanes => new int[]
+    private static global::System.ReadOnlySpan<int> L014_InputPlanes => new int[]
     {
         0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11,
         12, 12, 13, 13, 14, 14, 15, 15, 16, 16, 17, 17, 18, 18, 19, 19, 20, 20, 21, 21, 22, 22, 23, 23,
     };
-    private static ReadOnlySpan<int> L015_Order => new int[]
+    private static global::System.ReadOnlySpan<int> L015_Order => new int[]
     {
         0, 13, 26, 39, 4, 17, 30, 43, 8, 21, 34, 47, 1, 14, 27, 40, 5, 18, 31, 44, 9, 22, 35, 36,
         2, 15, 28, 41, 6, 19, 32, 45, 10, 23, 24, 37, 3, 16, 29, 42, 7, 20, 33, 46, 11, 12, 25, 38,
     };
-    private static ReadOnlySpan<int> L015_PartnerPlanes => new int[]
+    private static global::System.ReadOnlySpan<int> L015_PartnerPlanes => new int[]
     {
         13, 26, 39, 4, 17, 30, 43, 8, 21, 34, 47, -1, 14, 27, 40, 5, 18, 31, 44, 9, 22, 35, 36, -1,
         15, 28, 41, 6, 19, 32, 45, 10, 23, 24, 37, -1, 16, 29, 42, 7, 20, 33, 46, 11, 12, 25, 38, -1,
     };
-    private static ReadOnlySpan<int> L018_InputPlanes => new int[]
+    private static global::System.ReadOnlySpan<int> L018_InputPlanes => new int[]
     {
         0, 24, 1, 25, 2, 26, 3, 27, 4, 28, 5, 29, 6, 30, 7, 31, 8, 32, 9, 33, 10, 34, 11, 35,
         12, 36, 13, 37, 14, 38, 15, 39, 16, 40, 17, 41, 18, 42, 19, 43, 20, 44, 21, 45, 22, 46, 23, 47,
     };
-    private static ReadOnlySpan<int> L019_Order => new int[]
+    private static global::System.ReadOnlySpan<int> L019_Order => new int[]
     {
         0, 7, 2, 9, 4, 11, 1, 8, 3, 10, 5, 6,
     };
-    private static ReadOnlySpan<int> L019_PartnerPlanes => new int[]
+    private static global::System.ReadOnlySpan<int> L019_PartnerPlanes => new int[]
     {
         7, 2, 9, 4, 11, -1, 8, 3, 10, 5, 6, -1,
     };
-    private static ReadOnlySpan<int> L023_InputPlanes => new int[]
+    private static global::System.ReadOnlySpan<int> L023_InputPlanes => new int[]
     {
         0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11,
     };
-    private static ReadOnlySpan<int> L024_InputPlanes => new int[]
+    private static global::System.ReadOnlySpan<int> L024_InputPlanes => new int[]
     {
         0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11,
     };
-    private static ReadOnlySpan<int> L027_InputPlanes => new int[]
+    private static global::System.ReadOnlySpan<int> L027_InputPlanes => new int[]
     {
         0, 6, 12, 18, 1, 7, 13, 19, 2, 8, 14, 20, 3, 9, 15, 21, 4, 10, 16, 22, 5, 11, 17, 23,
     };
-    private static ReadOnlySpan<int> L028_Order => new int[]
+    private static global::System.ReadOnlySpan<int> L028_Order => new int[]
     {
         0, 5, 10, 15, 1, 6, 11, 12, 2, 7, 8, 13, 3, 4, 9, 14,
     };
-    private static ReadOnlySpan<int> L028_PartnerPlanes => new int[]
+    private static global::System.ReadOnlySpan<int> L028_PartnerPlanes => new int[]
     {
         5, 10, 15, -1, 6, 11, 12, -1, 7, 8, 13, -1, 4, 9, 14, -1,
     };
-    private static ReadOnlySpan<int> L031_InputPlanes => new int[]
+    private static global::System.ReadOnlySpan<int> L031_InputPlanes => new int[]
     {
         0, 8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15,
     };
-    private static ReadOnlySpan<int> L032_Order => new int[]
+    private static global::System.ReadOnlySpan<int> L032_Order => new int[]
     {
         0, 17, 34, 51, 4, 21, 38, 55, 8, 25, 42, 59, 12, 29, 46, 63, 1, 18, 35, 52, 5, 22, 39, 56,
         9, 26, 43, 60, 13, 30, 47, 48, 2, 19, 36, 53, 6, 23, 40, 57, 10, 27, 44, 61, 14, 31, 32, 49,
         3, 20, 37, 54, 7, 24, 41, 58, 11, 28, 45, 62, 15, 16, 33, 50,
     };
-    private static ReadOnlySpan<int> L032_PartnerPlanes => new int[]
+    private static global::System.ReadOnlySpan<int> L032_PartnerPlanes => new int[]
     {
         17, 34, 51, 4, 21, 38, 55, 8, 25, 42, 59, 12, 29, 46, 63, -1, 18, 35, 52, 5, 22, 39, 56, 9,
         26, 43, 60, 13, 30, 47, 48, -1, 19, 36, 53, 6, 23, 40, 57, 10, 27, 44, 61, 14, 31, 32, 49, -1,
         20, 37, 54, 7, 24, 41, 58, 11, 28, 45, 62, 15, 16, 33, 50, -1,
     };
-    private static ReadOnlySpan<int> L035_InputPlanes => new int[]
+    private static global::System.ReadOnlySpan<int> L035_InputPlanes => new int[]
     {
         0, 16, 32, 48, 1, 17, 33, 49, 2, 18, 34, 50, 3, 19, 35, 51, 4, 20, 36, 52, 5, 21, 37, 53,
         6, 22, 38, 54, 7, 23, 39, 55, 8, 24, 40, 56, 9, 25, 41, 57, 10, 26, 42, 58, 11, 27, 43, 59,
         12, 28, 44, 60, 13, 29, 45, 61, 14, 30, 46, 62, 15, 31, 47, 63,
     };
-    private static ReadOnlySpan<int> L038_InputPlanes => new int[]
+    private static global::System.ReadOnlySpan<int> L038_InputPlanes => new int[]
     {
         0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30, 32, 34, 36, 38, 40, 42, 44, 46,
         48, 50, 52, 54, 56, 58, 60, 62, 1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31,
         33, 35, 37, 39, 41, 43, 45, 47, 49, 51, 53, 55, 57, 59, 61, 63,
     };
-    private static ReadOnlySpan<int> L039_PartnerPlanes => new int[]
+    private static global::System.ReadOnlySpan<int> L039_PartnerPlanes => new int[]
     {
         7, 8, 9, 10, 11, 6, 13, 14, 15, 16, 17, 12, 19, 20, 21, 22, 23, 18, 1, 2, 3, 4, 5, 0,
     };
-    private static ReadOnlySpan<int> L042_InputPlanes => new int[]
+    private static global::System.ReadOnlySpan<int> L042_InputPlanes => new int[]
     {
         0, 12, 1, 13, 2, 14, 3, 15, 4, 16, 5, 17, 6, 18, 7, 19, 8, 20, 9, 21, 10, 22, 11, 23,
     };
-    private static ReadOnlySpan<int> L043_PartnerPlanes => new int[]
+    private static global::System.ReadOnlySpan<int> L043_PartnerPlanes => new int[]
     {
         25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47, 24,
         49, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 62, 63, 64, 65, 66, 67, 68, 69, 70, 71, 48,
         73, 74, 75, 76, 77, 78, 79, 80, 81, 82, 83, 84, 85, 86, 87, 88, 89, 90, 91, 92, 93, 94, 95, 72,
         1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 0,
     };
-    private static ReadOnlySpan<int> L046_InputPlanes => new int[]
+    private static global::System.ReadOnlySpan<int> L046_InputPlanes => new int[]
     {
         0, 24, 48, 72, 1, 25, 49, 73, 2, 26, 50, 74, 3, 27, 51, 75, 4, 28, 52, 76, 5, 29, 53, 77,
         6, 30, 54, 78, 7, 31, 55, 79, 8, 32, 56, 80, 9, 33, 57, 81, 10, 34, 58, 82, 11, 35, 59, 83,
         12, 36, 60, 84, 13, 37, 61, 85, 14, 38, 62, 86, 15, 39, 63, 87, 16, 40, 64, 88, 17, 41, 65, 89,
         18, 42, 66, 90, 19, 43, 67, 91, 20, 44, 68, 92, 21, 45, 69, 93, 22, 46, 70, 94, 23, 47, 71, 95,
     };
-    private static ReadOnlySpan<int> L049_InputPlanes => new int[]
+    private static global::System.ReadOnlySpan<int> L049_InputPlanes => new int[]
     {
         0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30, 32, 34, 36, 38, 40, 42, 44, 46,
         48, 50, 52, 54, 56, 58, 60, 62, 64, 66, 68, 70, 72, 74, 76, 78, 80, 82, 84, 86, 88, 90, 92, 94,
         1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31, 33, 35, 37, 39, 41, 43, 45, 47,
         49, 51, 53, 55, 57, 59, 61, 63, 65, 67, 69, 71, 73, 75, 77, 79, 81, 83, 85, 87, 89, 91, 93, 95,
     };
-    private static ReadOnlySpan<int> L050_PartnerPlanes => new int[]
+    private static global::System.ReadOnlySpan<int> L050_PartnerPlanes => new int[]
     {
         7, 8, 9, 10, 11, 6, 13, 14, 15, 16, 17, 12, 19, 20, 21, 22, 23, 18, 1, 2, 3, 4, 5, 0,
     };
-    private static ReadOnlySpan<int> L053_InputPlanes => new int[]
+    private static global::System.ReadOnlySpan<int> L053_InputPlanes => new int[]
     {
         0, 12, 1, 13, 2, 14, 3, 15, 4, 16, 5, 17, 6, 18, 7, 19, 8, 20, 9, 21, 10, 22, 11, 23,
     };
-    private static ReadOnlySpan<int> L053_OutputPlanes => new int[]
+    private static global::System.ReadOnlySpan<int> L053_OutputPlanes => new int[]
     {
         0, 12, 1, 13, 2, 14, 3, 15, 4, 16, 5, 17, 6, 18, 7, 19, 8, 20, 9, 21, 10, 22, 11, 23,
     };
-    private static ReadOnlySpan<int> L054_InputPlanes => new int[]
+    private static global::System.ReadOnlySpan<int> L054_InputPlanes => new int[]
     {
         0, 12, 1, 13, 2, 14, 3, 15, 4, 16, 5, 17, 6, 18, 7, 19, 8, 20, 9, 21, 10, 22, 11, 23,
     };
-    private static ReadOnlySpan<int> L058_InputPlanes => new int[]
+    private static global::System.ReadOnlySpan<int> L058_InputPlanes => new int[]
     {
         0, 12, 24, 36, 48, 60, 72, 84, 1, 13, 25, 37, 49, 61, 73, 85, 2, 14, 26, 38, 50, 62, 74, 86,
         3, 15, 27, 39, 51, 63, 75, 87, 4, 16, 28, 40, 52, 64, 76, 88, 5, 17, 29, 41, 53, 65, 77, 89,
         6, 18, 30, 42, 54, 66, 78, 90, 7, 19, 31, 43, 55, 67, 79, 91, 8, 20, 32, 44, 56, 68, 80, 92,
         9, 21, 33, 45, 57, 69, 81, 93, 10, 22, 34, 46, 58, 70, 82, 94, 11, 23, 35, 47, 59, 71, 83, 95,
     };
-    private static ReadOnlySpan<int> L059_PartnerPlanes => new int[]
+    private static global::System.ReadOnlySpan<int> L059_PartnerPlanes => new int[]
     {
         9, 10, 11, 12, 13, 14, 15, 8, 17, 18, 19, 20, 21, 22, 23, 16, 25, 26, 27, 28, 29, 30, 31, 24,
         33, 34, 35, 36, 37, 38, 39, 32, 41, 42, 43, 44, 45, 46, 47, 40, 49, 50, 51, 52, 53, 54, 55, 48,
         57, 58, 59, 60, 61, 62, 63, 56, 65, 66, 67, 68, 69, 70, 71, 64, 73, 74, 75, 76, 77, 78, 79, 72,
         81, 82, 83, 84, 85, 86, 87, 80, 89, 90, 91, 92, 93, 94, 95, 88, 1, 2, 3, 4, 5, 6, 7, 0,
     };
-    private static ReadOnlySpan<int> L061_InputPlanes => new int[]
+    private static global::System.ReadOnlySpan<int> L061_InputPlanes => new int[]
     {
         0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30, 32, 34, 36, 38, 40, 42, 44, 46,
         48, 50, 52, 54, 56, 58, 60, 62, 64, 66, 68, 70, 72, 74, 76, 78, 80, 82, 84, 86, 88, 90, 92, 94,
         1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31, 33, 35, 37, 39, 41, 43, 45, 47,
         49, 51, 53, 55, 57, 59, 61, 63, 65, 67, 69, 71, 73, 75, 77, 79, 81, 83, 85, 87, 89, 91, 93, 95,
     };
-    private static ReadOnlySpan<int> L063_InputPlanes => new int[]
+    private static global::System.ReadOnlySpan<int> L063_InputPlanes => new int[]
     {
         0, 4, 8, 12, 16, 20, 24, 28, 1, 5, 9, 13, 17, 21, 25, 29, 2, 6, 10, 14, 18, 22, 26, 30,
         3, 7, 11, 15, 19, 23, 27, 31,
     };
-    private static ReadOnlySpan<int> L064_PartnerPlanes => new int[]
+    private static global::System.ReadOnlySpan<int> L064_PartnerPlanes => new int[]
     {
         25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47, 24,
         49, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 62, 63, 64, 65, 66, 67, 68, 69, 70, 71, 48,
         73, 74, 75, 76, 77, 78, 79, 80, 81, 82, 83, 84, 85, 86, 87, 88, 89, 90, 91, 92, 93, 94, 95, 72,
         1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 0,
     };
-    private static ReadOnlySpan<int> L067_InputPlanes => new int[]
+    private static global::System.ReadOnlySpan<int> L067_InputPlanes => new int[]
     {
         0, 24, 48, 72, 1, 25, 49, 73, 2, 26, 50, 74, 3, 27, 51, 75, 4, 28, 52, 76, 5, 29, 53, 77,
         6, 30, 54, 78, 7, 31, 55, 79, 8, 32, 56, 80, 9, 33, 57, 81, 10, 34, 58, 82, 11, 35, 59, 83,
         12, 36, 60, 84, 13, 37, 61, 85, 14, 38, 62, 86, 15, 39, 63, 87, 16, 40, 64, 88, 17, 41, 65, 89,
         18, 42, 66, 90, 19, 43, 67, 91, 20, 44, 68, 92, 21, 45, 69, 93, 22, 46, 70, 94, 23, 47, 71, 95,
     };
-    private static ReadOnlySpan<int> L068_PartnerPlanes => new int[]
+    private static global::System.ReadOnlySpan<int> L068_PartnerPlanes => new int[]
     {
         5, 6, 7, 4, 9, 10, 11, 8, 13, 14, 15, 12, 17, 18, 19, 16, 21, 22, 23, 20, 25, 26, 27, 24,
         29, 30, 31, 28, 33, 34, 35, 32, 37, 38, 39, 36, 41, 42, 43, 40, 45, 46, 47, 44, 49, 50, 51, 48,
         53, 54, 55, 52, 57, 58, 59, 56, 61, 62, 63, 60, 65, 66, 67, 64, 69, 70, 71, 68, 73, 74, 75, 72,
         77, 78, 79, 76, 81, 82, 83, 80, 85, 86, 87, 84, 89, 90, 91, 88, 93, 94, 95, 92, 1, 2, 3, 0,
     };
-    private static ReadOnlySpan<int> L070_InputPlanes => new int[]
+    private static global::System.ReadOnlySpan<int> L070_InputPlanes => new int[]
     {
         0, 4, 8, 12, 16, 20, 24, 28, 32, 36, 40, 44, 48, 52, 56, 60, 64, 68, 72, 76, 80, 84, 88, 92,
         1, 5, 9, 13, 17, 21, 25, 29, 33, 37, 41, 45, 49, 53, 57, 61, 65, 69, 73, 77, 81, 85, 89, 93,
         2, 6, 10, 14, 18, 22, 26, 30, 34, 38, 42, 46, 50, 54, 58, 62, 66, 70, 74, 78, 82, 86, 90, 94,
         3, 7, 11, 15, 19, 23, 27, 31, 35, 39, 43, 47, 51, 55, 59, 63, 67, 71, 75, 79, 83, 87, 91, 95,
     };
-    private static ReadOnlySpan<int> L071_PartnerPlanes => new int[]
+    private static global::System.ReadOnlySpan<int> L071_PartnerPlanes => new int[]
     {
         9, 10, 11, 12, 13, 14, 15, 8, 17, 18, 19, 20, 21, 22, 23, 16, 25, 26, 27, 28, 29, 30, 31, 24,
         1, 2, 3, 4, 5, 6, 7, 0,
     };
-    private static ReadOnlySpan<int> L074_InputPlanes => new int[]
+    private static global::System.ReadOnlySpan<int> L074_InputPlanes => new int[]
     {
         0, 4, 8, 12, 16, 20, 24, 28, 1, 5, 9, 13, 17, 21, 25, 29, 2, 6, 10, 14, 18, 22, 26, 30,
         3, 7, 11, 15, 19, 23, 27, 31,
     };
-    private static ReadOnlySpan<int> L074_OutputPlanes => new int[]
+    private static global::System.ReadOnlySpan<int> L074_OutputPlanes => new int[]
     {
         0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23, 8, 24, 9, 25, 10, 26, 11, 27,
         12, 28, 13, 29, 14, 30, 15, 31,
     };
-    private static ReadOnlySpan<int> L075_InputPlanes => new int[]
+    private static global::System.ReadOnlySpan<int> L075_InputPlanes => new int[]
     {
         0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23, 8, 24, 9, 25, 10, 26, 11, 27,
         12, 28, 13, 29, 14, 30, 15, 31,

@@ -63,10 +63,8 @@
 #nullable enable
 #pragma warning disable CS1591 // public members are documented in MicroNet.Aot's README
 
-using System;
-using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
-using global::MicroNet.Aot.Runtime;
+// Every type is named with global:: (no using directives): no type or namespace of the consuming
+// project can change what a name here means.
 
 namespace Tests.Models;
 
@@ -95,31 +93,31 @@ public static unsafe partial class Tiny
     /// <summary>Multiply-accumulates of the convolutions and linear layers per image.</summary>
     public const long Macs = 60960;
     /// <summary>The per-channel mean the model's input was normalized with.</summary>
-    public static ReadOnlySpan<float> InputMean => new float[] { 0.485f, 0.456f, 0.406f };
+    public static global::System.ReadOnlySpan<float> InputMean => new float[] { 0.485f, 0.456f, 0.406f };
     /// <summary>The per-channel standard deviation the model's input was normalized with.</summary>
-    public static ReadOnlySpan<float> InputStd => new float[] { 0.229f, 0.224f, 0.225f };
+    public static global::System.ReadOnlySpan<float> InputStd => new float[] { 0.229f, 0.224f, 0.225f };
 
     // One arena per thread for the overload without scratch: allocated on a thread's first call,
     // reused afterwards (no allocation per call, no state shared between threads, and no large
     // stackalloc, so small thread stacks are fine).
-    [ThreadStatic] private static float[]? t_arena;
+    [global::System.ThreadStatic] private static float[]? t_arena;
 
     /// <summary>Runs the network on one normalized NCHW image; uses a per-thread arena.</summary>
-    public static void Run(ReadOnlySpan<float> input, Span<float> output)
+    public static void Run(global::System.ReadOnlySpan<float> input, global::System.Span<float> output)
     {
         Run(input, output, t_arena ??= new float[ScratchLength]);
     }
 
     /// <summary>Runs the network on one normalized NCHW image, with caller-provided scratch of at least <see cref="ScratchLength"/> floats.</summary>
-    public static void Run(ReadOnlySpan<float> input, Span<float> output, Span<float> scratch)
+    public static void Run(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, global::System.Span<float> scratch)
     {
         if (input.Length != InputLength) ThrowLength(nameof(input), "exactly", InputLength, input.Length, "3x32x32 normalized NCHW");
         if (output.Length != OutputLength) ThrowLength(nameof(output), "exactly", OutputLength, output.Length, "4 outputs");
         if (scratch.Length < ScratchLength) ThrowLength(nameof(scratch), "at least", ScratchLength, scratch.Length, "the arena");
         float* w = Weights;
-        ref float x = ref MemoryMarshal.GetReference(input);
-        ref float y = ref MemoryMarshal.GetReference(output);
-        ref float arena = ref MemoryMarshal.GetReference(scratch);
+        ref float x = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(input);
+        ref float y = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(output);
+        ref float arena = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(scratch);
         // ---- features.0: 3x32x32 -> 4x16x16, 15,360 MACs
         // features.0.stem.0.conv.0: conv 3x1 stride 2,1 dense +BN, runs inside L000_features_0_stem_0_conv_0_and_conv_2 (a fused pair; its output stays on the stack)
         L000_features_0_stem_0_conv_0_and_conv_2(ref x, ref arena, ref y, w);
@@ -172,7 +170,7 @@ public static unsafe partial class Tiny
 
     private static void ThrowLength(string name, string relation, int expected, int actual, string what)
     {
-        throw new ArgumentException($"{name} must hold {relation} {expected} floats ({what}); it holds {actual}.", name);
+        throw new global::System.ArgumentException($"{name} must hold {relation} {expected} floats ({what}); it holds {actual}.", name);
     }
 
     // The weights blob, embedded as a resource and read in place. Opened (length and XxHash64
@@ -181,12 +179,12 @@ public static unsafe partial class Tiny
 
     private static float* Weights
     {
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
         get { float* p = s_weights; return p != null ? p : OpenWeights(); }
     }
 
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private static float* OpenWeights() => s_weights = WeightBlob.Open(typeof(Tiny).Assembly, "MicroNet.Aot.Weights.Tiny", 16336, 0x994168e7617cb33aUL);
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static float* OpenWeights() => s_weights = global::MicroNet.Aot.Runtime.WeightBlob.Open(typeof(Tiny).Assembly, "MicroNet.Aot.Weights.Tiny", 16336, 0x994168e7617cb33aUL);
 
     // features.0.stem.0.conv.0: conv 3x1 stride 2,1 dense +BN, runs inside L000_features_0_stem_0_conv_0_and_conv_2 (a fused pair; its output stays on the stack)
 
@@ -207,8 +205,8 @@ public static unsafe partial class Tiny
         float* columnBias = w + 32; // features.0.stem.0.conv.0.bias [2]
         float* rowWeight = w + 48; // features.0.stem.0.conv.2.weight [8, 1, 1, 3]
         float* rowBias = w + 80; // features.0.stem.0.conv.2.bias [8]
-        Depthwise.PairStride2(input: ref x, inputPlanes: L001_InputPlanes, columnInputs: 3, inPlane: 1024,
-            output: ref Unsafe.Add(ref arena, 0), outPlane: 256,
+        global::MicroNet.Aot.Runtime.Depthwise.PairStride2(input: ref x, inputPlanes: L001_InputPlanes, columnInputs: 3, inPlane: 1024,
+            output: ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 0), outPlane: 256,
             columnWeights: columnWeight, columnBias: columnBias, columnK: 3, columnPad: 1,
             rowWeights: rowWeight, rowBias: rowBias, rowK: 3, rowPad: 1, rowMultiplier: 4,
             inHeight: 32, inWidth: 32, relu6: false);
@@ -222,11 +220,11 @@ public static unsafe partial class Tiny
     //   output 4x16x16 @ arena[2048..3072)
     private static void L003_features_0_stem_1(ref float x, ref float arena, ref float y, float* w)
     {
-        ref float src = ref Unsafe.Add(ref arena, 0);
-        ref float dst = ref Unsafe.Add(ref arena, 2048);
+        ref float src = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 0);
+        ref float dst = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 2048);
         for (int c = 0; c < 4; c++)
         {
-            Elementwise.Max(dst: ref Unsafe.Add(ref dst, c * 256), a: ref Unsafe.Add(ref src, L003_InputPlanes[2 * c] * 256), b: ref Unsafe.Add(ref src, L003_InputPlanes[2 * c + 1] * 256), n: 256);
+            global::MicroNet.Aot.Runtime.Elementwise.Max(dst: ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dst, c * 256), a: ref global::System.Runtime.CompilerServices.Unsafe.Add(ref src, L003_InputPlanes[2 * c] * 256), b: ref global::System.Runtime.CompilerServices.Unsafe.Add(ref src, L003_InputPlanes[2 * c + 1] * 256), n: 256);
         }
     }
 
@@ -249,8 +247,8 @@ public static unsafe partial class Tiny
         float* columnBias = w + 128; // features.1.layers.0.conv.0.bias [8]
         float* rowWeight = w + 144; // features.1.layers.0.conv.2.weight [16, 1, 1, 3]
         float* rowBias = w + 192; // features.1.layers.0.conv.2.bias [16]
-        Depthwise.PairStride2(input: ref Unsafe.Add(ref arena, 2048), inputPlanes: L005_InputPlanes, columnInputs: 1, inPlane: 256,
-            output: ref Unsafe.Add(ref arena, 0), outPlane: 64,
+        global::MicroNet.Aot.Runtime.Depthwise.PairStride2(input: ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 2048), inputPlanes: L005_InputPlanes, columnInputs: 1, inPlane: 256,
+            output: ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 0), outPlane: 64,
             columnWeights: columnWeight, columnBias: columnBias, columnK: 3, columnPad: 1,
             rowWeights: rowWeight, rowBias: rowBias, rowK: 3, rowPad: 1, rowMultiplier: 2,
             inHeight: 16, inWidth: 16, relu6: false);
@@ -270,30 +268,30 @@ public static unsafe partial class Tiny
     //   scratch features.1.layers.1 coefficients @ arena[2048..2112)
     private static void L006_features_1_layers_1(ref float x, ref float arena, ref float y, float* w)
     {
-        ref float src = ref Unsafe.Add(ref arena, 0);
-        ref float dst = ref Unsafe.Add(ref arena, 1024);
-        ref float means = ref Unsafe.Add(ref arena, 2112);
-        ref float squeeze = ref Unsafe.Add(ref arena, 2128);
-        ref float coeff = ref Unsafe.Add(ref arena, 2048);
+        ref float src = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 0);
+        ref float dst = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 1024);
+        ref float means = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 2112);
+        ref float squeeze = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 2128);
+        ref float coeff = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 2048);
         float* fc0 = w + 208; // features.1.layers.1.fc.0.weight [4, 16]
         float* fc0Bias = w + 272; // features.1.layers.1.fc.0.bias [4]
         float* fc2 = w + 288; // features.1.layers.1.fc.2.weight [64, 4]
         float* fc2Bias = w + 544; // features.1.layers.1.fc.2.bias [64]
         // squeeze-excite: channel means -> fc.0 + ReLU -> fc.2 + h_sigmoid -> (y - 0.5) * 2 * act_max
-        for (int c = 0; c < 16; c++) Unsafe.Add(ref means, c) = Elementwise.Sum(x: ref Unsafe.Add(ref src, c * 64), n: 64) / 64f;
-        Linear.MatVec(weights: fc0, input: ref means, output: ref squeeze, rows: 4, cols: 16);
-        Elementwise.AddBiasRelu(x: ref squeeze, bias: fc0Bias, n: 4);
-        Linear.MatVec(weights: fc2, input: ref squeeze, output: ref coeff, rows: 64, cols: 4);
-        ShiftMax.Coefficients(x: ref coeff, bias: fc2Bias, n: 64, scale: 4f);
+        for (int c = 0; c < 16; c++) global::System.Runtime.CompilerServices.Unsafe.Add(ref means, c) = global::MicroNet.Aot.Runtime.Elementwise.Sum(x: ref global::System.Runtime.CompilerServices.Unsafe.Add(ref src, c * 64), n: 64) / 64f;
+        global::MicroNet.Aot.Runtime.Linear.MatVec(weights: fc0, input: ref means, output: ref squeeze, rows: 4, cols: 16);
+        global::MicroNet.Aot.Runtime.Elementwise.AddBiasRelu(x: ref squeeze, bias: fc0Bias, n: 4);
+        global::MicroNet.Aot.Runtime.Linear.MatVec(weights: fc2, input: ref squeeze, output: ref coeff, rows: 64, cols: 4);
+        global::MicroNet.Aot.Runtime.ShiftMax.Coefficients(x: ref coeff, bias: fc2Bias, n: 64, scale: 4f);
         // y[c] = max(a1 * x[c] + b1 * x[partner(c)], a2 * x[c] + b2 * x[partner(c)]), partner(c): the channels as 4 groups of 4,
         // rotated by one group, then by one channel inside the group; a1 = coeff[c] + init_a[0], b1 = coeff[16 + c] + init_b[0], a2 = coeff[32 + c] + init_a[1], b2 = coeff[48 + c] + init_b[1]
         for (int c = 0; c < 16; c++)
         {
-            ref float own = ref Unsafe.Add(ref src, c * 64);
-            ref float other = ref Unsafe.Add(ref src, L006_PartnerPlanes[c] * 64);
-            float a1 = Unsafe.Add(ref coeff, c) + 1f, b1 = Unsafe.Add(ref coeff, 16 + c) + 0f;
-            float a2 = Unsafe.Add(ref coeff, 32 + c) + 1f, b2 = Unsafe.Add(ref coeff, 48 + c) + 0f;
-            ShiftMax.MaxOfTwoMixes(dst: ref Unsafe.Add(ref dst, c * 64), x: ref own, partner: ref other, a1: a1, b1: b1, a2: a2, b2: b2, n: 64);
+            ref float own = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref src, c * 64);
+            ref float other = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref src, L006_PartnerPlanes[c] * 64);
+            float a1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref coeff, c) + 1f, b1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref coeff, 16 + c) + 0f;
+            float a2 = global::System.Runtime.CompilerServices.Unsafe.Add(ref coeff, 32 + c) + 1f, b2 = global::System.Runtime.CompilerServices.Unsafe.Add(ref coeff, 48 + c) + 0f;
+            global::MicroNet.Aot.Runtime.ShiftMax.MaxOfTwoMixes(dst: ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dst, c * 64), x: ref own, partner: ref other, a1: a1, b1: b1, a2: a2, b2: b2, n: 64);
         }
     }
 
@@ -310,15 +308,15 @@ public static unsafe partial class Tiny
     //   weights features.1.layers.4.conv.0.bias [8] @ blob float 672
     private static void L009_features_1_layers_4_conv_0(ref float x, ref float arena, ref float y, float* w)
     {
-        ref float src = ref Unsafe.Add(ref arena, 1024);
-        ref float dst = ref Unsafe.Add(ref arena, 0);
+        ref float src = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 1024);
+        ref float dst = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 0);
         float* weight = w + 608; // features.1.layers.4.conv.0.weight [8, 8, 1, 1]
         float* bias = w + 672; // features.1.layers.4.conv.0.bias [8]
         // group g: outputs g*4.. read inputs g*8.. (planes through L009_InputPlanes)
         for (int g = 0; g < 2; g++)
         {
-            Pointwise.GroupConv(input: ref src, planes: L009_InputPlanes.Slice(g * 8, 8),
-                output: ref Unsafe.Add(ref dst, g * 256), weights: weight + g * 32, bias: bias + g * 4,
+            global::MicroNet.Aot.Runtime.Pointwise.GroupConv(input: ref src, planes: L009_InputPlanes.Slice(g * 8, 8),
+                output: ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dst, g * 256), weights: weight + g * 32, bias: bias + g * 4,
                 outputs: 4, n: 64, relu6: false);
         }
     }
@@ -337,29 +335,29 @@ public static unsafe partial class Tiny
     //   scratch features.1.layers.5 coefficients @ arena[544..560)
     private static void L010_features_1_layers_5(ref float x, ref float arena, ref float y, float* w)
     {
-        ref float src = ref Unsafe.Add(ref arena, 0);
-        ref float dst = ref Unsafe.Add(ref arena, 2048);
-        ref float means = ref Unsafe.Add(ref arena, 512);
-        ref float squeeze = ref Unsafe.Add(ref arena, 528);
-        ref float coeff = ref Unsafe.Add(ref arena, 544);
+        ref float src = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 0);
+        ref float dst = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 2048);
+        ref float means = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 512);
+        ref float squeeze = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 528);
+        ref float coeff = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 544);
         float* fc0 = w + 688; // features.1.layers.5.fc.0.weight [4, 8]
         float* fc0Bias = w + 720; // features.1.layers.5.fc.0.bias [4]
         float* fc2 = w + 736; // features.1.layers.5.fc.2.weight [16, 4]
         float* fc2Bias = w + 800; // features.1.layers.5.fc.2.bias [16]
         // squeeze-excite: channel means -> fc.0 + ReLU -> fc.2 + h_sigmoid -> (y - 0.5) * 2 * act_max
-        for (int c = 0; c < 8; c++) Unsafe.Add(ref means, c) = Elementwise.Sum(x: ref Unsafe.Add(ref src, c * 64), n: 64) / 64f;
-        Linear.MatVec(weights: fc0, input: ref means, output: ref squeeze, rows: 4, cols: 8);
-        Elementwise.AddBiasRelu(x: ref squeeze, bias: fc0Bias, n: 4);
-        Linear.MatVec(weights: fc2, input: ref squeeze, output: ref coeff, rows: 16, cols: 4);
-        ShiftMax.Coefficients(x: ref coeff, bias: fc2Bias, n: 16, scale: 4f);
+        for (int c = 0; c < 8; c++) global::System.Runtime.CompilerServices.Unsafe.Add(ref means, c) = global::MicroNet.Aot.Runtime.Elementwise.Sum(x: ref global::System.Runtime.CompilerServices.Unsafe.Add(ref src, c * 64), n: 64) / 64f;
+        global::MicroNet.Aot.Runtime.Linear.MatVec(weights: fc0, input: ref means, output: ref squeeze, rows: 4, cols: 8);
+        global::MicroNet.Aot.Runtime.Elementwise.AddBiasRelu(x: ref squeeze, bias: fc0Bias, n: 4);
+        global::MicroNet.Aot.Runtime.Linear.MatVec(weights: fc2, input: ref squeeze, output: ref coeff, rows: 16, cols: 4);
+        global::MicroNet.Aot.Runtime.ShiftMax.Coefficients(x: ref coeff, bias: fc2Bias, n: 16, scale: 4f);
         // y[c] = a1 * x[c] + b1 * x[partner(c)], partner(c): the channels as 2 groups of 4,
         // rotated by one group, then by one channel inside the group; a1 = coeff[c] + init_a[0], b1 = coeff[8 + c] + init_b[0]
         for (int c = 0; c < 8; c++)
         {
-            ref float own = ref Unsafe.Add(ref src, c * 64);
-            ref float other = ref Unsafe.Add(ref src, L010_PartnerPlanes[c] * 64);
-            float a1 = Unsafe.Add(ref coeff, c) + 1f, b1 = Unsafe.Add(ref coeff, 8 + c) + 0f;
-            ShiftMax.Mix(dst: ref Unsafe.Add(ref dst, c * 64), x: ref own, partner: ref other, a: a1, b: b1, n: 64);
+            ref float own = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref src, c * 64);
+            ref float other = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref src, L010_PartnerPlanes[c] * 64);
+            float a1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref coeff, c) + 1f, b1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref coeff, 8 + c) + 0f;
+            global::MicroNet.Aot.Runtime.ShiftMax.Mix(dst: ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dst, c * 64), x: ref own, partner: ref other, a: a1, b: b1, n: 64);
         }
     }
 
@@ -376,15 +374,15 @@ public static unsafe partial class Tiny
     //   weights features.2.layers.0.conv.0.bias [16] @ blob float 880
     private static void L013_features_2_layers_0_conv_0(ref float x, ref float arena, ref float y, float* w)
     {
-        ref float src = ref Unsafe.Add(ref arena, 2048);
-        ref float dst = ref Unsafe.Add(ref arena, 0);
+        ref float src = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 2048);
+        ref float dst = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 0);
         float* weight = w + 816; // features.2.layers.0.conv.0.weight [16, 4, 1, 1]
         float* bias = w + 880; // features.2.layers.0.conv.0.bias [16]
         // group g: outputs g*8.. read inputs g*4.. (planes through L013_InputPlanes)
         for (int g = 0; g < 2; g++)
         {
-            Pointwise.GroupConv(input: ref src, planes: L013_InputPlanes.Slice(g * 4, 4),
-                output: ref Unsafe.Add(ref dst, g * 512), weights: weight + g * 32, bias: bias + g * 8,
+            global::MicroNet.Aot.Runtime.Pointwise.GroupConv(input: ref src, planes: L013_InputPlanes.Slice(g * 4, 4),
+                output: ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dst, g * 512), weights: weight + g * 32, bias: bias + g * 8,
                 outputs: 8, n: 64, relu6: false);
         }
     }
@@ -403,29 +401,29 @@ public static unsafe partial class Tiny
     //   scratch features.2.layers.1 coefficients @ arena[2560..2592)
     private static void L014_features_2_layers_1(ref float x, ref float arena, ref float y, float* w)
     {
-        ref float src = ref Unsafe.Add(ref arena, 0);
-        ref float dst = ref Unsafe.Add(ref arena, 1024);
-        ref float means = ref Unsafe.Add(ref arena, 2592);
-        ref float squeeze = ref Unsafe.Add(ref arena, 2608);
-        ref float coeff = ref Unsafe.Add(ref arena, 2560);
+        ref float src = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 0);
+        ref float dst = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 1024);
+        ref float means = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 2592);
+        ref float squeeze = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 2608);
+        ref float coeff = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 2560);
         float* fc0 = w + 896; // features.2.layers.1.fc.0.weight [4, 16]
         float* fc0Bias = w + 960; // features.2.layers.1.fc.0.bias [4]
         float* fc2 = w + 976; // features.2.layers.1.fc.2.weight [32, 4]
         float* fc2Bias = w + 1104; // features.2.layers.1.fc.2.bias [32]
         // squeeze-excite: channel means -> fc.0 + ReLU -> fc.2 + h_sigmoid -> (y - 0.5) * 2 * act_max
-        for (int c = 0; c < 16; c++) Unsafe.Add(ref means, c) = Elementwise.Sum(x: ref Unsafe.Add(ref src, c * 64), n: 64) / 64f;
-        Linear.MatVec(weights: fc0, input: ref means, output: ref squeeze, rows: 4, cols: 16);
-        Elementwise.AddBiasRelu(x: ref squeeze, bias: fc0Bias, n: 4);
-        Linear.MatVec(weights: fc2, input: ref squeeze, output: ref coeff, rows: 32, cols: 4);
-        ShiftMax.Coefficients(x: ref coeff, bias: fc2Bias, n: 32, scale: 4f);
+        for (int c = 0; c < 16; c++) global::System.Runtime.CompilerServices.Unsafe.Add(ref means, c) = global::MicroNet.Aot.Runtime.Elementwise.Sum(x: ref global::System.Runtime.CompilerServices.Unsafe.Add(ref src, c * 64), n: 64) / 64f;
+        global::MicroNet.Aot.Runtime.Linear.MatVec(weights: fc0, input: ref means, output: ref squeeze, rows: 4, cols: 16);
+        global::MicroNet.Aot.Runtime.Elementwise.AddBiasRelu(x: ref squeeze, bias: fc0Bias, n: 4);
+        global::MicroNet.Aot.Runtime.Linear.MatVec(weights: fc2, input: ref squeeze, output: ref coeff, rows: 32, cols: 4);
+        global::MicroNet.Aot.Runtime.ShiftMax.Coefficients(x: ref coeff, bias: fc2Bias, n: 32, scale: 4f);
         // y[c] = a1 * x[c] + b1 * x[partner(c)], partner(c): the channels as 2 groups of 8,
         // rotated by one group, then by one channel inside the group; a1 = coeff[c] + init_a[0], b1 = coeff[16 + c] + init_b[0]
         for (int c = 0; c < 16; c++)
         {
-            ref float own = ref Unsafe.Add(ref src, c * 64);
-            ref float other = ref Unsafe.Add(ref src, L014_PartnerPlanes[c] * 64);
-            float a1 = Unsafe.Add(ref coeff, c) + 1f, b1 = Unsafe.Add(ref coeff, 16 + c) + 0f;
-            ShiftMax.Mix(dst: ref Unsafe.Add(ref dst, c * 64), x: ref own, partner: ref other, a: a1, b: b1, n: 64);
+            ref float own = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref src, c * 64);
+            ref float other = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref src, L014_PartnerPlanes[c] * 64);
+            float a1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref coeff, c) + 1f, b1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref coeff, 16 + c) + 0f;
+            global::MicroNet.Aot.Runtime.ShiftMax.Mix(dst: ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dst, c * 64), x: ref own, partner: ref other, a: a1, b: b1, n: 64);
         }
     }
 
@@ -450,8 +448,8 @@ public static unsafe partial class Tiny
         float* columnBias = w + 1184; // features.2.layers.3.conv.0.bias [16]
         float* rowWeight = w + 1200; // features.2.layers.3.conv.2.weight [16, 1, 1, 3]
         float* rowBias = w + 1248; // features.2.layers.3.conv.2.bias [16]
-        Depthwise.Pair(input: ref Unsafe.Add(ref arena, 1024), inputPlanes: L017_InputPlanes, inPlane: 64,
-            output: ref Unsafe.Add(ref arena, 0), outPlane: 64,
+        global::MicroNet.Aot.Runtime.Depthwise.Pair(input: ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 1024), inputPlanes: L017_InputPlanes, inPlane: 64,
+            output: ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 0), outPlane: 64,
             columnWeights: columnWeight, columnBias: columnBias, columnK: 3, columnPad: 1,
             rowWeights: rowWeight, rowBias: rowBias, rowK: 3, rowPad: 1,
             height: 8, width: 8, relu6: false);
@@ -471,30 +469,30 @@ public static unsafe partial class Tiny
     //   scratch features.2.layers.5 coefficients @ arena[2560..2624)
     private static void L018_features_2_layers_5(ref float x, ref float arena, ref float y, float* w)
     {
-        ref float src = ref Unsafe.Add(ref arena, 0);
-        ref float dst = ref Unsafe.Add(ref arena, 1024);
-        ref float means = ref Unsafe.Add(ref arena, 2624);
-        ref float squeeze = ref Unsafe.Add(ref arena, 2640);
-        ref float coeff = ref Unsafe.Add(ref arena, 2560);
+        ref float src = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 0);
+        ref float dst = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 1024);
+        ref float means = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 2624);
+        ref float squeeze = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 2640);
+        ref float coeff = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 2560);
         float* fc0 = w + 1264; // features.2.layers.5.fc.0.weight [4, 16]
         float* fc0Bias = w + 1328; // features.2.layers.5.fc.0.bias [4]
         float* fc2 = w + 1344; // features.2.layers.5.fc.2.weight [64, 4]
         float* fc2Bias = w + 1600; // features.2.layers.5.fc.2.bias [64]
         // squeeze-excite: channel means -> fc.0 + ReLU -> fc.2 + h_sigmoid -> (y - 0.5) * 2 * act_max
-        for (int c = 0; c < 16; c++) Unsafe.Add(ref means, c) = Elementwise.Sum(x: ref Unsafe.Add(ref src, c * 64), n: 64) / 64f;
-        Linear.MatVec(weights: fc0, input: ref means, output: ref squeeze, rows: 4, cols: 16);
-        Elementwise.AddBiasRelu(x: ref squeeze, bias: fc0Bias, n: 4);
-        Linear.MatVec(weights: fc2, input: ref squeeze, output: ref coeff, rows: 64, cols: 4);
-        ShiftMax.Coefficients(x: ref coeff, bias: fc2Bias, n: 64, scale: 4f);
+        for (int c = 0; c < 16; c++) global::System.Runtime.CompilerServices.Unsafe.Add(ref means, c) = global::MicroNet.Aot.Runtime.Elementwise.Sum(x: ref global::System.Runtime.CompilerServices.Unsafe.Add(ref src, c * 64), n: 64) / 64f;
+        global::MicroNet.Aot.Runtime.Linear.MatVec(weights: fc0, input: ref means, output: ref squeeze, rows: 4, cols: 16);
+        global::MicroNet.Aot.Runtime.Elementwise.AddBiasRelu(x: ref squeeze, bias: fc0Bias, n: 4);
+        global::MicroNet.Aot.Runtime.Linear.MatVec(weights: fc2, input: ref squeeze, output: ref coeff, rows: 64, cols: 4);
+        global::MicroNet.Aot.Runtime.ShiftMax.Coefficients(x: ref coeff, bias: fc2Bias, n: 64, scale: 4f);
         // y[c] = max(a1 * x[c] + b1 * x[partner(c)], a2 * x[c] + b2 * x[partner(c)]), partner(c): the channels as 8 groups of 2,
         // rotated by one group, then by one channel inside the group; a1 = coeff[c] + init_a[0], b1 = coeff[16 + c] + init_b[0], a2 = coeff[32 + c] + init_a[1], b2 = coeff[48 + c] + init_b[1]
         for (int c = 0; c < 16; c++)
         {
-            ref float own = ref Unsafe.Add(ref src, c * 64);
-            ref float other = ref Unsafe.Add(ref src, L018_PartnerPlanes[c] * 64);
-            float a1 = Unsafe.Add(ref coeff, c) + 1f, b1 = Unsafe.Add(ref coeff, 16 + c) + 0f;
-            float a2 = Unsafe.Add(ref coeff, 32 + c) + 1f, b2 = Unsafe.Add(ref coeff, 48 + c) + 0f;
-            ShiftMax.MaxOfTwoMixes(dst: ref Unsafe.Add(ref dst, c * 64), x: ref own, partner: ref other, a1: a1, b1: b1, a2: a2, b2: b2, n: 64);
+            ref float own = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref src, c * 64);
+            ref float other = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref src, L018_PartnerPlanes[c] * 64);
+            float a1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref coeff, c) + 1f, b1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref coeff, 16 + c) + 0f;
+            float a2 = global::System.Runtime.CompilerServices.Unsafe.Add(ref coeff, 32 + c) + 1f, b2 = global::System.Runtime.CompilerServices.Unsafe.Add(ref coeff, 48 + c) + 0f;
+            global::MicroNet.Aot.Runtime.ShiftMax.MaxOfTwoMixes(dst: ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dst, c * 64), x: ref own, partner: ref other, a1: a1, b1: b1, a2: a2, b2: b2, n: 64);
         }
     }
 
@@ -509,15 +507,15 @@ public static unsafe partial class Tiny
     //   weights features.2.layers.7.conv.0.bias [8] @ blob float 1728
     private static void L020_features_2_layers_7_conv_0(ref float x, ref float arena, ref float y, float* w)
     {
-        ref float src = ref Unsafe.Add(ref arena, 1024);
-        ref float dst = ref Unsafe.Add(ref arena, 0);
+        ref float src = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 1024);
+        ref float dst = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 0);
         float* weight = w + 1664; // features.2.layers.7.conv.0.weight [8, 8, 1, 1]
         float* bias = w + 1728; // features.2.layers.7.conv.0.bias [8]
         // group g: outputs g*4.. read inputs g*8.. (planes through L020_InputPlanes)
         for (int g = 0; g < 2; g++)
         {
-            Pointwise.GroupConv(input: ref src, planes: L020_InputPlanes.Slice(g * 8, 8),
-                output: ref Unsafe.Add(ref dst, g * 256), weights: weight + g * 32, bias: bias + g * 4,
+            global::MicroNet.Aot.Runtime.Pointwise.GroupConv(input: ref src, planes: L020_InputPlanes.Slice(g * 8, 8),
+                output: ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dst, g * 256), weights: weight + g * 32, bias: bias + g * 4,
                 outputs: 4, n: 64, relu6: false);
         }
     }
@@ -536,29 +534,29 @@ public static unsafe partial class Tiny
     //   scratch features.2.layers.8 coefficients @ arena[544..560)
     private static void L021_features_2_layers_8(ref float x, ref float arena, ref float y, float* w)
     {
-        ref float src = ref Unsafe.Add(ref arena, 0);
-        ref float dst = ref Unsafe.Add(ref arena, 2560);
-        ref float means = ref Unsafe.Add(ref arena, 512);
-        ref float squeeze = ref Unsafe.Add(ref arena, 528);
-        ref float coeff = ref Unsafe.Add(ref arena, 544);
+        ref float src = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 0);
+        ref float dst = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 2560);
+        ref float means = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 512);
+        ref float squeeze = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 528);
+        ref float coeff = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 544);
         float* fc0 = w + 1744; // features.2.layers.8.fc.0.weight [4, 8]
         float* fc0Bias = w + 1776; // features.2.layers.8.fc.0.bias [4]
         float* fc2 = w + 1792; // features.2.layers.8.fc.2.weight [16, 4]
         float* fc2Bias = w + 1856; // features.2.layers.8.fc.2.bias [16]
         // squeeze-excite: channel means -> fc.0 + ReLU -> fc.2 + h_sigmoid -> (y - 0.5) * 2 * act_max
-        for (int c = 0; c < 8; c++) Unsafe.Add(ref means, c) = Elementwise.Sum(x: ref Unsafe.Add(ref src, c * 64), n: 64) / 64f;
-        Linear.MatVec(weights: fc0, input: ref means, output: ref squeeze, rows: 4, cols: 8);
-        Elementwise.AddBiasRelu(x: ref squeeze, bias: fc0Bias, n: 4);
-        Linear.MatVec(weights: fc2, input: ref squeeze, output: ref coeff, rows: 16, cols: 4);
-        ShiftMax.Coefficients(x: ref coeff, bias: fc2Bias, n: 16, scale: 4f);
+        for (int c = 0; c < 8; c++) global::System.Runtime.CompilerServices.Unsafe.Add(ref means, c) = global::MicroNet.Aot.Runtime.Elementwise.Sum(x: ref global::System.Runtime.CompilerServices.Unsafe.Add(ref src, c * 64), n: 64) / 64f;
+        global::MicroNet.Aot.Runtime.Linear.MatVec(weights: fc0, input: ref means, output: ref squeeze, rows: 4, cols: 8);
+        global::MicroNet.Aot.Runtime.Elementwise.AddBiasRelu(x: ref squeeze, bias: fc0Bias, n: 4);
+        global::MicroNet.Aot.Runtime.Linear.MatVec(weights: fc2, input: ref squeeze, output: ref coeff, rows: 16, cols: 4);
+        global::MicroNet.Aot.Runtime.ShiftMax.Coefficients(x: ref coeff, bias: fc2Bias, n: 16, scale: 4f);
         // y[c] = a1 * x[c] + b1 * x[partner(c)], partner(c): the channels as 2 groups of 4,
         // rotated by one group, then by one channel inside the group; a1 = coeff[c] + init_a[0], b1 = coeff[8 + c] + init_b[0]
         for (int c = 0; c < 8; c++)
         {
-            ref float own = ref Unsafe.Add(ref src, c * 64);
-            ref float other = ref Unsafe.Add(ref src, L021_PartnerPlanes[c] * 64);
-            float a1 = Unsafe.Add(ref coeff, c) + 1f, b1 = Unsafe.Add(ref coeff, 8 + c) + 0f;
-            ShiftMax.Mix(dst: ref Unsafe.Add(ref dst, c * 64), x: ref own, partner: ref other, a: a1, b: b1, n: 64);
+            ref float own = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref src, c * 64);
+            ref float other = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref src, L021_PartnerPlanes[c] * 64);
+            float a1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref coeff, c) + 1f, b1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref coeff, 8 + c) + 0f;
+            global::MicroNet.Aot.Runtime.ShiftMax.Mix(dst: ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dst, c * 64), x: ref own, partner: ref other, a: a1, b: b1, n: 64);
         }
     }
 
@@ -573,9 +571,9 @@ public static unsafe partial class Tiny
     //   output 8x8x8 @ arena[2560..3072)
     private static void L024_features_2(ref float x, ref float arena, ref float y, float* w)
     {
-        ref float src = ref Unsafe.Add(ref arena, 2048);
-        ref float dst = ref Unsafe.Add(ref arena, 2560);
-        Elementwise.Add(dst: ref dst, src: ref src, n: 512);
+        ref float src = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 2048);
+        ref float dst = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 2560);
+        global::MicroNet.Aot.Runtime.Elementwise.Add(dst: ref dst, src: ref src, n: 512);
     }
 
     // ---------------------------------------------------------------------------------
@@ -587,15 +585,15 @@ public static unsafe partial class Tiny
     //   weights features.3.layers.0.conv.0.bias [16] @ blob float 1936
     private static void L025_features_3_layers_0_conv_0(ref float x, ref float arena, ref float y, float* w)
     {
-        ref float src = ref Unsafe.Add(ref arena, 2560);
-        ref float dst = ref Unsafe.Add(ref arena, 0);
+        ref float src = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 2560);
+        ref float dst = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 0);
         float* weight = w + 1872; // features.3.layers.0.conv.0.weight [16, 4, 1, 1]
         float* bias = w + 1936; // features.3.layers.0.conv.0.bias [16]
         // group g: outputs g*8.. read inputs g*4.. (planes through L025_InputPlanes)
         for (int g = 0; g < 2; g++)
         {
-            Pointwise.GroupConv(input: ref src, planes: L025_InputPlanes.Slice(g * 4, 4),
-                output: ref Unsafe.Add(ref dst, g * 512), weights: weight + g * 32, bias: bias + g * 8,
+            global::MicroNet.Aot.Runtime.Pointwise.GroupConv(input: ref src, planes: L025_InputPlanes.Slice(g * 4, 4),
+                output: ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dst, g * 512), weights: weight + g * 32, bias: bias + g * 8,
                 outputs: 8, n: 64, relu6: false);
         }
     }
@@ -614,29 +612,29 @@ public static unsafe partial class Tiny
     //   scratch features.3.layers.1 coefficients @ arena[2048..2080)
     private static void L026_features_3_layers_1(ref float x, ref float arena, ref float y, float* w)
     {
-        ref float src = ref Unsafe.Add(ref arena, 0);
-        ref float dst = ref Unsafe.Add(ref arena, 1024);
-        ref float means = ref Unsafe.Add(ref arena, 2080);
-        ref float squeeze = ref Unsafe.Add(ref arena, 2096);
-        ref float coeff = ref Unsafe.Add(ref arena, 2048);
+        ref float src = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 0);
+        ref float dst = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 1024);
+        ref float means = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 2080);
+        ref float squeeze = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 2096);
+        ref float coeff = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 2048);
         float* fc0 = w + 1952; // features.3.layers.1.fc.0.weight [4, 16]
         float* fc0Bias = w + 2016; // features.3.layers.1.fc.0.bias [4]
         float* fc2 = w + 2032; // features.3.layers.1.fc.2.weight [32, 4]
         float* fc2Bias = w + 2160; // features.3.layers.1.fc.2.bias [32]
         // squeeze-excite: channel means -> fc.0 + ReLU -> fc.2 + h_sigmoid -> (y - 0.5) * 2 * act_max
-        for (int c = 0; c < 16; c++) Unsafe.Add(ref means, c) = Elementwise.Sum(x: ref Unsafe.Add(ref src, c * 64), n: 64) / 64f;
-        Linear.MatVec(weights: fc0, input: ref means, output: ref squeeze, rows: 4, cols: 16);
-        Elementwise.AddBiasRelu(x: ref squeeze, bias: fc0Bias, n: 4);
-        Linear.MatVec(weights: fc2, input: ref squeeze, output: ref coeff, rows: 32, cols: 4);
-        ShiftMax.Coefficients(x: ref coeff, bias: fc2Bias, n: 32, scale: 4f);
+        for (int c = 0; c < 16; c++) global::System.Runtime.CompilerServices.Unsafe.Add(ref means, c) = global::MicroNet.Aot.Runtime.Elementwise.Sum(x: ref global::System.Runtime.CompilerServices.Unsafe.Add(ref src, c * 64), n: 64) / 64f;
+        global::MicroNet.Aot.Runtime.Linear.MatVec(weights: fc0, input: ref means, output: ref squeeze, rows: 4, cols: 16);
+        global::MicroNet.Aot.Runtime.Elementwise.AddBiasRelu(x: ref squeeze, bias: fc0Bias, n: 4);
+        global::MicroNet.Aot.Runtime.Linear.MatVec(weights: fc2, input: ref squeeze, output: ref coeff, rows: 32, cols: 4);
+        global::MicroNet.Aot.Runtime.ShiftMax.Coefficients(x: ref coeff, bias: fc2Bias, n: 32, scale: 4f);
         // y[c] = a1 * x[c] + b1 * x[partner(c)], partner(c): the channels as 2 groups of 8,
         // rotated by one group, then by one channel inside the group; a1 = coeff[c] + init_a[0], b1 = coeff[16 + c] + init_b[0]
         for (int c = 0; c < 16; c++)
         {
-            ref float own = ref Unsafe.Add(ref src, c * 64);
-            ref float other = ref Unsafe.Add(ref src, L026_PartnerPlanes[c] * 64);
-            float a1 = Unsafe.Add(ref coeff, c) + 1f, b1 = Unsafe.Add(ref coeff, 16 + c) + 0f;
-            ShiftMax.Mix(dst: ref Unsafe.Add(ref dst, c * 64), x: ref own, partner: ref other, a: a1, b: b1, n: 64);
+            ref float own = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref src, c * 64);
+            ref float other = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref src, L026_PartnerPlanes[c] * 64);
+            float a1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref coeff, c) + 1f, b1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref coeff, 16 + c) + 0f;
+            global::MicroNet.Aot.Runtime.ShiftMax.Mix(dst: ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dst, c * 64), x: ref own, partner: ref other, a: a1, b: b1, n: 64);
         }
     }
 
@@ -661,8 +659,8 @@ public static unsafe partial class Tiny
         float* columnBias = w + 2240; // features.3.layers.3.conv.0.bias [16]
         float* rowWeight = w + 2256; // features.3.layers.3.conv.2.weight [16, 1, 1, 3]
         float* rowBias = w + 2304; // features.3.layers.3.conv.2.bias [16]
-        Depthwise.Pair(input: ref Unsafe.Add(ref arena, 1024), inputPlanes: L029_InputPlanes, inPlane: 64,
-            output: ref Unsafe.Add(ref arena, 0), outPlane: 64,
+        global::MicroNet.Aot.Runtime.Depthwise.Pair(input: ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 1024), inputPlanes: L029_InputPlanes, inPlane: 64,
+            output: ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 0), outPlane: 64,
             columnWeights: columnWeight, columnBias: columnBias, columnK: 3, columnPad: 1,
             rowWeights: rowWeight, rowBias: rowBias, rowK: 3, rowPad: 1,
             height: 8, width: 8, relu6: false);
@@ -682,30 +680,30 @@ public static unsafe partial class Tiny
     //   scratch features.3.layers.5 coefficients @ arena[2048..2112)
     private static void L030_features_3_layers_5(ref float x, ref float arena, ref float y, float* w)
     {
-        ref float src = ref Unsafe.Add(ref arena, 0);
-        ref float dst = ref Unsafe.Add(ref arena, 1024);
-        ref float means = ref Unsafe.Add(ref arena, 2112);
-        ref float squeeze = ref Unsafe.Add(ref arena, 2128);
-        ref float coeff = ref Unsafe.Add(ref arena, 2048);
+        ref float src = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 0);
+        ref float dst = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 1024);
+        ref float means = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 2112);
+        ref float squeeze = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 2128);
+        ref float coeff = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 2048);
         float* fc0 = w + 2320; // features.3.layers.5.fc.0.weight [4, 16]
         float* fc0Bias = w + 2384; // features.3.layers.5.fc.0.bias [4]
         float* fc2 = w + 2400; // features.3.layers.5.fc.2.weight [64, 4]
         float* fc2Bias = w + 2656; // features.3.layers.5.fc.2.bias [64]
         // squeeze-excite: channel means -> fc.0 + ReLU -> fc.2 + h_sigmoid -> (y - 0.5) * 2 * act_max
-        for (int c = 0; c < 16; c++) Unsafe.Add(ref means, c) = Elementwise.Sum(x: ref Unsafe.Add(ref src, c * 64), n: 64) / 64f;
-        Linear.MatVec(weights: fc0, input: ref means, output: ref squeeze, rows: 4, cols: 16);
-        Elementwise.AddBiasRelu(x: ref squeeze, bias: fc0Bias, n: 4);
-        Linear.MatVec(weights: fc2, input: ref squeeze, output: ref coeff, rows: 64, cols: 4);
-        ShiftMax.Coefficients(x: ref coeff, bias: fc2Bias, n: 64, scale: 4f);
+        for (int c = 0; c < 16; c++) global::System.Runtime.CompilerServices.Unsafe.Add(ref means, c) = global::MicroNet.Aot.Runtime.Elementwise.Sum(x: ref global::System.Runtime.CompilerServices.Unsafe.Add(ref src, c * 64), n: 64) / 64f;
+        global::MicroNet.Aot.Runtime.Linear.MatVec(weights: fc0, input: ref means, output: ref squeeze, rows: 4, cols: 16);
+        global::MicroNet.Aot.Runtime.Elementwise.AddBiasRelu(x: ref squeeze, bias: fc0Bias, n: 4);
+        global::MicroNet.Aot.Runtime.Linear.MatVec(weights: fc2, input: ref squeeze, output: ref coeff, rows: 64, cols: 4);
+        global::MicroNet.Aot.Runtime.ShiftMax.Coefficients(x: ref coeff, bias: fc2Bias, n: 64, scale: 4f);
         // y[c] = max(a1 * x[c] + b1 * x[partner(c)], a2 * x[c] + b2 * x[partner(c)]), partner(c): the channels as 8 groups of 2,
         // rotated by one group, then by one channel inside the group; a1 = coeff[c] + init_a[0], b1 = coeff[16 + c] + init_b[0], a2 = coeff[32 + c] + init_a[1], b2 = coeff[48 + c] + init_b[1]
         for (int c = 0; c < 16; c++)
         {
-            ref float own = ref Unsafe.Add(ref src, c * 64);
-            ref float other = ref Unsafe.Add(ref src, L030_PartnerPlanes[c] * 64);
-            float a1 = Unsafe.Add(ref coeff, c) + 1f, b1 = Unsafe.Add(ref coeff, 16 + c) + 0f;
-            float a2 = Unsafe.Add(ref coeff, 32 + c) + 1f, b2 = Unsafe.Add(ref coeff, 48 + c) + 0f;
-            ShiftMax.MaxOfTwoMixes(dst: ref Unsafe.Add(ref dst, c * 64), x: ref own, partner: ref other, a1: a1, b1: b1, a2: a2, b2: b2, n: 64);
+            ref float own = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref src, c * 64);
+            ref float other = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref src, L030_PartnerPlanes[c] * 64);
+            float a1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref coeff, c) + 1f, b1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref coeff, 16 + c) + 0f;
+            float a2 = global::System.Runtime.CompilerServices.Unsafe.Add(ref coeff, 32 + c) + 1f, b2 = global::System.Runtime.CompilerServices.Unsafe.Add(ref coeff, 48 + c) + 0f;
+            global::MicroNet.Aot.Runtime.ShiftMax.MaxOfTwoMixes(dst: ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dst, c * 64), x: ref own, partner: ref other, a1: a1, b1: b1, a2: a2, b2: b2, n: 64);
         }
     }
 
@@ -720,15 +718,15 @@ public static unsafe partial class Tiny
     //   weights features.3.layers.7.conv.0.bias [8] @ blob float 2784
     private static void L032_features_3_layers_7_conv_0(ref float x, ref float arena, ref float y, float* w)
     {
-        ref float src = ref Unsafe.Add(ref arena, 1024);
-        ref float dst = ref Unsafe.Add(ref arena, 0);
+        ref float src = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 1024);
+        ref float dst = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 0);
         float* weight = w + 2720; // features.3.layers.7.conv.0.weight [8, 8, 1, 1]
         float* bias = w + 2784; // features.3.layers.7.conv.0.bias [8]
         // group g: outputs g*4.. read inputs g*8.. (planes through L032_InputPlanes)
         for (int g = 0; g < 2; g++)
         {
-            Pointwise.GroupConv(input: ref src, planes: L032_InputPlanes.Slice(g * 8, 8),
-                output: ref Unsafe.Add(ref dst, g * 256), weights: weight + g * 32, bias: bias + g * 4,
+            global::MicroNet.Aot.Runtime.Pointwise.GroupConv(input: ref src, planes: L032_InputPlanes.Slice(g * 8, 8),
+                output: ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dst, g * 256), weights: weight + g * 32, bias: bias + g * 4,
                 outputs: 4, n: 64, relu6: false);
         }
     }
@@ -747,29 +745,29 @@ public static unsafe partial class Tiny
     //   scratch features.3.layers.8 coefficients @ arena[544..560)
     private static void L033_features_3_layers_8(ref float x, ref float arena, ref float y, float* w)
     {
-        ref float src = ref Unsafe.Add(ref arena, 0);
-        ref float dst = ref Unsafe.Add(ref arena, 2048);
-        ref float means = ref Unsafe.Add(ref arena, 512);
-        ref float squeeze = ref Unsafe.Add(ref arena, 528);
-        ref float coeff = ref Unsafe.Add(ref arena, 544);
+        ref float src = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 0);
+        ref float dst = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 2048);
+        ref float means = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 512);
+        ref float squeeze = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 528);
+        ref float coeff = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 544);
         float* fc0 = w + 2800; // features.3.layers.8.fc.0.weight [4, 8]
         float* fc0Bias = w + 2832; // features.3.layers.8.fc.0.bias [4]
         float* fc2 = w + 2848; // features.3.layers.8.fc.2.weight [16, 4]
         float* fc2Bias = w + 2912; // features.3.layers.8.fc.2.bias [16]
         // squeeze-excite: channel means -> fc.0 + ReLU -> fc.2 + h_sigmoid -> (y - 0.5) * 2 * act_max
-        for (int c = 0; c < 8; c++) Unsafe.Add(ref means, c) = Elementwise.Sum(x: ref Unsafe.Add(ref src, c * 64), n: 64) / 64f;
-        Linear.MatVec(weights: fc0, input: ref means, output: ref squeeze, rows: 4, cols: 8);
-        Elementwise.AddBiasRelu(x: ref squeeze, bias: fc0Bias, n: 4);
-        Linear.MatVec(weights: fc2, input: ref squeeze, output: ref coeff, rows: 16, cols: 4);
-        ShiftMax.Coefficients(x: ref coeff, bias: fc2Bias, n: 16, scale: 4f);
+        for (int c = 0; c < 8; c++) global::System.Runtime.CompilerServices.Unsafe.Add(ref means, c) = global::MicroNet.Aot.Runtime.Elementwise.Sum(x: ref global::System.Runtime.CompilerServices.Unsafe.Add(ref src, c * 64), n: 64) / 64f;
+        global::MicroNet.Aot.Runtime.Linear.MatVec(weights: fc0, input: ref means, output: ref squeeze, rows: 4, cols: 8);
+        global::MicroNet.Aot.Runtime.Elementwise.AddBiasRelu(x: ref squeeze, bias: fc0Bias, n: 4);
+        global::MicroNet.Aot.Runtime.Linear.MatVec(weights: fc2, input: ref squeeze, output: ref coeff, rows: 16, cols: 4);
+        global::MicroNet.Aot.Runtime.ShiftMax.Coefficients(x: ref coeff, bias: fc2Bias, n: 16, scale: 4f);
         // y[c] = a1 * x[c] + b1 * x[partner(c)], partner(c): the channels as 2 groups of 4,
         // rotated by one group, then by one channel inside the group; a1 = coeff[c] + init_a[0], b1 = coeff[8 + c] + init_b[0]
         for (int c = 0; c < 8; c++)
         {
-            ref float own = ref Unsafe.Add(ref src, c * 64);
-            ref float other = ref Unsafe.Add(ref src, L033_PartnerPlanes[c] * 64);
-            float a1 = Unsafe.Add(ref coeff, c) + 1f, b1 = Unsafe.Add(ref coeff, 8 + c) + 0f;
-            ShiftMax.Mix(dst: ref Unsafe.Add(ref dst, c * 64), x: ref own, partner: ref other, a: a1, b: b1, n: 64);
+            ref float own = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref src, c * 64);
+            ref float other = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref src, L033_PartnerPlanes[c] * 64);
+            float a1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref coeff, c) + 1f, b1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref coeff, 8 + c) + 0f;
+            global::MicroNet.Aot.Runtime.ShiftMax.Mix(dst: ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dst, c * 64), x: ref own, partner: ref other, a: a1, b: b1, n: 64);
         }
     }
 
@@ -784,9 +782,9 @@ public static unsafe partial class Tiny
     //   output 8x8x8 @ arena[2048..2560)
     private static void L036_features_3(ref float x, ref float arena, ref float y, float* w)
     {
-        ref float src = ref Unsafe.Add(ref arena, 2560);
-        ref float dst = ref Unsafe.Add(ref arena, 2048);
-        Elementwise.Add(dst: ref dst, src: ref src, n: 512);
+        ref float src = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 2560);
+        ref float dst = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 2048);
+        global::MicroNet.Aot.Runtime.Elementwise.Add(dst: ref dst, src: ref src, n: 512);
     }
 
     // ---------------------------------------------------------------------------------
@@ -798,15 +796,15 @@ public static unsafe partial class Tiny
     //   weights features.4.layers.0.conv.0.bias [32] @ blob float 2992
     private static void L037_features_4_layers_0_conv_0(ref float x, ref float arena, ref float y, float* w)
     {
-        ref float src = ref Unsafe.Add(ref arena, 2048);
-        ref float dst = ref Unsafe.Add(ref arena, 0);
+        ref float src = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 2048);
+        ref float dst = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 0);
         float* weight = w + 2928; // features.4.layers.0.conv.0.weight [32, 2, 1, 1]
         float* bias = w + 2992; // features.4.layers.0.conv.0.bias [32]
         // group g: outputs g*8.. read inputs g*2.. (planes through L037_InputPlanes)
         for (int g = 0; g < 4; g++)
         {
-            Pointwise.GroupConv(input: ref src, planes: L037_InputPlanes.Slice(g * 2, 2),
-                output: ref Unsafe.Add(ref dst, g * 512), weights: weight + g * 16, bias: bias + g * 8,
+            global::MicroNet.Aot.Runtime.Pointwise.GroupConv(input: ref src, planes: L037_InputPlanes.Slice(g * 2, 2),
+                output: ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dst, g * 512), weights: weight + g * 16, bias: bias + g * 8,
                 outputs: 8, n: 64, relu6: false);
         }
     }
@@ -825,29 +823,29 @@ public static unsafe partial class Tiny
     //   scratch features.4.layers.1 coefficients @ arena[4096..4160)
     private static void L038_features_4_layers_1(ref float x, ref float arena, ref float y, float* w)
     {
-        ref float src = ref Unsafe.Add(ref arena, 0);
-        ref float dst = ref Unsafe.Add(ref arena, 2048);
-        ref float means = ref Unsafe.Add(ref arena, 4160);
-        ref float squeeze = ref Unsafe.Add(ref arena, 4192);
-        ref float coeff = ref Unsafe.Add(ref arena, 4096);
+        ref float src = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 0);
+        ref float dst = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 2048);
+        ref float means = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 4160);
+        ref float squeeze = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 4192);
+        ref float coeff = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 4096);
         float* fc0 = w + 3024; // features.4.layers.1.fc.0.weight [4, 32]
         float* fc0Bias = w + 3152; // features.4.layers.1.fc.0.bias [4]
         float* fc2 = w + 3168; // features.4.layers.1.fc.2.weight [64, 4]
         float* fc2Bias = w + 3424; // features.4.layers.1.fc.2.bias [64]
         // squeeze-excite: channel means -> fc.0 + ReLU -> fc.2 + h_sigmoid -> (y - 0.5) * 2 * act_max
-        for (int c = 0; c < 32; c++) Unsafe.Add(ref means, c) = Elementwise.Sum(x: ref Unsafe.Add(ref src, c * 64), n: 64) / 64f;
-        Linear.MatVec(weights: fc0, input: ref means, output: ref squeeze, rows: 4, cols: 32);
-        Elementwise.AddBiasRelu(x: ref squeeze, bias: fc0Bias, n: 4);
-        Linear.MatVec(weights: fc2, input: ref squeeze, output: ref coeff, rows: 64, cols: 4);
-        ShiftMax.Coefficients(x: ref coeff, bias: fc2Bias, n: 64, scale: 4f);
+        for (int c = 0; c < 32; c++) global::System.Runtime.CompilerServices.Unsafe.Add(ref means, c) = global::MicroNet.Aot.Runtime.Elementwise.Sum(x: ref global::System.Runtime.CompilerServices.Unsafe.Add(ref src, c * 64), n: 64) / 64f;
+        global::MicroNet.Aot.Runtime.Linear.MatVec(weights: fc0, input: ref means, output: ref squeeze, rows: 4, cols: 32);
+        global::MicroNet.Aot.Runtime.Elementwise.AddBiasRelu(x: ref squeeze, bias: fc0Bias, n: 4);
+        global::MicroNet.Aot.Runtime.Linear.MatVec(weights: fc2, input: ref squeeze, output: ref coeff, rows: 64, cols: 4);
+        global::MicroNet.Aot.Runtime.ShiftMax.Coefficients(x: ref coeff, bias: fc2Bias, n: 64, scale: 4f);
         // y[c] = a1 * x[c] + b1 * x[partner(c)], partner(c): the channels as 4 groups of 8,
         // rotated by one group, then by one channel inside the group; a1 = coeff[c] + init_a[0], b1 = coeff[32 + c] + init_b[0]
         for (int c = 0; c < 32; c++)
         {
-            ref float own = ref Unsafe.Add(ref src, c * 64);
-            ref float other = ref Unsafe.Add(ref src, L038_PartnerPlanes[c] * 64);
-            float a1 = Unsafe.Add(ref coeff, c) + 1f, b1 = Unsafe.Add(ref coeff, 32 + c) + 0f;
-            ShiftMax.Mix(dst: ref Unsafe.Add(ref dst, c * 64), x: ref own, partner: ref other, a: a1, b: b1, n: 64);
+            ref float own = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref src, c * 64);
+            ref float other = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref src, L038_PartnerPlanes[c] * 64);
+            float a1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref coeff, c) + 1f, b1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref coeff, 32 + c) + 0f;
+            global::MicroNet.Aot.Runtime.ShiftMax.Mix(dst: ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dst, c * 64), x: ref own, partner: ref other, a: a1, b: b1, n: 64);
         }
     }
 
@@ -857,12 +855,12 @@ public static unsafe partial class Tiny
     //   output 32x1x1 @ arena[0..32)
     private static void L039_avgpool(ref float x, ref float arena, ref float y, float* w)
     {
-        ref float src = ref Unsafe.Add(ref arena, 2048);
-        ref float dst = ref Unsafe.Add(ref arena, 0);
+        ref float src = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 2048);
+        ref float dst = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 0);
         for (int c = 0; c < 32; c++)
         {
-            ref float plane = ref Unsafe.Add(ref src, c * 64);
-            Unsafe.Add(ref dst, c) = Elementwise.HSwish(Elementwise.SumRelu6(x: ref plane, n: 64) / 64f); // ReLU6 applied as summed
+            ref float plane = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref src, c * 64);
+            global::System.Runtime.CompilerServices.Unsafe.Add(ref dst, c) = global::MicroNet.Aot.Runtime.Elementwise.HSwish(global::MicroNet.Aot.Runtime.Elementwise.SumRelu6(x: ref plane, n: 64) / 64f); // ReLU6 applied as summed
         }
     }
 
@@ -875,12 +873,12 @@ public static unsafe partial class Tiny
     //   weights classifier.0.linear.0.bias [16] @ blob float 4000
     private static void L040_classifier_0(ref float x, ref float arena, ref float y, float* w)
     {
-        ref float src = ref Unsafe.Add(ref arena, 0);
-        ref float dst = ref Unsafe.Add(ref arena, 32);
+        ref float src = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 0);
+        ref float dst = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 32);
         float* weight = w + 3488; // [16, 32], BatchNorm1d folded in
         float* bias = w + 4000; // classifier.0.linear.0.bias [16]
-        Linear.MatVec(weights: weight, input: ref src, output: ref dst, rows: 16, cols: 32);
-        Elementwise.AddBiasHSwish(x: ref dst, bias: bias, n: 16);
+        global::MicroNet.Aot.Runtime.Linear.MatVec(weights: weight, input: ref src, output: ref dst, rows: 16, cols: 32);
+        global::MicroNet.Aot.Runtime.Elementwise.AddBiasHSwish(x: ref dst, bias: bias, n: 16);
     }
 
     // ---------------------------------------------------------------------------------
@@ -892,93 +890,93 @@ public static unsafe partial class Tiny
     //   weights classifier.2.linear.0.bias [4] @ blob float 4080
     private static void L041_classifier_2(ref float x, ref float arena, ref float y, float* w)
     {
-        ref float src = ref Unsafe.Add(ref arena, 32);
+        ref float src = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 32);
         ref float dst = ref y;
         float* weight = w + 4016; // [4, 16], BatchNorm1d folded in
         float* bias = w + 4080; // classifier.2.linear.0.bias [4]
-        Linear.MatVec(weights: weight, input: ref src, output: ref dst, rows: 4, cols: 16);
-        Elementwise.AddBiasHSwish(x: ref dst, bias: bias, n: 4);
+        global::MicroNet.Aot.Runtime.Linear.MatVec(weights: weight, input: ref src, output: ref dst, rows: 4, cols: 16);
+        global::MicroNet.Aot.Runtime.Elementwise.AddBiasHSwish(x: ref dst, bias: bias, n: 4);
     }
 
     // Channel tables, computed by the generator: entry c of an ...Planes table is the arena plane that
     // holds logical channel c (an ...Order table: the channel visited i-th).
-    private static ReadOnlySpan<int> L001_InputPlanes => new int[]
+    private static global::System.ReadOnlySpan<int> L001_InputPlanes => new int[]
     {
         0, 1, 2, 0, 1, 2,
     };
-    private static ReadOnlySpan<int> L003_InputPlanes => new int[]
+    private static global::System.ReadOnlySpan<int> L003_InputPlanes => new int[]
     {
         0, 4, 1, 5, 2, 6, 3, 7,
     };
-    private static ReadOnlySpan<int> L005_InputPlanes => new int[]
+    private static global::System.ReadOnlySpan<int> L005_InputPlanes => new int[]
     {
         0, 0, 1, 1, 2, 2, 3, 3,
     };
-    private static ReadOnlySpan<int> L006_PartnerPlanes => new int[]
+    private static global::System.ReadOnlySpan<int> L006_PartnerPlanes => new int[]
     {
         5, 6, 7, 4, 9, 10, 11, 8, 13, 14, 15, 12, 1, 2, 3, 0,
     };
-    private static ReadOnlySpan<int> L009_InputPlanes => new int[]
+    private static global::System.ReadOnlySpan<int> L009_InputPlanes => new int[]
     {
         0, 8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15,
     };
-    private static ReadOnlySpan<int> L010_PartnerPlanes => new int[]
+    private static global::System.ReadOnlySpan<int> L010_PartnerPlanes => new int[]
     {
         5, 6, 7, 4, 1, 2, 3, 0,
     };
-    private static ReadOnlySpan<int> L013_InputPlanes => new int[]
+    private static global::System.ReadOnlySpan<int> L013_InputPlanes => new int[]
     {
         0, 1, 2, 3, 4, 5, 6, 7,
     };
-    private static ReadOnlySpan<int> L014_PartnerPlanes => new int[]
+    private static global::System.ReadOnlySpan<int> L014_PartnerPlanes => new int[]
     {
         9, 10, 11, 12, 13, 14, 15, 8, 1, 2, 3, 4, 5, 6, 7, 0,
     };
-    private static ReadOnlySpan<int> L017_InputPlanes => new int[]
+    private static global::System.ReadOnlySpan<int> L017_InputPlanes => new int[]
     {
         0, 8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15,
     };
-    private static ReadOnlySpan<int> L018_PartnerPlanes => new int[]
+    private static global::System.ReadOnlySpan<int> L018_PartnerPlanes => new int[]
     {
         3, 2, 5, 4, 7, 6, 9, 8, 11, 10, 13, 12, 15, 14, 1, 0,
     };
-    private static ReadOnlySpan<int> L020_InputPlanes => new int[]
+    private static global::System.ReadOnlySpan<int> L020_InputPlanes => new int[]
     {
         0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15,
     };
-    private static ReadOnlySpan<int> L021_PartnerPlanes => new int[]
+    private static global::System.ReadOnlySpan<int> L021_PartnerPlanes => new int[]
     {
         5, 6, 7, 4, 1, 2, 3, 0,
     };
-    private static ReadOnlySpan<int> L025_InputPlanes => new int[]
+    private static global::System.ReadOnlySpan<int> L025_InputPlanes => new int[]
     {
         0, 1, 2, 3, 4, 5, 6, 7,
     };
-    private static ReadOnlySpan<int> L026_PartnerPlanes => new int[]
+    private static global::System.ReadOnlySpan<int> L026_PartnerPlanes => new int[]
     {
         9, 10, 11, 12, 13, 14, 15, 8, 1, 2, 3, 4, 5, 6, 7, 0,
     };
-    private static ReadOnlySpan<int> L029_InputPlanes => new int[]
+    private static global::System.ReadOnlySpan<int> L029_InputPlanes => new int[]
     {
         0, 8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15,
     };
-    private static ReadOnlySpan<int> L030_PartnerPlanes => new int[]
+    private static global::System.ReadOnlySpan<int> L030_PartnerPlanes => new int[]
     {
         3, 2, 5, 4, 7, 6, 9, 8, 11, 10, 13, 12, 15, 14, 1, 0,
     };
-    private static ReadOnlySpan<int> L032_InputPlanes => new int[]
+    private static global::System.ReadOnlySpan<int> L032_InputPlanes => new int[]
     {
         0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15,
     };
-    private static ReadOnlySpan<int> L033_PartnerPlanes => new int[]
+    private static global::System.ReadOnlySpan<int> L033_PartnerPlanes => new int[]
     {
         5, 6, 7, 4, 1, 2, 3, 0,
     };
-    private static ReadOnlySpan<int> L037_InputPlanes => new int[]
+    private static global::System.ReadOnlySpan<int> L037_InputPlanes => new int[]
     {
         0, 1, 2, 3, 4, 5, 6, 7,
     };
-    private static ReadOnlySpan<int> L038_PartnerPlanes => new int[]
+    private static global::System.ReadOnlySpan<int> L038_PartnerPlanes => new int[]
     {
         9, 10, 11, 12, 13, 14, 15, 8, 17, 18, 19, 20, 21, 22, 23, 16, 25, 26, 27, 28, 29, 30, 31, 24,
         1, 2, 3, 4, 5, 6, 7, 0,
