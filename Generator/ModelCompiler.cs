@@ -88,8 +88,18 @@ internal static class ModelCompiler
             var plan = MemoryPlanner.Plan(network, out string? planError);
             if (plan == null)
                 return Fail(new[] { new ModelIssue(DiagnosticDescriptors.InternalError, "memory planning failed: " + planError, "", spec.Locate("")) });
-            if (plan.ArenaLength > int.MaxValue)
-                return Fail(new[] { new ModelIssue(IssueIds.InvalidValue, "the network needs " + plan.ArenaLength + " floats of scratch, more than an array can hold", "input", spec.Locate("input")) });
+            // the generated class states these as int constants (and allocates the arena as an array)
+            var tooLarge = new List<ModelIssue>();
+            void Fits(long value, string what)
+            {
+                if (value > int.MaxValue)
+                    tooLarge.Add(new ModelIssue(IssueIds.InvalidValue, what + " is " + value + " floats, more than an int (and an array) can hold: use a smaller input", "input", spec.Locate("input")));
+            }
+            Fits(network.InputShape.Elements, "the input (InputLength)");
+            Fits(plan.ArenaLength, "the scratch arena (ScratchLength)");
+            Fits(plan.LowerBound, "the memory plan's lower bound (ScratchLowerBound)");
+            Fits(plan.NaiveSum, "the intermediate tensors without reuse (ScratchWithoutReuse)");
+            if (tooLarge.Count > 0) return Fail(tooLarge.Take(1));
 
             // stage 5: the execution plan (every decision; Emit only prints it)
             var target = new ClassInfo(className, string.IsNullOrEmpty(ns) ? null : ns, input.ResourceName ?? "MicroNet.Aot.Weights." + spec.Weights!.File, fileName, input.Profile);

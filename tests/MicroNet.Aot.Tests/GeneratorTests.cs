@@ -341,4 +341,32 @@ namespace Tests.Models
         Assert.True(errors.Count == 0, string.Join("\n", errors.Take(10)));
         Assert.DoesNotContain("\nusing ", source);
     }
+
+    /// <summary>A residual row whose even ks changes H x W at stride 1 is refused where PyTorch would fail at run time (not run with mismatched sizes).</summary>
+    [Fact]
+    public void A_residual_row_with_an_even_kernel_is_an_architecture_error()
+    {
+        string row = "{ \"s\":   1, \"n\":   2, \"c\":   8, \"ks\":   3,";
+        Assert.Contains(row, Tiny.Text);
+        string text = Tiny.Text.Replace(row, row.Replace("\"ks\":   3", "\"ks\":   4"));
+        var result = GeneratorHarness.Generate(Tiny with { Text = text });
+        Assert.Empty(result.GeneratedSources);
+        var d = Assert.Single(result.Diagnostics);
+        Assert.Equal("MNA0007", d.Id);
+        Assert.Contains("differ in size", d.GetMessage(CultureInfo.InvariantCulture));
+        Assert.Equal(text.IndexOf("4, \"c1\"", text.IndexOf(row.Replace("\"ks\":   3", "\"ks\":   4"), StringComparison.Ordinal), StringComparison.Ordinal), d.Location.SourceSpan.Start);
+    }
+
+    /// <summary>An input so large that a constant of the generated class would overflow int is a diagnostic, not broken generated code.</summary>
+    [Fact]
+    public void Constants_that_would_overflow_int_are_diagnostics()
+    {
+        string text = Tiny.Text.Replace("\"height\": 32, \"width\": 32", "\"height\": 16384, \"width\": 16384");
+        Assert.NotEqual(Tiny.Text, text);
+        var result = GeneratorHarness.Generate(Tiny with { Text = text });
+        Assert.Empty(result.GeneratedSources);
+        var d = Assert.Single(result.Diagnostics);
+        Assert.Equal("MNA0005", d.Id);
+        Assert.Contains("more than an int", d.GetMessage(CultureInfo.InvariantCulture));
+    }
 }

@@ -289,6 +289,15 @@ public sealed class NetworkBuilder
         {
             var s = Current;
             if (s.C != inp) return; // reported above (kind C width)
+            // the residual adds the block's input to its output: both whole shapes must agree (an even
+            // ks changes H x W at stride 1; PyTorch refuses such an add at run time)
+            var blockInput = first >= 0 ? _layers[first].Output : new Shape(_spec.InputChannels, _spec.InputHeight, _spec.InputWidth);
+            if (blockInput.H != s.H || blockInput.W != s.W)
+            {
+                Report(P("ks"), "the row adds its input (" + blockInput + ") to its output (" + s + "), which differ in size: ks = " + r.Ks +
+                    " does not keep H x W at stride 1 (use an odd ks)");
+                return;
+            }
             Add(new Layer { Name = "features." + _block, Kind = LayerKind.Add, Input = s, Output = s }, first, Last);
         }
     }
