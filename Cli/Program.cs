@@ -15,8 +15,8 @@ var checkpointArg = new Argument<string>("CHECKPOINT") { Description = "torch.sa
 var presetOpt = new Option<string?>("--preset") { Description = "official architecture: m0, m1, m2 or m3" };
 presetOpt.AcceptOnlyFromAmong(Architectures.PresetNames);
 var archOpt = new Option<string?>("--arch") { Description = "architecture JSON file (see 'micronet preset m0' for a start)" };
-var inputSizeOpt = new Option<int?>("--input-size") { Description = "override the input height and width (a multiple of 32)" };
-var classesOpt = new Option<int?>("--classes") { Description = "override the number of classes" };
+var inputSizeOpt = new Option<int?>("--input-size") { Description = "override the input height and width (a multiple of 32)", CustomParser = r => WholeNumber(r, "--input-size") };
+var classesOpt = new Option<int?>("--classes") { Description = "override the number of classes", CustomParser = r => WholeNumber(r, "--classes") };
 var nameOpt = new Option<string>("--name") { Description = "model name: the files are NAME.micronet.json and NAME.weights.bin", Required = true };
 var outOpt = new Option<string>("--out") { Description = "output directory (created if missing)", Required = true };
 var import = new Command("import", "Check a checkpoint against an architecture, fold BatchNorm, write NAME.micronet.json + NAME.weights.bin")
@@ -48,7 +48,22 @@ var inspect = new Command("inspect", "Print the per-layer table (layer, op, outp
 inspect.SetAction(parse => Guarded(() => Inspector.Run(parse.GetValue(fileArg)!, Console.Out)));
 root.Subcommands.Add(inspect);
 
-return root.Parse(args).Invoke();
+var parsed = root.Parse(args);
+if (parsed.Errors.Count > 0)
+{
+    // one "error:" line per problem, naming the option (not a .NET type), exit code 2
+    foreach (var e in parsed.Errors) Console.Error.WriteLine("error: " + e.Message);
+    return 2;
+}
+return parsed.Invoke();
+
+static int? WholeNumber(System.CommandLine.Parsing.ArgumentResult result, string option)
+{
+    string text = result.Tokens.Count > 0 ? result.Tokens[0].Value : "";
+    if (int.TryParse(text, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out int value)) return value;
+    result.AddError(option + " '" + text + "': not a whole number" + (text.Length > 0 && long.TryParse(text, out _) ? " in range" : ""));
+    return null;
+}
 
 static int Guarded(Action action)
 {

@@ -65,19 +65,20 @@ public static class Importer
         string text = o.Preset != null ? Architectures.PresetText(o.Preset) : ReadText(o.ArchPath!);
         var spec = Architectures.Read(text, name, requireWeights: false);
         spec.Weights = null; // a model file given as --arch: only its architecture is used
-        if (o.InputSize is int size)
-        {
-            if (size < 32 || size % 32 != 0) throw new CliError("--input-size " + size + ": must be a positive multiple of 32 (the reference asserts it)");
-            spec.InputHeight = spec.InputWidth = size;
-        }
-        if (o.Classes is int classes)
-        {
-            if (classes < 1) throw new CliError("--classes " + classes + ": must be at least 1");
-            spec.Classes = classes;
-        }
-        if (!ModelSpecReader.IsIdentifier(o.Name))
-            throw new CliError("--name '" + o.Name + "': use letters, digits and '_', not starting with a digit (it names the generated class and the files)");
+        if (o.InputSize is int size) spec.InputHeight = spec.InputWidth = size;
+        if (o.Classes is int classes) spec.Classes = classes;
         spec.Name = o.Name;
+        // the overridden architecture must be a model file this tool (and the generator) accepts:
+        // checked by the format's own reader, each problem named by the option that caused it
+        ModelSpecReader.Read(ModelJsonWriter.ToJson(spec), requireWeights: false, out var issues);
+        if (issues.Count > 0)
+        {
+            string Option(ModelIssue i) =>
+                i.Path.StartsWith("input.height", StringComparison.Ordinal) || i.Path.StartsWith("input.width", StringComparison.Ordinal) ? (o.InputSize != null ? "--input-size " + o.InputSize : name) :
+                i.Path == "classes" ? (o.Classes != null ? "--classes " + o.Classes : name) :
+                i.Path == "name" ? "--name '" + o.Name + "'" : name;
+            throw new CliError(string.Join(Environment.NewLine + "error: ", issues.Select(i => Option(i) + ": " + i.Message).Distinct()) + " (nothing was written)");
+        }
         return (spec, name);
     }
 

@@ -186,9 +186,9 @@ public sealed class ModelSpecReader
         }
 
         _spec.Name = String(Required(root, "", "name"), "name") ?? "";
-        if (_spec.Positions.ContainsKey("name") && !IsIdentifier(_spec.Name))
+        if (_spec.Positions.ContainsKey("name") && (!IsIdentifier(_spec.Name) || IsKeyword(_spec.Name)))
             Report(IssueIds.InvalidValue, "name", _spec.Locate("name"),
-                "\"" + _spec.Name + "\" is not a valid name: use letters, digits and '_', not starting with a digit (it names the generated class and files)");
+                "\"" + _spec.Name + "\" is not a valid name: use letters, digits and '_', not starting with a digit, and no C# keyword (it names the generated class and files)");
         _spec.Description = String(Optional(root, "", "description"), "description");
 
         var input = Required(root, "", "input");
@@ -314,6 +314,21 @@ public sealed class ModelSpecReader
             if (!(c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))) return false;
         return true;
     }
+
+    /// <summary>The reserved keywords of C# (a model name becomes a class name, so none of these can be one).</summary>
+    private static readonly HashSet<string> Keywords = new HashSet<string>(System.StringComparer.Ordinal)
+    {
+        "abstract", "as", "base", "bool", "break", "byte", "case", "catch", "char", "checked", "class", "const", "continue",
+        "decimal", "default", "delegate", "do", "double", "else", "enum", "event", "explicit", "extern", "false", "finally",
+        "fixed", "float", "for", "foreach", "goto", "if", "implicit", "in", "int", "interface", "internal", "is", "lock",
+        "long", "namespace", "new", "null", "object", "operator", "out", "override", "params", "private", "protected",
+        "public", "readonly", "ref", "return", "sbyte", "sealed", "short", "sizeof", "stackalloc", "static", "string",
+        "struct", "switch", "this", "throw", "true", "try", "typeof", "uint", "ulong", "unchecked", "unsafe", "ushort",
+        "using", "virtual", "void", "volatile", "while",
+    };
+
+    /// <summary>Whether <paramref name="s"/> is a reserved C# keyword (not usable as a class name).</summary>
+    public static bool IsKeyword(string s) => Keywords.Contains(s);
 
     private static bool IsHex(string s, int length)
     {

@@ -150,6 +150,13 @@ public class RefusalTests
     [InlineData("--input-size", "100", "multiple of 32")]
     [InlineData("--classes", "0", "--classes 0")]
     [InlineData("--name", "9lives", "--name '9lives'")]
+    // the importer refuses what its own format refuses (the format's reader checks the overridden architecture)
+    [InlineData("--input-size", "100000", "--input-size 100000: must be between 32 and 65536")]
+    [InlineData("--classes", "2000000", "--classes 2000000: must be between 1")]
+    [InlineData("--name", "class", "no C# keyword")]
+    // unparseable values: an error line naming the option, not a .NET type
+    [InlineData("--input-size", "abc", "error: --input-size 'abc': not a whole number")]
+    [InlineData("--classes", "99999999999", "error: --classes '99999999999': not a whole number in range")]
     public void Bad_options_are_refused_before_reading_anything(string option, string value, string message)
     {
         string outDir = Path.Combine(TestEnv.NewTempDir("opt"), "out");
