@@ -77,8 +77,9 @@ static int Guarded(Action action)
         Console.Error.WriteLine("error: " + e.Message);
         return 1;
     }
-    catch (IOException e)
+    catch (Exception e) when (e is IOException or UnauthorizedAccessException)
     {
+        // the file system's own message names the path (an output folder that cannot be created, ...)
         Console.Error.WriteLine("error: " + e.Message);
         return 1;
     }

@@ -32,18 +32,27 @@ public static class CheckpointReader
 {
     private static readonly byte[] ZipMagic = { (byte)'P', (byte)'K', 3, 4 };
 
-    public static Checkpoint Read(string path, Action<string>? progress = null)
+    /// <summary>Most bytes a data.pkl or byteorder entry may inflate to (a state_dict's pickle is kilobytes).</summary>
+    public const long MaxPickleBytes = 64L << 20;
+
+    /// <summary>
+    /// Reads the checkpoint. <paramref name="maxStorageBytes"/> bounds the tensor data read in all
+    /// (the importer passes what the architecture's tensors can need), so a file that declares or
+    /// inflates to more is refused before the memory is taken.
+    /// </summary>
+    public static Checkpoint Read(string path, Action<string>? progress = null, long maxStorageBytes = 4L << 30)
     {
+        if (Directory.Exists(path)) throw new CliError(path + ": a directory, not a checkpoint file");
         if (!File.Exists(path)) throw new CliError(path + ": no such file");
         var info = new FileInfo(path);
         if (info.Length < 8) throw new CliError(path + ": the file is too short (" + info.Length + " bytes) to be a checkpoint");
         var head = new byte[8];
         using (var f = File.OpenRead(path)) f.ReadExactly(head);
-        if (head.AsSpan(0, 4).SequenceEqual(ZipMagic)) return ReadTorchZip(path, progress);
-        if (head[0] == 0x80) return ReadTorchLegacy(path, progress);
+        if (head.AsSpan(0, 4).SequenceEqual(ZipMagic)) return ReadTorchZip(path, progress, maxStorageBytes);
+        if (head[0] == 0x80) return ReadTorchLegacy(path, progress, maxStorageBytes);
         ulong headerLength = BinaryPrimitives.ReadUInt64LittleEndian(head);
         if (headerLength > 1 && headerLength < (ulong)info.Length && ReadByteAt(path, 8) == (byte)'{')
-            return SafetensorsReader.Read(path);
+            return SafetensorsReader.Read(path, maxStorageBytes + MaxPickleBytes);
         throw new CliError(path + ": not a checkpoint: expected a torch.save file (zip, or the legacy pickle format) or a .safetensors file");
     }
 
@@ -57,7 +66,7 @@ public static class CheckpointReader
 
     // --- torch.save zip (PyTorch >= 1.6 default) -------------------------------------------------
 
-    private static Checkpoint ReadTorchZip(string path, Action<string>? progress)
+    private static Checkpoint ReadTorchZip(string path, Action<string>? progress, long maxStorageBytes)
     {
         ZipArchive zip;
         try
@@ -77,23 +86,34 @@ public static class CheckpointReader
             var byteorder = zip.GetEntry(prefix + "byteorder");
             if (byteorder != null)
             {
-                string order = Encoding.ASCII.GetString(ReadEntry(byteorder, path)).Trim();
+                string order = Encoding.ASCII.GetString(ReadEntry(byteorder, path, Math.Min(byteorder.Length, 64), exact: false)).Trim();
                 if (order != "little") throw new CliError(path + ": the checkpoint was saved on a " + order + "-endian machine; only little-endian is supported");
             }
-            byte[] pickle = ReadEntry(pklEntries[0], path);
+            if (pklEntries[0].Length > MaxPickleBytes)
+                throw new CliError(path + ": " + pklEntries[0].FullName + " declares " + pklEntries[0].Length + " bytes, more than a state_dict's pickle can need (" + MaxPickleBytes + ")");
+            byte[] pickle = ReadEntry(pklEntries[0], path, pklEntries[0].Length, exact: true);
             object? root = TorchUnpickler.Decode(pickle, 0, out _, path + " (" + pklEntries[0].FullName + ")");
             var (state, ignored) = Unwrap(root, path);
             var storages = new Dictionary<string, byte[]>();
             var tensors = new Dictionary<string, RawTensor>(StringComparer.Ordinal);
             long total = state.Select(t => t.Value.Storage.Key).Distinct().Count();
             int done = 0;
+            long budget = maxStorageBytes;
             foreach (var (key, tref) in state)
             {
                 if (!storages.TryGetValue(tref.Storage.Key, out var bytes))
                 {
                     var entry = zip.GetEntry(prefix + "data/" + tref.Storage.Key)
                         ?? throw new CliError(path + ": the archive lacks the storage data/" + tref.Storage.Key + " of tensor '" + key + "' (truncated archive?)");
-                    bytes = ReadEntry(entry, path);
+                    // read exactly the storage the pickle declares (numel x element size), within the budget
+                    long expected = StorageBytes(tref.Storage, key, path);
+                    if (expected > budget)
+                        throw new CliError(path + ": storage data/" + tref.Storage.Key + " of tensor '" + key + "' declares " + expected +
+                            " bytes, more than the architecture's tensors can need in all (" + maxStorageBytes + ")");
+                    if (entry.Length != expected)
+                        throw new CliError(path + ": the zip entry " + entry.FullName + " holds " + entry.Length + " bytes but its storage declares " + expected + " (tensor '" + key + "')");
+                    bytes = ReadEntry(entry, path, expected, exact: true);
+                    budget -= expected;
                     storages[tref.Storage.Key] = bytes;
                     done++;
                     if (progress != null && total >= 50 && done % Math.Max(1, total / 10) == 0)
@@ -105,17 +125,31 @@ public static class CheckpointReader
         }
     }
 
-    private static byte[] ReadEntry(ZipArchiveEntry entry, string path)
+    /// <summary>A storage's size in bytes (numel x element size), refused when it is negative or overflows.</summary>
+    private static long StorageBytes(StorageRef storage, string key, string path)
     {
+        if (storage.Elements < 0 || storage.Elements > long.MaxValue / 8)
+            throw new CliError(path + ": the storage of tensor '" + key + "' declares " + storage.Elements + " elements");
+        return storage.Elements * DTypes.Size(storage.DType);
+    }
+
+    /// <summary>
+    /// Exactly <paramref name="bytes"/> bytes of the entry (with <paramref name="exact"/>, refusing an
+    /// entry that inflates to more or less): never more memory than the caller's bound, whatever the
+    /// directory or the compressed stream claim.
+    /// </summary>
+    private static byte[] ReadEntry(ZipArchiveEntry entry, string path, long bytes, bool exact)
+    {
+        if (bytes > Array.MaxLength) throw new CliError(path + ": the zip entry " + entry.FullName + " is too large (" + bytes + " bytes)");
         try
         {
             using var s = entry.Open();
-            using var ms = new MemoryStream((int)Math.Min(entry.Length, int.MaxValue));
-            s.CopyTo(ms);
-            if (ms.Length != entry.Length) throw new InvalidDataException("entry length differs from the directory");
-            return ms.ToArray();
+            var buffer = new byte[bytes];
+            s.ReadExactly(buffer);
+            if (exact && s.ReadByte() >= 0) throw new InvalidDataException("it inflates to more than its declared " + bytes + " bytes");
+            return buffer;
         }
-        catch (InvalidDataException e)
+        catch (Exception e) when (e is InvalidDataException or EndOfStreamException)
         {
             throw new CliError(path + ": the zip entry " + entry.FullName + " is corrupt (" + e.Message + ")", e);
         }
@@ -123,8 +157,11 @@ public static class CheckpointReader
 
     // --- legacy torch.save (before PyTorch 1.6, or _use_new_zipfile_serialization=False) ---------
 
-    private static Checkpoint ReadTorchLegacy(string path, Action<string>? progress)
+    private static Checkpoint ReadTorchLegacy(string path, Action<string>? progress, long maxStorageBytes)
     {
+        long fileBytes = new FileInfo(path).Length;
+        if (fileBytes > maxStorageBytes + MaxPickleBytes)
+            throw new CliError(path + ": " + fileBytes + " bytes, more than the architecture's tensors can need (" + maxStorageBytes + " bytes of storage)");
         byte[] data = File.ReadAllBytes(path);
         int pos = 0;
         object? Next(string what)
@@ -152,8 +189,9 @@ public static class CheckpointReader
             long count = BinaryPrimitives.ReadInt64LittleEndian(data.AsSpan(pos));
             pos += 8;
             int size = types.TryGetValue(key, out var dt) ? DTypes.Size(dt) : 4;
+            // count * size and pos + bytes checked against what is left of the file (no overflow)
+            if (count < 0 || count > (data.Length - pos) / size) throw new CliError(path + ": truncated: storage " + key + " (" + count + " elements) runs past the end of the file");
             long bytes = count * size;
-            if (count < 0 || pos + bytes > data.Length) throw new CliError(path + ": truncated: storage " + key + " runs past the end of the file");
             storages[key] = data.AsSpan(pos, (int)bytes).ToArray();
             pos += (int)bytes;
         }

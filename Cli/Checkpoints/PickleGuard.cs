@@ -15,6 +15,12 @@ namespace MicroNet.Aot.Cli.Checkpoints;
 /// </summary>
 public static class PickleGuard
 {
+    /// <summary>Longest number written as text (FLOAT, INT, LONG, PERSID) a checkpoint may hold.</summary>
+    public const int MaxNumberText = 64;
+
+    /// <summary>Largest binary integer (LONG1, LONG4) in bytes: 128 bits.</summary>
+    public const int MaxLongBytes = 16;
+
     /// <summary>Exactly the globals a PyTorch state_dict (and a training checkpoint around one) needs.</summary>
     public static readonly IReadOnlySet<string> AllowedGlobals = new HashSet<string>(StringComparer.Ordinal)
     {
@@ -102,13 +108,32 @@ public static class PickleGuard
                 case 0x82: case 0x83: case 0x84:
                     throw Bad("refused: the pickle uses the copyreg extension registry (EXT opcodes), which names globals indirectly");
                 // other opcodes with arguments
-                case (byte)'F': case (byte)'I': case (byte)'L': case (byte)'P': Line(); Other(); break;
+                // numbers as text: a state_dict's fit in a few dozen characters; a huge literal would take
+                // the decoder minutes (big-integer parsing), so it is refused
+                case (byte)'F': case (byte)'I': case (byte)'L': case (byte)'P':
+                    if (Line().Length > MaxNumberText) throw Bad("a number literal longer than " + MaxNumberText + " characters");
+                    Other();
+                    break;
                 case (byte)'J': Take(4, data); Other(); break;
                 case (byte)'K': Take(1, data); Other(); break;
                 case (byte)'M': Take(2, data); Other(); break;
                 case (byte)'G': Take(8, data); Other(); break;
-                case 0x8a: Take(Take(1, data)[0], data); Other(); break; // LONG1
-                case 0x8b: Take(BinaryPrimitives.ReadInt32LittleEndian(Take(4, data)), data); Other(); break; // LONG4
+                case 0x8a: // LONG1
+                    {
+                        int n = Take(1, data)[0];
+                        if (n > MaxLongBytes) throw Bad("a LONG1 integer of " + n + " bytes (at most " + MaxLongBytes + ")");
+                        Take(n, data);
+                        Other();
+                        break;
+                    }
+                case 0x8b: // LONG4: at most a 128-bit integer
+                    {
+                        int n = BinaryPrimitives.ReadInt32LittleEndian(Take(4, data));
+                        if (n > MaxLongBytes) throw Bad("a LONG4 integer of " + n + " bytes (at most " + MaxLongBytes + ")");
+                        Take(n, data);
+                        Other();
+                        break;
+                    }
                 case (byte)'B': Take(BinaryPrimitives.ReadUInt32LittleEndian(Take(4, data)), data); Other(); break; // BINBYTES
                 case (byte)'C': Take(Take(1, data)[0], data); Other(); break; // SHORT_BINBYTES
                 case 0x8e: case 0x96: Take((long)BinaryPrimitives.ReadUInt64LittleEndian(Take(8, data)), data); Other(); break;

@@ -55,21 +55,32 @@ public sealed class RawTensor
     public string? CheckBounds()
     {
         if (Offset < 0) return "negative storage offset " + Offset;
-        long last = Offset;
-        for (int i = 0; i < Shape.Length; i++)
+        if (Shape.Length != Strides.Length) return "shape " + Shape.Length + "-dimensional but strides " + Strides.Length + "-dimensional";
+        // every product and sum checked: a huge offset or stride must be refused, not wrap around to a valid-looking index
+        try
         {
-            if (Shape[i] < 0) return "negative dimension " + Shape[i];
-            if (Shape[i] == 0) return null;
-            if (Strides[i] < 0) return "negative stride " + Strides[i];
-            last += (Shape[i] - 1) * Strides[i];
+            long last = Offset;
+            long elements = 1;
+            for (int i = 0; i < Shape.Length; i++)
+            {
+                if (Shape[i] < 0) return "negative dimension " + Shape[i];
+                if (Shape[i] == 0) return null;
+                if (Strides[i] < 0) return "negative stride " + Strides[i];
+                last = checked(last + (Shape[i] - 1L) * Strides[i]);
+                elements = checked(elements * Shape[i]);
+            }
+            long needed = checked((last + 1) * DTypes.Size(DType));
+            if (needed > Storage.Length)
+                return "the tensor needs " + needed + " bytes of storage but the file holds " + Storage.Length;
+            if (elements > int.MaxValue / 8) return "the tensor has " + elements + " elements, more than an import can hold";
+            return null;
         }
-        long needed = (last + 1) * DTypes.Size(DType);
-        if (needed > Storage.Length)
-            return "the tensor needs " + needed + " bytes of storage but the file holds " + Storage.Length;
-        return null;
+        catch (OverflowException)
+        {
+            return "its offset and strides (offset " + Offset + ", strides [" + string.Join(", ", Strides) + "]) address past any storage (the sizes overflow 64 bits)";
+        }
     }
 
-    /// <summary>All elements in row-major order, converted to double (floating-point types only).</summary>
     public double[] ToDoubles()
     {
         if (!DTypes.IsFloat(DType)) throw new InvalidOperationException("not a floating-point tensor: " + DType);

@@ -13,8 +13,10 @@ namespace MicroNet.Aot.Cli.Checkpoints;
 /// </summary>
 public static class SafetensorsReader
 {
-    public static Checkpoint Read(string path)
+    public static Checkpoint Read(string path, long maxBytes = 4L << 30)
     {
+        long fileBytes = new FileInfo(path).Length;
+        if (fileBytes > maxBytes) throw new CliError(path + ": " + fileBytes + " bytes, more than the architecture's tensors can need (" + maxBytes + ")");
         byte[] data = File.ReadAllBytes(path);
         ulong n = BinaryPrimitives.ReadUInt64LittleEndian(data);
         if (n > (ulong)(data.Length - 8)) throw new CliError(path + ": truncated safetensors file (the header runs past the end)");
@@ -29,7 +31,9 @@ public static class SafetensorsReader
             throw new CliError(path + ": the safetensors header is not valid JSON (" + e.Message + ")", e);
         }
         var tensors = new Dictionary<string, RawTensor>(StringComparer.Ordinal);
+        var extents = new List<(long Begin, long End, string Name)>();
         using (doc)
+        try
         {
             if (doc.RootElement.ValueKind != JsonValueKind.Object) throw new CliError(path + ": the safetensors header is not a JSON object");
             foreach (var p in doc.RootElement.EnumerateObject())
@@ -46,23 +50,41 @@ public static class SafetensorsReader
                         "BOOL" => DType.Bool,
                         var other => throw new CliError(where + ": unsupported dtype " + other),
                     };
+                    if (tensors.ContainsKey(p.Name)) throw new CliError(where + ": given twice in the header");
                     var shapeList = new List<int>();
-                    foreach (var d in v.GetProperty("shape").EnumerateArray()) shapeList.Add(d.GetInt32());
+                    foreach (var d in v.GetProperty("shape").EnumerateArray())
+                    {
+                        int dim = d.GetInt32();
+                        if (dim < 0) throw new CliError(where + ": negative dimension " + dim);
+                        shapeList.Add(dim);
+                    }
                     var offsets = v.GetProperty("data_offsets");
+                    if (offsets.GetArrayLength() != 2) throw new CliError(where + ": data_offsets must be [begin, end]");
                     long begin = offsets[0].GetInt64(), end = offsets[1].GetInt64();
                     int[] shape = shapeList.ToArray();
                     long elements = 1;
-                    foreach (int d in shape) elements *= d;
-                    if (begin < 0 || end < begin || end > body.Length || end - begin != elements * DTypes.Size(dtype))
+                    foreach (int d in shape) elements = checked(elements * d);
+                    if (begin < 0 || end < begin || end > body.Length || end - begin != checked(elements * DTypes.Size(dtype)))
                         throw new CliError(where + ": data_offsets [" + begin + ", " + end + "] do not fit its shape and the file (" + body.Length + " data bytes)");
                     tensors[p.Name] = new RawTensor(dtype, body.Slice((int)begin, (int)(end - begin)), 0, shape, RawTensor.ContiguousStrides(shape));
+                    extents.Add((begin, end, p.Name));
                 }
-                catch (Exception e) when (e is KeyNotFoundException or InvalidOperationException or FormatException or IndexOutOfRangeException)
+                catch (Exception e) when (e is KeyNotFoundException or InvalidOperationException or FormatException or IndexOutOfRangeException or OverflowException)
                 {
                     throw new CliError(where + ": malformed header entry (" + e.Message + ")", e);
                 }
             }
         }
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException)
+        {
+            // a key that is not valid UTF-8, and the like: System.Text.Json refuses to decode it
+            throw new CliError(path + ": the safetensors header cannot be decoded (" + e.Message + ")", e);
+        }
+        // as the safetensors library: the tensors' byte ranges may not overlap
+        extents.Sort((a, b) => a.Begin.CompareTo(b.Begin));
+        for (int i = 1; i < extents.Count; i++)
+            if (extents[i].Begin < extents[i - 1].End)
+                throw new CliError(path + ": tensors '" + extents[i - 1].Name + "' and '" + extents[i].Name + "' overlap in the data (bytes " + extents[i].Begin + ".." + extents[i - 1].End + ")");
         return new Checkpoint("safetensors", tensors, new List<string>());
     }
 }

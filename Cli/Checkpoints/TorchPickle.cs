@@ -73,7 +73,8 @@ public sealed class TorchUnpickler : Unpickler
             return u.loads(pickle);
         }
         catch (CliError) { throw; }
-        catch (Exception e) when (e is PickleException or InvalidCastException or IndexOutOfRangeException or ArgumentException or InvalidOperationException or KeyNotFoundException)
+        catch (Exception e) when (e is PickleException or InvalidCastException or IndexOutOfRangeException or ArgumentException or InvalidOperationException or KeyNotFoundException
+            or FormatException or OverflowException or NullReferenceException or System.Text.DecoderFallbackException)
         {
             throw new CliError(where + ": the pickle is malformed: " + e.Message, e);
         }

@@ -34,7 +34,19 @@ public static class Importer
 
         var info = new FileInfo(o.Checkpoint);
         log.WriteLine($"reading {o.Checkpoint} ({(info.Exists ? info.Length / 1048576.0 : 0):F1} MiB)");
-        var checkpoint = CheckpointReader.Read(o.Checkpoint, m => log.WriteLine("  " + m));
+        // the tensor data a matching checkpoint can hold: every expected tensor in float64, plus 16 MiB
+        // (BatchNorm counters, small extras); a file that declares or inflates to more is refused unread
+        long budget = network.CheckpointTensors.Sum(t => t.Shape.Aggregate(8L, (n, d) => n * d)) + (16L << 20);
+        Checkpoint checkpoint;
+        try
+        {
+            checkpoint = CheckpointReader.Read(o.Checkpoint, m => log.WriteLine("  " + m), budget);
+        }
+        catch (Exception e) when (e is not CliError and not IOException and not OutOfMemoryException)
+        {
+            // a class of malformed input the readers do not name yet: still one error line, nothing written
+            throw new CliError(o.Checkpoint + ": cannot be read as a checkpoint (" + e.GetType().Name + ": " + e.Message + ")", e);
+        }
         if (checkpoint.Ignored.Count > 0)
             log.WriteLine("  training checkpoint: using 'state_dict', ignoring " + string.Join(", ", checkpoint.Ignored.Select(k => "'" + k + "'")));
         var state = Match(checkpoint, network, o.Checkpoint, archName);

@@ -181,4 +181,107 @@ public class RefusalTests
         var r = TestEnv.Cli("import", "/nonexistent.pth", "--arch", arch, "--name", "Bad", "--out", outDir);
         AssertRefused(r, outDir, arch + "(" + (row + 1) + ",", "MNA0007", "stages[3].g1", "must both be divisible by 5 groups");
     }
+
+    // ---- hostile numbers, sizes and encodings (issue 19): every one an "error:" line, nothing written ----
+
+    private static byte[] Int32(int v) => BitConverter.GetBytes(v);
+    private static object[] Str(string v) => new object[] { "X", Int32(Encoding.UTF8.GetByteCount(v)), Encoding.UTF8.GetBytes(v) };
+
+    /// <summary>
+    /// A protocol-2 state_dict {"w": tensor} as torch.save writes it: _rebuild_tensor_v2 of storage '0'
+    /// (a FloatStorage of <paramref name="numel"/>, given as pickle opcodes), at <paramref name="offset"/>,
+    /// with the given size and stride opcodes.
+    /// </summary>
+    private static byte[] StateDictPickle(object numel, object offset, object size, object stride) => Bytes(
+        0x80, 2, "}", Str("w")[0], Str("w")[1], Str("w")[2], "ctorch._utils\n_rebuild_tensor_v2\n(",
+        "(", Str("storage")[0], Str("storage")[1], Str("storage")[2], "ctorch\nFloatStorage\n", Str("0")[0], Str("0")[1], Str("0")[2],
+        Str("cpu")[0], Str("cpu")[1], Str("cpu")[2], numel, "tQ",
+        offset, "(", size, "t(", stride, "t", 0x89, "ccollections\nOrderedDict\n)R", "tRs.");
+
+    private static object J(int v) => Bytes("J", Int32(v));
+
+    /// <summary>A torch.save zip with the pickle and a storage entry data/0 of <paramref name="storageBytes"/> bytes (deflated).</summary>
+    private static string ZipWithStorage(byte[] pickle, int storageBytes)
+    {
+        string path = Path.Combine(TestEnv.NewTempDir("hostile"), "hostile.pth");
+        using (var zip = ZipFile.Open(path, ZipArchiveMode.Create))
+        {
+            using (var s = zip.CreateEntry("archive/data.pkl", CompressionLevel.NoCompression).Open()) s.Write(pickle);
+            using (var s = zip.CreateEntry("archive/data/0", CompressionLevel.Optimal).Open()) s.Write(new byte[storageBytes]);
+        }
+        return path;
+    }
+
+    public static TheoryData<string, byte[], int, string> HostileCheckpoints => new()
+    {
+        // a well-formed one first, so the builder is known to produce what the reader accepts (refused later, at the key match)
+        { "valid tensor, unknown key", StateDictPickle(J(2), J(0), J(2), J(1)), 8, "unexpected keys" },
+        // a storage offset near 2^62: the bounds check must not wrap around (PyTorch refuses it)
+        { "offset 2^62", StateDictPickle(J(2), Bytes("L4611686018427387904L\n"), J(2), J(1)), 8, "overflow 64 bits" },
+        // (size - 1) * stride wraps int64
+        { "stride 2^62", StateDictPickle(J(2), J(0), J(3), Bytes("L4611686018427387904L\n")), 8, "overflow 64 bits" },
+        // non-numeric text where the pickle has a number
+        { "INT opcode 'abc'", StateDictPickle(J(2), Bytes("Iabc\n"), J(2), J(1)), 8, "malformed" },
+        { "FLOAT opcode as numel", StateDictPickle(Bytes("F1e999\n"), J(0), J(2), J(1)), 8, "malformed" },
+        // a LONG literal of 100,000 digits (minutes of big-integer parsing): refused by size
+        { "LONG of 100000 digits", StateDictPickle(Bytes("L" + new string('9', 100_000) + "L\n"), J(0), J(2), J(1)), 8, "number literal longer than 64" },
+        { "LONG4 of 1 MB", StateDictPickle(Bytes(0x8b, Int32(1 << 20), new byte[1 << 20]), J(0), J(2), J(1)), 8, "LONG4 integer of 1048576 bytes" },
+        // a storage that declares 2^40 floats: refused before any memory is taken
+        { "numel 2^40", StateDictPickle(Bytes("L1099511627776L\n"), J(0), J(2), J(1)), 8, "more than the architecture's tensors can need" },
+        // a storage entry larger than its storage declares (an inflation bomb in miniature)
+        { "entry larger than declared", StateDictPickle(J(2), J(0), J(2), J(1)), 1 << 20, "holds 1048576 bytes but its storage declares 8" },
+        { "negative numel", StateDictPickle(J(-5), J(0), J(2), J(1)), 8, "declares -5 elements" },
+    };
+
+    [Theory]
+    [MemberData(nameof(HostileCheckpoints))]
+    public void Hostile_checkpoints_get_one_error_line_and_write_nothing(string what, byte[] pickle, int storageBytes, string message)
+    {
+        string ckpt = ZipWithStorage(pickle, storageBytes);
+        string outDir = Path.Combine(TestEnv.NewTempDir("hostile-out"), "out");
+        var r = TestEnv.Cli("import", ckpt, "--preset", "m0", "--name", "Hostile", "--out", outDir);
+        AssertRefused(r, outDir, message, ckpt);
+        Assert.DoesNotContain("   at ", r.Stderr); // no stack trace
+        TestContext.Current.TestOutputHelper?.WriteLine(what + ": " + r.Stderr.Split('\n').First(l => l.StartsWith("error: ", StringComparison.Ordinal)));
+    }
+
+    private static string Safetensors(string header, int dataBytes)
+    {
+        string path = Path.Combine(TestEnv.NewTempDir("st"), "model.safetensors");
+        var h = Encoding.UTF8.GetBytes(header);
+        File.WriteAllBytes(path, Bytes(BitConverter.GetBytes((ulong)h.Length), h, new byte[dataBytes]));
+        return path;
+    }
+
+    [Theory]
+    [InlineData("{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[4,12]}}", 12, "overlap")]
+    [InlineData("{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}", 8, "given twice")]
+    [InlineData("{\"a\":{\"dtype\":\"F32\",\"shape\":[-2],\"data_offsets\":[0,8]}}", 8, "negative dimension")]
+    [InlineData("{\"a\":{\"dtype\":\"F32\",\"shape\":[2147483647,2147483647,2147483647],\"data_offsets\":[0,8]}}", 8, "malformed header entry")]
+    public void Malformed_safetensors_are_refused(string header, int dataBytes, string message)
+    {
+        string file = Safetensors(header, dataBytes);
+        string outDir = Path.Combine(TestEnv.NewTempDir("st-out"), "out");
+        AssertRefused(TestEnv.Cli("import", file, "--preset", "m0", "--name", "St", "--out", outDir), outDir, message, file);
+    }
+
+    [Fact]
+    public void Safetensors_key_that_is_not_utf8_is_refused()
+    {
+        string path = Path.Combine(TestEnv.NewTempDir("st8"), "model.safetensors");
+        var h = Bytes("{\"", new byte[] { 0xff, 0xfe }, "\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}");
+        File.WriteAllBytes(path, Bytes(BitConverter.GetBytes((ulong)h.Length), h, new byte[8]));
+        string outDir = Path.Combine(TestEnv.NewTempDir("st8-out"), "out");
+        var r = TestEnv.Cli("import", path, "--preset", "m0", "--name", "St", "--out", outDir);
+        AssertRefused(r, outDir, path);
+        Assert.DoesNotContain("   at ", r.Stderr);
+    }
+
+    [Fact]
+    public void A_directory_given_as_the_checkpoint_is_named_as_such()
+    {
+        string dir = TestEnv.NewTempDir("dir-ckpt");
+        string outDir = Path.Combine(dir, "out");
+        AssertRefused(TestEnv.Cli("import", dir, "--preset", "m0", "--name", "D", "--out", outDir), outDir, "a directory, not a checkpoint file");
+    }
 }
