@@ -81,7 +81,9 @@ public sealed class MicroNetGenerator : IIncrementalGenerator
             if (result.Source == null) continue;
             if (!hints.Add(result.HintName))
             {
-                context.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.Get(DiagnosticDescriptors.DuplicateClass), Location.None,
+                // at the start of the second model file that generates the class
+                var at = Location.Create(result.Path, new TextSpan(0, 0), new LinePositionSpan(new LinePosition(0, 0), new LinePosition(0, 0)));
+                context.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.Get(DiagnosticDescriptors.DuplicateClass), at,
                     "two MicroNetModel items generate " + result.HintName.Replace(".MicroNet.g.cs", "") + ": give one of them another ClassName or Namespace"));
                 continue;
             }

@@ -22,16 +22,16 @@ internal static class ModelCompiler
     /// <summary>Stage 6: prints a plan; a bug in a printer becomes MNA0099, not an exception out of the generator.</summary>
     public static GenerationResult Emit(PlanResult result)
     {
-        if (result.Plan == null) return new GenerationResult(result.HintName, null, result.Diagnostics);
+        if (result.Plan == null) return new GenerationResult(result.HintName, result.Path, null, result.Diagnostics);
         try
         {
-            return new GenerationResult(result.HintName, Emitter.Emit(result.Plan), result.Diagnostics);
+            return new GenerationResult(result.HintName, result.Path, Emitter.Emit(result.Plan), result.Diagnostics);
         }
         catch (Exception e)
         {
             var d = new DiagnosticInfo(DiagnosticDescriptors.InternalError, "internal error while emitting " + result.Plan.Class.SourceFileName + ": " + e.GetType().Name + ": " + e.Message +
                 ". Please report it with the model file.", result.Path, new TextSpan(0, 0), new LinePositionSpan(new LinePosition(0, 0), new LinePosition(0, 0)));
-            return new GenerationResult(result.HintName, null, new EquatableArray<DiagnosticInfo>(new[] { d }));
+            return new GenerationResult(result.HintName, result.Path, null, new EquatableArray<DiagnosticInfo>(new[] { d }));
         }
     }
 

@@ -29,7 +29,8 @@ public static class Folding
             scale = new double[outC];
             for (int o = 0; o < outC; o++)
             {
-                if (!(variance[o] + BatchNormEps > 0))
+                // PyTorch adds eps in float32: a variance that is positive only in float64 is NaN or inf there
+                if (!(variance[o] + BatchNormEps > 0) || !((float)variance[o] + (float)BatchNormEps > 0f))
                     throw new CliError("checkpoint entry '" + bn + ".running_var' has a negative variance (" + variance[o] + ") at channel " + o);
                 scale[o] = gamma[o] / Math.Sqrt(variance[o] + BatchNormEps);
             }

@@ -35,4 +35,4 @@ internal sealed record DiagnosticInfo(string Id, string Message, string FilePath
 internal sealed record PlanResult(string HintName, string Path, MicroNet.Aot.Planning.ExecutionPlan? Plan, EquatableArray<DiagnosticInfo> Diagnostics);
 
 /// <summary>What one model yields: the source (null when the model is invalid) and its diagnostics.</summary>
-internal sealed record GenerationResult(string HintName, string? Source, EquatableArray<DiagnosticInfo> Diagnostics);
+internal sealed record GenerationResult(string HintName, string Path, string? Source, EquatableArray<DiagnosticInfo> Diagnostics);

@@ -219,7 +219,9 @@ public class GeneratorTests
         Assert.Equal("MNA0011", Assert.Single(badNamespace.Diagnostics).Id);
 
         var twice = GeneratorHarness.Generate(Tiny, Tiny with { Path = TinyPath.Replace("Tiny.micronet", "Copy.micronet") });
-        Assert.Equal("MNA0012", Assert.Single(twice.Diagnostics).Id);
+        var duplicate = Assert.Single(twice.Diagnostics);
+        Assert.Equal("MNA0012", duplicate.Id);
+        Assert.Equal(TinyPath.Replace("Tiny.micronet", "Copy.micronet"), duplicate.Location.GetLineSpan().Path); // points at the second file
         Assert.Single(twice.GeneratedSources);
     }
 
