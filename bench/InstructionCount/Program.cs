@@ -1,10 +1,10 @@
-// instruction-count MODEL RUNS: runs a generated model RUNS times on a fixed input (for counting
-// instructions under valgrind; see bench/ab-instructions.sh). Prints the first output so the work
-// cannot be optimized away.
+// instruction-count MODEL RUNS (or MODEL --runs RUNS): runs a generated model RUNS times on a fixed
+// input, for counting instructions (valgrind: bench/ab-instructions.sh; qemu-aarch64:
+// bench/arm64-counts.sh). Prints the first output so the work cannot be optimized away.
 using System;
 using Count;
 
-int runs = int.Parse(args[1]);
+int runs = int.Parse(args[1] == "--runs" ? args[2] : args[1], System.Globalization.CultureInfo.InvariantCulture);
 var (inputLength, outputLength, scratchLength) = args[0] switch
 {
     "M0" => (MicroNetM0.InputLength, MicroNetM0.OutputLength, MicroNetM0.ScratchLength),
