@@ -22,7 +22,10 @@ internal static class ModelCompiler
     /// <summary>Stage 6: prints a plan; a bug in a printer becomes MNA0099, not an exception out of the generator.</summary>
     public static GenerationResult Emit(PlanResult result)
     {
-        if (result.Plan == null) return new GenerationResult(result.HintName, result.Path, null, result.Diagnostics);
+        if (result.Plan == null)
+            return new GenerationResult(result.HintName, result.Path,
+                result.StubClass == null ? null : Emitter.Stub(result.StubClass, result.StubNamespace, System.IO.Path.GetFileName(result.Path),
+                    result.Diagnostics.Count > 0 ? result.Diagnostics[0].Id : DiagnosticDescriptors.InternalError), result.Diagnostics);
         try
         {
             return new GenerationResult(result.HintName, result.Path, Emitter.Emit(result.Plan), result.Diagnostics);
@@ -51,15 +54,22 @@ internal static class ModelCompiler
                 var linePos = new LinePosition(line, start - lines[line]);
                 return new DiagnosticInfo(id, message, input.Path, new TextSpan(start, start < input.Text.Length ? 1 : 0), new LinePositionSpan(linePos, linePos));
             }
+            // the class a stub stands in for, when a model fails: the item's ClassName, else the JSON's name (else the file's stem)
+            string? StubName(string? name) => name != null && IsIdentifier(name) && !Emitter.IsMemberName(name) ? name : null;
+            string? requestedNs = input.Namespace ?? input.RootNamespace;
+            string? stubNs = string.IsNullOrEmpty(requestedNs) || !requestedNs!.Split('.').All(IsIdentifier) ? null : requestedNs;
+            string? stubClass = StubName(input.ClassName ?? hintBase);
             PlanResult Fail(IEnumerable<ModelIssue> issues)
             {
                 foreach (var i in issues) diagnostics.Add(At(i.Id, (i.Path.Length > 0 ? i.Path + ": " : "") + i.Message, i.Position));
-                return new PlanResult(hintBase, input.Path, null, new EquatableArray<DiagnosticInfo>(diagnostics.ToArray()));
+                string hint = stubClass == null ? hintBase : (stubNs == null ? "" : stubNs + ".") + stubClass + ".MicroNet.g.cs";
+                return new PlanResult(hint, input.Path, null, new EquatableArray<DiagnosticInfo>(diagnostics.ToArray()), stubClass, stubNs);
             }
 
             // stage 1: parse
             var spec = ModelSpecReader.Read(input.Text, requireWeights: true, out var readIssues);
             if (spec == null) return Fail(readIssues);
+            stubClass = StubName(string.IsNullOrEmpty(input.ClassName) ? spec.Name : input.ClassName);
 
             string className = string.IsNullOrEmpty(input.ClassName) ? spec.Name : input.ClassName!;
             string? ns = input.Namespace ?? input.RootNamespace;

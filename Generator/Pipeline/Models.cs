@@ -32,7 +32,13 @@ internal sealed record DiagnosticInfo(string Id, string Message, string FilePath
 }
 
 /// <summary>What planning one model yields: its execution plan (null when the model is invalid) and its diagnostics.</summary>
-internal sealed record PlanResult(string HintName, string Path, MicroNet.Aot.Planning.ExecutionPlan? Plan, EquatableArray<DiagnosticInfo> Diagnostics);
+/// <remarks>
+/// When there is no plan, <see cref="StubClass"/> names the class to stand in for it (when a valid
+/// name is known), so the consumer's code that uses the model compiles and the MNA error is the one
+/// the build reports instead of a cascade of CS0246.
+/// </remarks>
+internal sealed record PlanResult(string HintName, string Path, MicroNet.Aot.Planning.ExecutionPlan? Plan, EquatableArray<DiagnosticInfo> Diagnostics,
+    string? StubClass = null, string? StubNamespace = null);
 
 /// <summary>What one model yields: the source (null when the model is invalid) and its diagnostics.</summary>
 internal sealed record GenerationResult(string HintName, string Path, string? Source, EquatableArray<DiagnosticInfo> Diagnostics);
