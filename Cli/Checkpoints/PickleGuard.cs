@@ -137,12 +137,17 @@ public static class PickleGuard
                 case (byte)'B': Take(BinaryPrimitives.ReadUInt32LittleEndian(Take(4, data)), data); Other(); break; // BINBYTES
                 case (byte)'C': Take(Take(1, data)[0], data); Other(); break; // SHORT_BINBYTES
                 case 0x8e: case 0x96: Take((long)BinaryPrimitives.ReadUInt64LittleEndian(Take(8, data)), data); Other(); break;
+                // NEWOBJ / NEWOBJ_EX: torch.save never writes them (its state_dicts build objects with REDUCE);
+                // applied to _rebuild_tensor_v2 they would call a function as a class, which torch.load refuses
+                case 0x81: case 0x92:
+                    i--;
+                    throw Bad("refused: NEWOBJ" + (op == 0x92 ? "_EX" : "") + ", which a torch.save state_dict never contains");
                 // opcodes without arguments
                 case (byte)'(': case (byte)'0': case (byte)'1': case (byte)'2': case (byte)'N': case (byte)'Q':
                 case (byte)'R': case (byte)'a': case (byte)'b': case (byte)'d': case (byte)'}': case (byte)'e':
                 case (byte)'l': case (byte)']': case (byte)'o': case (byte)'s': case (byte)'t': case (byte)')':
-                case (byte)'u': case 0x81: case 0x85: case 0x86: case 0x87: case 0x88: case 0x89:
-                case 0x8f: case 0x90: case 0x91: case 0x92: case 0x97: case 0x98:
+                case (byte)'u': case 0x85: case 0x86: case 0x87: case 0x88: case 0x89:
+                case 0x8f: case 0x90: case 0x91: case 0x97: case 0x98:
                     Other();
                     break;
                 default:

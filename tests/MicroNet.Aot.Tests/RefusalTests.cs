@@ -231,6 +231,8 @@ public class RefusalTests
         // a storage entry larger than its storage declares (an inflation bomb in miniature)
         { "entry larger than declared", StateDictPickle(J(2), J(0), J(2), J(1)), 1 << 20, "holds 1048576 bytes but its storage declares 8" },
         { "negative numel", StateDictPickle(J(-5), J(0), J(2), J(1)), 8, "declares -5 elements" },
+        // NEWOBJ on _rebuild_tensor_v2 (a function called as a class: torch.load refuses it)
+        { "NEWOBJ", Bytes(0x80, 2, "ctorch._utils\n_rebuild_tensor_v2\n)", 0x81, "."), 8, "refused: NEWOBJ" },
     };
 
     [Theory]
