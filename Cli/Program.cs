@@ -15,7 +15,7 @@ var checkpointArg = new Argument<string>("CHECKPOINT") { Description = "torch.sa
 var presetOpt = new Option<string?>("--preset") { Description = "official architecture: m0, m1, m2 or m3" };
 presetOpt.AcceptOnlyFromAmong(Architectures.PresetNames);
 var archOpt = new Option<string?>("--arch") { Description = "architecture JSON file (see 'micronet preset m0' for a start)" };
-var inputSizeOpt = new Option<int?>("--input-size") { Description = "override the input height and width (a multiple of 32)", CustomParser = r => WholeNumber(r, "--input-size") };
+var inputSizeOpt = new Option<(int Height, int Width)?>("--input-size") { Description = "override the input size: N (N x N pixels) or HEIGHTxWIDTH, e.g. 224x160", CustomParser = InputSize };
 var classesOpt = new Option<int?>("--classes") { Description = "override the number of classes", CustomParser = r => WholeNumber(r, "--classes") };
 var nameOpt = new Option<string>("--name") { Description = "model name: the files are NAME.micronet.json and NAME.weights.bin", Required = true };
 var outOpt = new Option<string>("--out") { Description = "output directory (created if missing)", Required = true };
@@ -62,6 +62,18 @@ static int? WholeNumber(System.CommandLine.Parsing.ArgumentResult result, string
     string text = result.Tokens.Count > 0 ? result.Tokens[0].Value : "";
     if (int.TryParse(text, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out int value)) return value;
     result.AddError(option + " '" + text + "': not a whole number" + (text.Length > 0 && long.TryParse(text, out _) ? " in range" : ""));
+    return null;
+}
+
+static (int Height, int Width)? InputSize(System.CommandLine.Parsing.ArgumentResult result)
+{
+    string text = result.Tokens.Count > 0 ? result.Tokens[0].Value : "";
+    var parts = text.Split('x');
+    var inv = System.Globalization.CultureInfo.InvariantCulture;
+    const System.Globalization.NumberStyles sign = System.Globalization.NumberStyles.AllowLeadingSign;
+    if (parts.Length == 1 && int.TryParse(parts[0], sign, inv, out int side)) return (side, side);
+    if (parts.Length == 2 && int.TryParse(parts[0], sign, inv, out int h) && int.TryParse(parts[1], sign, inv, out int w)) return (h, w);
+    result.AddError("--input-size '" + text + "': expected a whole number N or HEIGHTxWIDTH (such as 224 or 224x160)");
     return null;
 }
 

@@ -68,6 +68,20 @@ public static class CheckpointReader
 
     private static Checkpoint ReadTorchZip(string path, Action<string>? progress, long maxStorageBytes)
     {
+        try
+        {
+            return ReadTorchZipArchive(path, progress, maxStorageBytes);
+        }
+        catch (Exception e) when (e is InvalidDataException or IOException and not FileNotFoundException and not DirectoryNotFoundException)
+        {
+            // ZipArchive reads its central directory and local headers lazily (Entries, Open): a
+            // corrupt directory, entry count or header offset surfaces there, not in OpenRead
+            throw new CliError(path + ": the zip archive is truncated or corrupt (" + e.Message + ")", e);
+        }
+    }
+
+    private static Checkpoint ReadTorchZipArchive(string path, Action<string>? progress, long maxStorageBytes)
+    {
         ZipArchive zip;
         try
         {

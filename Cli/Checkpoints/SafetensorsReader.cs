@@ -18,6 +18,7 @@ public static class SafetensorsReader
         long fileBytes = new FileInfo(path).Length;
         if (fileBytes > maxBytes) throw new CliError(path + ": " + fileBytes + " bytes, more than the architecture's tensors can need (" + maxBytes + ")");
         byte[] data = File.ReadAllBytes(path);
+        if (data.Length < 8) throw new CliError(path + ": truncated safetensors file (" + data.Length + " bytes, shorter than the 8-byte header length)");
         ulong n = BinaryPrimitives.ReadUInt64LittleEndian(data);
         if (n > (ulong)(data.Length - 8)) throw new CliError(path + ": truncated safetensors file (the header runs past the end)");
         var body = new ReadOnlyMemory<byte>(data, 8 + (int)n, data.Length - 8 - (int)n);

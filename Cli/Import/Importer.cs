@@ -14,7 +14,8 @@ public sealed class ImportOptions
     public string Checkpoint { get; init; } = "";
     public string? Preset { get; init; }
     public string? ArchPath { get; init; }
-    public int? InputSize { get; init; }
+    /// <summary>--input-size: height and width in pixels.</summary>
+    public (int Height, int Width)? InputSize { get; init; }
     public int? Classes { get; init; }
     public string Name { get; init; } = "";
     public string OutDir { get; init; } = "";
@@ -77,7 +78,7 @@ public static class Importer
         string text = o.Preset != null ? Architectures.PresetText(o.Preset) : ReadText(o.ArchPath!);
         var spec = Architectures.Read(text, name, requireWeights: false);
         spec.Weights = null; // a model file given as --arch: only its architecture is used
-        if (o.InputSize is int size) spec.InputHeight = spec.InputWidth = size;
+        if (o.InputSize is var (height, width)) { spec.InputHeight = height; spec.InputWidth = width; }
         if (o.Classes is int classes) spec.Classes = classes;
         spec.Name = o.Name;
         // the overridden architecture must be a model file this tool (and the generator) accepts:
@@ -86,7 +87,7 @@ public static class Importer
         if (issues.Count > 0)
         {
             string Option(ModelIssue i) =>
-                i.Path.StartsWith("input.height", StringComparison.Ordinal) || i.Path.StartsWith("input.width", StringComparison.Ordinal) ? (o.InputSize != null ? "--input-size " + o.InputSize : name) :
+                i.Path.StartsWith("input.height", StringComparison.Ordinal) || i.Path.StartsWith("input.width", StringComparison.Ordinal) ? (o.InputSize is var (h, w) ? "--input-size " + (h == w ? h.ToString(System.Globalization.CultureInfo.InvariantCulture) : h + "x" + w) : name) :
                 i.Path == "classes" ? (o.Classes != null ? "--classes " + o.Classes : name) :
                 i.Path == "name" ? "--name '" + o.Name + "'" : name;
             throw new CliError(string.Join(Environment.NewLine + "error: ", issues.Select(i => Option(i) + ": " + i.Message).Distinct()) + " (nothing was written)");

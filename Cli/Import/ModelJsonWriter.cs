@@ -26,6 +26,8 @@ public static class ModelJsonWriter
           .Append(", \"mean\": ").Append(Numbers(spec.Mean))
           .Append(", \"std\": ").Append(Numbers(spec.Std)).Append(" },\n");
         sb.Append("  \"classes\": ").Append(spec.Classes).Append(",\n");
+        // written only when off: files of the published configurations stay as they were
+        if (!spec.Shuffle) sb.Append("  \"shuffle\": false,\n");
         sb.Append("  \"stem\": { \"channels\": ").Append(spec.StemChannels)
           .Append(", \"groups\": [").Append(spec.StemGroup1).Append(", ").Append(spec.StemGroup2).Append("] },\n");
         sb.Append("  \"stages\": [\n");

@@ -72,6 +72,12 @@ public sealed class ModelSpec
     public double[] Mean { get; set; } = new double[0];
     public double[] Std { get; set; } = new double[0];
     public int Classes { get; set; }
+    /// <summary>
+    /// The authors' MODEL.MICRONETS.SHUFFLE (true in every published configuration). false drops the
+    /// channel shuffles their blocks gate on it; the stem's shuffle and one kind-B shuffle stay (as in
+    /// their code). A checkpoint has the same keys and shapes either way: only the architecture says it.
+    /// </summary>
+    public bool Shuffle { get; set; } = true;
     public int StemChannels { get; set; }
     public int StemGroup1 { get; set; }
     public int StemGroup2 { get; set; }

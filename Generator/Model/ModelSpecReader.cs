@@ -132,6 +132,15 @@ public sealed class ModelSpecReader
         return num.Value;
     }
 
+    private bool Bool(JsonNode? node, string path, bool absent)
+    {
+        if (node == null) return absent;
+        if (node.Kind == JsonKind.True) return true;
+        if (node.Kind == JsonKind.False) return false;
+        Report(IssueIds.WrongType, path, node.Position, "expected true or false, found " + node.Describe());
+        return absent;
+    }
+
     private string? String(JsonNode? node, string path)
     {
         if (node == null) return null;
@@ -174,7 +183,7 @@ public sealed class ModelSpecReader
 
     private void ReadRoot(JsonNode node, bool requireWeights)
     {
-        var root = AsObject(node, "", "$schema", "format", "name", "description", "input", "classes", "stem", "stages", "head", "activation", "weights");
+        var root = AsObject(node, "", "$schema", "format", "name", "description", "input", "classes", "stem", "stages", "head", "activation", "shuffle", "weights");
         if (root == null) return;
 
         var format = String(Required(root, "", "format"), "format");
@@ -195,15 +204,11 @@ public sealed class ModelSpecReader
         if (input != null && AsObject(input, "input", "channels", "height", "width", "mean", "std") is JsonObject inObj)
         {
             _spec.InputChannels = Int(Required(inObj, "input", "channels"), "input.channels", 1, 4096);
-            _spec.InputHeight = Int(Required(inObj, "input", "height"), "input.height", 32, 65536);
-            _spec.InputWidth = Int(Required(inObj, "input", "width"), "input.width", 32, 65536);
-            foreach (var axis in new[] { "height", "width" })
-            {
-                int v = axis == "height" ? _spec.InputHeight : _spec.InputWidth;
-                if (v >= 32 && v % 32 != 0)
-                    Report(IssueIds.InvalidValue, "input." + axis, _spec.Locate("input." + axis),
-                        "must be a multiple of 32 (the reference asserts it), found " + v);
-            }
+            // any size the authors' forward accepts: every conv keeps at least one pixel (odd kernels,
+            // padding k / 2), non-square and non-multiples of 32 included (their constructor's
+            // `assert input_size % 32 == 0` checks an argument forward never uses)
+            _spec.InputHeight = Int(Required(inObj, "input", "height"), "input.height", 1, 65536);
+            _spec.InputWidth = Int(Required(inObj, "input", "width"), "input.width", 1, 65536);
             int ch = _spec.InputChannels > 0 ? _spec.InputChannels : -1;
             _spec.Mean = Numbers(Required(inObj, "input", "mean"), "input.mean", ch);
             _spec.Std = Numbers(Required(inObj, "input", "std"), "input.std", ch);
@@ -213,6 +218,7 @@ public sealed class ModelSpecReader
         }
 
         _spec.Classes = Int(Required(root, "", "classes"), "classes", 1, 1 << 20);
+        _spec.Shuffle = Bool(Optional(root, "", "shuffle"), "shuffle", true);
 
         var stem = Required(root, "", "stem");
         if (stem != null && AsObject(stem, "stem", "channels", "groups") is JsonObject stemObj)

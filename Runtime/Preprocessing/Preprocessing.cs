@@ -4,11 +4,13 @@ using System.Buffers;
 namespace MicroNet.Aot.Runtime;
 
 /// <summary>
-/// ImageNet evaluation preprocessing, as the reference evaluates (torchvision on PIL images):
-/// Resize(round(size / 0.875)) of the shorter side with PIL's antialiased bilinear filter,
-/// CenterCrop(size), ToTensor (/255), Normalize(mean, std), into NCHW float32.
-/// The resize reproduces Pillow's 8-bit fixed-point resampler (Resample.c) exactly, so the
-/// tensor equals torchvision's bit for bit.
+/// ImageNet evaluation preprocessing, as the authors evaluate (utils/dataloaders.py: torchvision on
+/// PIL images): Resize(int(size / 0.875)) of the shorter side (truncated, as their code writes it)
+/// with PIL's antialiased bilinear filter, CenterCrop(size), ToTensor (/255), Normalize(mean, std),
+/// into NCHW float32. The resize reproduces Pillow's 8-bit fixed-point resampler (Resample.c)
+/// exactly, so the tensor equals torchvision's bit for bit.
+/// A non-square input (H x W) resizes the shorter side to int(max(H, W) / 0.875), then crops H x W
+/// at the center (the same as the square rule when H = W; the crop always fits).
 /// </summary>
 public static class Preprocessing
 {
@@ -20,62 +22,101 @@ public static class Preprocessing
     private const int PrecisionBits = 32 - 8 - 2;
 
     /// <summary>
-    /// Preprocesses an interleaved 8-bit image (<paramref name="channels"/> = 3 for RGB or 4 for RGBA,
-    /// alpha ignored) into <paramref name="destination"/>: 3 x size x size floats, NCHW.
+    /// Preprocesses an interleaved 8-bit image into <paramref name="destination"/>: mean.Length x
+    /// size x size floats, NCHW. See the other overload for the channels.
     /// </summary>
     public static void ImageNet(ReadOnlySpan<byte> pixels, int width, int height, int channels, int size,
+        ReadOnlySpan<float> mean, ReadOnlySpan<float> std, Span<float> destination) =>
+        ImageNet(pixels, width, height, channels, size, size, mean, std, destination);
+
+    /// <summary>
+    /// Preprocesses an interleaved 8-bit image (<paramref name="channels"/> per pixel: 1 grayscale,
+    /// 2 grayscale + alpha, 3 RGB, 4 RGBA; alpha ignored) into <paramref name="destination"/>:
+    /// mean.Length x outputHeight x outputWidth floats, NCHW (a generated model's InputChannels,
+    /// InputHeight, InputWidth). The model's channel count is mean.Length: 3 takes RGB (grayscale
+    /// replicated, as PIL's convert("RGB")), 1 takes grayscale (RGB weighted as PIL's convert("L"):
+    /// (19595 R + 38470 G + 7471 B + 2^15) >> 16).
+    /// </summary>
+    public static void ImageNet(ReadOnlySpan<byte> pixels, int width, int height, int channels, int outputHeight, int outputWidth,
         ReadOnlySpan<float> mean, ReadOnlySpan<float> std, Span<float> destination)
     {
-        if (channels != 3 && channels != 4) throw new ArgumentException("channels must be 3 (RGB) or 4 (RGBA)", nameof(channels));
+        if (channels < 1 || channels > 4) throw new ArgumentException("channels must be 1 (grayscale), 2 (grayscale + alpha), 3 (RGB) or 4 (RGBA)", nameof(channels));
         if (width < 1 || height < 1 || pixels.Length < (long)width * height * channels)
             throw new ArgumentException($"pixels must hold {width}x{height}x{channels} bytes", nameof(pixels));
-        if (size < 1) throw new ArgumentOutOfRangeException(nameof(size));
-        if (mean.Length != 3 || std.Length != 3) throw new ArgumentException("mean and std need 3 values (RGB)");
-        if (destination.Length != 3 * size * size)
-            throw new ArgumentException($"destination must hold exactly {3 * size * size} floats (3x{size}x{size})", nameof(destination));
+        if (outputHeight < 1 || outputWidth < 1) throw new ArgumentOutOfRangeException(outputHeight < 1 ? nameof(outputHeight) : nameof(outputWidth));
+        int bands = mean.Length;
+        if (bands != 1 && bands != 3)
+            throw new ArgumentException("the ImageNet preprocessing makes 1 (grayscale) or 3 (RGB) channels, one mean and std each; for other inputs fill the tensor yourself", nameof(mean));
+        if (std.Length != bands) throw new ArgumentException($"std needs {bands} values, as mean has", nameof(std));
+        long plane = (long)outputHeight * outputWidth;
+        if (destination.Length != bands * plane)
+            throw new ArgumentException($"destination must hold exactly {bands * plane} floats ({bands}x{outputHeight}x{outputWidth})", nameof(destination));
 
         // torchvision.transforms.Resize(int): the shorter side becomes `resize`, the longer one
-        // int(resize * long / short) (Python's float division, truncated).
-        int resize = (int)Math.Round(size / 0.875, MidpointRounding.ToEven);
+        // int(resize * long / short) (Python's float division, truncated)
+        int resize = (int)(Math.Max(outputHeight, outputWidth) / 0.875);
         int newW, newH;
         if (width <= height) { newW = resize; newH = (int)((double)resize * height / width); }
         else { newH = resize; newW = (int)((double)resize * width / height); }
-        if (newW < size || newH < size) throw new ArgumentException("image too small for the crop");
 
-        byte[] rgb = ArrayPool<byte>.Shared.Rent(width * height * 3);
-        byte[] resized = ArrayPool<byte>.Shared.Rent(newW * newH * 3);
+        byte[] converted = ArrayPool<byte>.Shared.Rent(width * height * bands);
+        byte[] resized = ArrayPool<byte>.Shared.Rent(newW * newH * bands);
         try
         {
-            for (int p = 0; p < width * height; p++)
-                for (int c = 0; c < 3; c++) rgb[p * 3 + c] = pixels[p * channels + c];
-            ResizeBilinear(rgb, width, height, resized, newW, newH);
+            Convert(pixels, width * height, channels, converted, bands);
+            ResizeBilinear(converted, width, height, resized, newW, newH, bands);
 
             // CenterCrop: Python's round (half to even) of the margins
-            int top = (int)Math.Round((newH - size) / 2.0, MidpointRounding.ToEven);
-            int left = (int)Math.Round((newW - size) / 2.0, MidpointRounding.ToEven);
-            int plane = size * size;
-            for (int c = 0; c < 3; c++)
+            int top = (int)Math.Round((newH - outputHeight) / 2.0, MidpointRounding.ToEven);
+            int left = (int)Math.Round((newW - outputWidth) / 2.0, MidpointRounding.ToEven);
+            for (int c = 0; c < bands; c++)
             {
                 float m = mean[c], s = std[c];
-                for (int y = 0; y < size; y++)
+                for (int y = 0; y < outputHeight; y++)
                 {
-                    int row = ((top + y) * newW + left) * 3 + c;
-                    int dst = c * plane + y * size;
-                    for (int x = 0; x < size; x++)
-                        destination[dst + x] = (resized[row + x * 3] / 255f - m) / s;
+                    int row = ((top + y) * newW + left) * bands + c;
+                    int dst = (int)(c * plane) + y * outputWidth;
+                    for (int x = 0; x < outputWidth; x++)
+                        destination[dst + x] = (resized[row + x * bands] / 255f - m) / s;
                 }
             }
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(rgb);
+            ArrayPool<byte>.Shared.Return(converted);
             ArrayPool<byte>.Shared.Return(resized);
         }
     }
 
-    /// <summary>Pillow's Image.resize(BILINEAR) for 8-bit RGB: horizontal pass first, then vertical, fixed point.</summary>
-    public static void ResizeBilinear(ReadOnlySpan<byte> source, int width, int height, Span<byte> destination, int newWidth, int newHeight)
+    /// <summary>PIL's convert("RGB") / convert("L") of <paramref name="count"/> pixels, alpha dropped.</summary>
+    private static void Convert(ReadOnlySpan<byte> pixels, int count, int channels, Span<byte> destination, int bands)
     {
+        bool gray = channels <= 2;
+        for (int p = 0; p < count; p++)
+        {
+            int at = p * channels;
+            if (bands == 3)
+            {
+                for (int c = 0; c < 3; c++) destination[p * 3 + c] = pixels[at + (gray ? 0 : c)];
+            }
+            else
+            {
+                destination[p] = gray ? pixels[at] : (byte)((pixels[at] * 19595 + pixels[at + 1] * 38470 + pixels[at + 2] * 7471 + 0x8000) >> 16);
+            }
+        }
+    }
+
+    /// <summary>Pillow's Image.resize(BILINEAR) for 8-bit RGB: horizontal pass first, then vertical, fixed point.</summary>
+    public static void ResizeBilinear(ReadOnlySpan<byte> source, int width, int height, Span<byte> destination, int newWidth, int newHeight) =>
+        ResizeBilinear(source, width, height, destination, newWidth, newHeight, 3);
+
+    /// <summary>Pillow's Image.resize(BILINEAR) for 8-bit images of <paramref name="bands"/> interleaved bands (1: "L", 3: "RGB").</summary>
+    public static void ResizeBilinear(ReadOnlySpan<byte> source, int width, int height, Span<byte> destination, int newWidth, int newHeight, int bands)
+    {
+        if (bands < 1 || bands > 4) throw new ArgumentOutOfRangeException(nameof(bands), "1 to 4 interleaved bands");
+        if (width < 1 || height < 1 || newWidth < 1 || newHeight < 1) throw new ArgumentException("sizes must be positive");
+        if (source.Length < (long)width * height * bands || destination.Length < (long)newWidth * newHeight * bands)
+            throw new ArgumentException("source or destination is smaller than its size says");
         var (boundsH, kkH, ksizeH) = Coefficients(width, newWidth);
         var (boundsV, kkV, ksizeV) = Coefficients(height, newHeight);
         bool needH = newWidth != width, needV = newHeight != height;
@@ -84,7 +125,7 @@ public static class Preprocessing
         int firstRow = boundsV[0];
         int lastRow = boundsV[newHeight * 2 - 2] + boundsV[newHeight * 2 - 1];
         int tempRows = needH ? lastRow - firstRow : height;
-        byte[] temp = ArrayPool<byte>.Shared.Rent(Math.Max(1, tempRows * newWidth * 3));
+        byte[] temp = ArrayPool<byte>.Shared.Rent(Math.Max(1, tempRows * newWidth * bands));
         try
         {
             ReadOnlySpan<byte> vin;
@@ -94,19 +135,19 @@ public static class Preprocessing
                 for (int i = 0; i < newHeight; i++) boundsV[i * 2] -= firstRow;
                 for (int y = 0; y < tempRows; y++)
                 {
-                    int srcRow = (y + firstRow) * width * 3, dstRow = y * newWidth * 3;
+                    int srcRow = (y + firstRow) * width * bands, dstRow = y * newWidth * bands;
                     for (int x = 0; x < newWidth; x++)
                     {
                         int xmin = boundsH[x * 2], xmax = boundsH[x * 2 + 1], k = x * ksizeH;
-                        for (int c = 0; c < 3; c++)
+                        for (int c = 0; c < bands; c++)
                         {
                             int ss = 1 << (PrecisionBits - 1);
-                            for (int t = 0; t < xmax; t++) ss += source[srcRow + (t + xmin) * 3 + c] * kkH[k + t];
-                            temp[dstRow + x * 3 + c] = Clip8(ss);
+                            for (int t = 0; t < xmax; t++) ss += source[srcRow + (t + xmin) * bands + c] * kkH[k + t];
+                            temp[dstRow + x * bands + c] = Clip8(ss);
                         }
                     }
                 }
-                vin = temp.AsSpan(0, tempRows * newWidth * 3);
+                vin = temp.AsSpan(0, tempRows * newWidth * bands);
                 vinWidth = newWidth;
             }
             else
@@ -120,17 +161,17 @@ public static class Preprocessing
                 for (int y = 0; y < newHeight; y++)
                 {
                     int ymin = boundsV[y * 2], ymax = boundsV[y * 2 + 1], k = y * ksizeV;
-                    for (int x = 0; x < vinWidth * 3; x++)
+                    for (int x = 0; x < vinWidth * bands; x++)
                     {
                         int ss = 1 << (PrecisionBits - 1);
-                        for (int t = 0; t < ymax; t++) ss += vin[(t + ymin) * vinWidth * 3 + x] * kkV[k + t];
-                        destination[y * vinWidth * 3 + x] = Clip8(ss);
+                        for (int t = 0; t < ymax; t++) ss += vin[(t + ymin) * vinWidth * bands + x] * kkV[k + t];
+                        destination[y * vinWidth * bands + x] = Clip8(ss);
                     }
                 }
             }
             else
             {
-                vin.Slice(0, newHeight * vinWidth * 3).CopyTo(destination);
+                vin.Slice(0, newHeight * vinWidth * bands).CopyTo(destination);
             }
         }
         finally

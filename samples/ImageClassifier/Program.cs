@@ -31,7 +31,7 @@ catch (Exception e) when (e is IOException or UnauthorizedAccessException or Inv
 }
 
 var input = new float[MicroNetM0.InputLength];
-Preprocessing.ImageNet(image.Data, image.Width, image.Height, 3, MicroNetM0.InputHeight,
+Preprocessing.ImageNet(image.Data, image.Width, image.Height, 3, MicroNetM0.InputHeight, MicroNetM0.InputWidth,
     MicroNetM0.InputMean, MicroNetM0.InputStd, input);
 
 var output = new float[MicroNetM0.OutputLength];

@@ -168,7 +168,7 @@ public class GeneratorTests
         { "\"classes\": 4,", "", "MNA0002", "{" },
         { "\"classes\": 4,", "\"classes\": 4, \"extra\": true,", "MNA0003", "\"extra\"" },
         { "\"classes\": 4,", "\"classes\": \"four\",", "MNA0004", "\"four\"" },
-        { "\"height\": 32", "\"height\": 48", "MNA0005", "48" },
+        { "\"height\": 32", "\"height\": -48", "MNA0005", "-48" },
         { "\"height\": 32", "\"height\": 0", "MNA0005", "0, \"width\"" },
         { "\"format\": \"micronet/1\"", "\"format\": \"micronet/9\"", "MNA0006", "\"micronet/9\"" },
         { "\"g2\":   4, \"c3\":   8", "\"g2\":   3, \"c3\":   8", "MNA0007", "3, \"c3\":   8" },

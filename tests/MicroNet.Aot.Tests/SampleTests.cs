@@ -63,27 +63,43 @@ public class SampleTests
         Assert.Equal(expected, r.Stdout.Trim());
     }
 
-    [Fact]
-    public void Preprocessing_equals_torchvision_bit_for_bit()
+    /// <summary>
+    /// The authors' evaluation transform (utils/dataloaders.py) on the sample image: Resize(int(S / 0.875))
+    /// (truncated: 96 -> 109, 160 -> 182, where rounding gives 110 and 183), CenterCrop, ToTensor,
+    /// Normalize; with S = max(H, W) for non-square inputs, and PIL's convert("L") for one channel.
+    /// </summary>
+    [Theory]
+    [InlineData(224, 224, 3, 3)]
+    [InlineData(96, 96, 3, 3)]
+    [InlineData(160, 160, 4, 3)]
+    [InlineData(224, 160, 3, 3)]
+    [InlineData(120, 200, 3, 3)]
+    [InlineData(28, 28, 3, 1)]
+    [InlineData(33, 47, 4, 1)]
+    public void Preprocessing_equals_torchvision_bit_for_bit(int height, int width, int pixelChannels, int modelChannels)
     {
         string python = Reference.RequirePython();
         var probe = TestEnv.Run(python, new[] { "-c", "import torchvision, PIL" });
         TestEnv.Require(probe.ExitCode == 0, "torchvision and PIL", "install Debian's python3-torchvision and python3-pil, as test.sh does as root");
         string image = TestEnv.Repo("samples", "ImageClassifier", "sample.png");
         string expectedPath = Path.Combine(TestEnv.NewTempDir("pre"), "x.f32");
+        float[] mean = modelChannels == 3 ? MicroNet.Aot.Runtime.Preprocessing.ImageNetMean.ToArray() : new[] { 0.5f };
+        float[] std = modelChannels == 3 ? MicroNet.Aot.Runtime.Preprocessing.ImageNetStd.ToArray() : new[] { 0.25f };
         const string script =
             "import sys, torch\nfrom PIL import Image\nimport torchvision.transforms as T\n" +
-            "t = T.Compose([T.Resize(int(round(224 / 0.875))), T.CenterCrop(224), T.ToTensor(), T.Normalize([0.485, 0.456, 0.406], [0.229, 0.224, 0.225])])\n" +
-            "x = t(Image.open(sys.argv[1]).convert('RGB'))\nopen(sys.argv[2], 'wb').write(x.contiguous().numpy().astype('<f4').tobytes())\n";
-        var r = TestEnv.Run(python, new[] { "-c", script, image, expectedPath });
+            "h, w, mode = int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]\n" +
+            "mean = [float(v) for v in sys.argv[6].split(',')]; std = [float(v) for v in sys.argv[7].split(',')]\n" +
+            "t = T.Compose([T.Resize(int(max(h, w) / 0.875)), T.CenterCrop((h, w)), T.ToTensor(), T.Normalize(mean, std)])\n" +
+            "x = t(Image.open(sys.argv[1]).convert('RGB').convert(mode))\nopen(sys.argv[2], 'wb').write(x.contiguous().numpy().astype('<f4').tobytes())\n";
+        string Csv(float[] v) => string.Join(",", v.Select(f => f.ToString("R", System.Globalization.CultureInfo.InvariantCulture)));
+        var r = TestEnv.Run(python, new[] { "-c", script, image, expectedPath, height.ToString(), width.ToString(), modelChannels == 3 ? "RGB" : "L", Csv(mean), Csv(std) });
         Assert.True(r.ExitCode == 0, r.ToString());
         float[] expected = ModelFixtures.ReadFloats(expectedPath);
 
         using var stream = File.OpenRead(image);
-        var decoded = StbImageSharp.ImageResult.FromStream(stream, StbImageSharp.ColorComponents.RedGreenBlue);
-        var actual = new float[3 * 224 * 224];
-        MicroNet.Aot.Runtime.Preprocessing.ImageNet(decoded.Data, decoded.Width, decoded.Height, 3, 224,
-            MicroNet.Aot.Runtime.Preprocessing.ImageNetMean, MicroNet.Aot.Runtime.Preprocessing.ImageNetStd, actual);
+        var decoded = StbImageSharp.ImageResult.FromStream(stream, pixelChannels == 4 ? StbImageSharp.ColorComponents.RedGreenBlueAlpha : StbImageSharp.ColorComponents.RedGreenBlue);
+        var actual = new float[modelChannels * height * width];
+        MicroNet.Aot.Runtime.Preprocessing.ImageNet(decoded.Data, decoded.Width, decoded.Height, pixelChannels, height, width, mean, std, actual);
         Assert.Equal(expected.Length, actual.Length);
         int differing = Enumerable.Range(0, actual.Length).Count(i => actual[i] != expected[i]);
         Assert.True(differing == 0, differing + " of " + actual.Length + " values differ from torchvision's");

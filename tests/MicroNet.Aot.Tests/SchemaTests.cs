@@ -31,7 +31,7 @@ public class SchemaTests
 
     [Theory]
     [InlineData("\"format\": \"micronet/1\"", "\"format\": \"micronet/2\"")]
-    [InlineData("\"height\": 224", "\"height\": 200")]
+    [InlineData("\"height\": 224", "\"height\": 0")]
     [InlineData("\"classes\": 1000", "\"classes\": 0")]
     [InlineData("\"y1\":   2", "\"y1\":   3")]
     [InlineData("\"reduction\": 8", "\"reduction\": 8, \"extra\": 1")]

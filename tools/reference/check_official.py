@@ -43,7 +43,7 @@ def official_cfg(arch, table_name):
     nets = types.SimpleNamespace(
         NET_CONFIG=table_name, BLOCK="DYMicroBlock", STEM_MODE="spatialsepsf", STEM_CH=arch.stem_channels,
         STEM_DILATION=1, STEM_GROUPS=list(arch.stem_groups), OUT_CH=arch.head_channels, DEPTHSEP=True,
-        SHUFFLE=True, POINTWISE="group", DROPOUT=0.1)
+        SHUFFLE=arch.shuffle, POINTWISE="group", DROPOUT=0.1)
     return types.SimpleNamespace(MODEL=types.SimpleNamespace(MICRONETS=nets, ACTIVATION=act))
 
 
@@ -56,14 +56,15 @@ def build_official(official_dir, arch):
     table = "mna_check_" + arch.name.lower()
     setattr(oc, table + "_cfgs", [list(row) for row in arch.stages])
     with contextlib.redirect_stdout(io.StringIO()):  # the official constructors print a lot
-        model = om.MicroNet(official_cfg(arch, table), input_size=arch.height, num_classes=arch.classes)
+        # input_size only feeds the constructor's `assert input_size % 32 == 0`; forward takes any H x W
+        model = om.MicroNet(official_cfg(arch, table), input_size=224, num_classes=arch.classes)
     return model.eval()
 
 
 def check(official_dir, arch_path, save_dir=None):
     arch = ref.Arch.load(arch_path)
-    if arch.in_channels != 3 or arch.height != arch.width:
-        return f"skipped (the official model is 3-channel and square): {arch_path}"
+    if arch.in_channels != 3:
+        return f"skipped (the official stem takes 3 channels): {arch_path}"
     official = build_official(official_dir, arch)
     mine = ref.MicroNet(arch).eval()
     so, sm = official.state_dict(), mine.state_dict()

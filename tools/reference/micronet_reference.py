@@ -15,7 +15,10 @@ loads one seeded random checkpoint into both models and compares ``state_dict`` 
 parameter counts, and outputs on random inputs (they are identical, max abs diff 0).
 
 Only the settings that the four published models use are supported: block ``DYMicroBlock``,
-stem ``spatialsepsf``, pointwise ``group``, depthsep on, shuffle on, activation ``DYShiftMax``.
+stem ``spatialsepsf``, pointwise ``group``, depthsep on, activation ``DYShiftMax``; shuffle on
+(the default) or off (``"shuffle": false``, the authors' ``MODEL.MICRONETS.SHUFFLE = False``).
+Input sizes: whatever the official forward accepts (any height and width; the official constructor's
+``assert input_size % 32 == 0`` checks only its unused ``input_size`` argument).
 """
 
 import json
@@ -43,6 +46,7 @@ class Arch:
         self.mean = [float(v) for v in inp.get("mean", [0.485, 0.456, 0.406])]
         self.std = [float(v) for v in inp.get("std", [0.229, 0.224, 0.225])]
         self.classes = int(doc["classes"])
+        self.shuffle = bool(doc.get("shuffle", True))
         self.stem_channels = int(doc["stem"]["channels"])
         self.stem_groups = tuple(int(v) for v in doc["stem"]["groups"])
         self.stages = [tuple(int(row[f]) for f in STAGE_FIELDS) for row in doc["stages"]]
@@ -236,6 +240,11 @@ class Block(nn.Module):
         ab3_a = [arch.init_a_block3[0], 0.0]
         ab3_b = [arch.init_a_block3[1], 0.0]
         self.residual = stride == 1 and inp == oup
+        shuffle = arch.shuffle
+
+        def shuffled(groups, condition=True):
+            # a slot the official block fills with a shuffle only when SHUFFLE (and its condition) hold
+            return ChannelShuffle(groups) if shuffle and condition else Identity()
 
         def act(channels, y, groups, expansion, red):
             if y > 0:
@@ -251,12 +260,12 @@ class Block(nn.Module):
             slots = [
                 depth_separable(inp, c1, c2, ks, stride),
                 act(hidden, y2, g2, False, reduction),
-                ChannelShuffle(g2),
-                ChannelShuffle(hidden // 2) if y2 != 0 else Identity(),
+                shuffled(g2),
+                shuffled(hidden // 2, y2 != 0),
                 group_conv_bn(hidden, oup, g3),
                 last_act(oup, g4, reduction // 2),
-                ChannelShuffle(g4),
-                ChannelShuffle(oup // 2) if oup % 2 == 0 and y3 != 0 else Identity(),
+                shuffled(g4),
+                shuffled(oup // 2, oup % 2 == 0 and y3 != 0),
             ]
             self.out_channels = oup
         elif g4 == 0:  # kind C: one 1x1 group conv and its activation (the last row)
@@ -266,7 +275,8 @@ class Block(nn.Module):
             ]
             self.out_channels = hidden
         else:  # kind B: 1x1 expansion, depthwise separable, 1x1 projection
-            if y1 != 0 and y2 != 0:
+            # the official condition, whose else-branch does not look at SHUFFLE
+            if shuffle and y1 != 0 and y2 != 0:
                 mid_shuffle = ChannelShuffle(hidden // 4)
             elif y1 == 0 and y2 == 0:
                 mid_shuffle = Identity()
@@ -275,15 +285,15 @@ class Block(nn.Module):
             slots = [
                 group_conv_bn(inp, hidden, g1),
                 act(hidden, y1, g2, False, reduction),
-                ChannelShuffle(g2),
+                shuffled(g2),
                 depth_separable(hidden, 1, 1, ks, stride),
                 Identity(),
                 act(hidden, y2, g2, True, reduction),
                 mid_shuffle,
                 group_conv_bn(hidden, oup, g3),
                 last_act(oup, g4, reduction // 2 if oup < hidden else reduction),
-                ChannelShuffle(g4),
-                ChannelShuffle(oup // 2) if y3 != 0 else Identity(),
+                shuffled(g4),
+                shuffled(oup // 2, y3 != 0),
             ]
             self.out_channels = oup
         self.layers = nn.Sequential(*slots)
@@ -305,7 +315,6 @@ class SwishLinear(nn.Module):
 class MicroNet(nn.Module):
     def __init__(self, arch):
         super().__init__()
-        assert arch.height % 32 == 0 and arch.width % 32 == 0, "input size must be a multiple of 32"
         g1, g2 = arch.stem_groups
         layers = [Stem(arch.in_channels, arch.stem_channels, g1, g2)]
         channels = arch.stem_channels

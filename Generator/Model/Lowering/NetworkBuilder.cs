@@ -240,6 +240,7 @@ public sealed class NetworkBuilder
         var ab3A = new[] { _spec.InitABlock3[0], 0.0 };
         var ab3B = new[] { _spec.InitABlock3[1], 0.0 };
         string P(string field) => _path + "." + field;
+        bool shuffle = _spec.Shuffle;
 
         if (r.G1 == 0)
         {
@@ -249,12 +250,12 @@ public sealed class NetworkBuilder
             Conv(name + "0.conv.2", name + "0.conv.3", hidden2, 1, r.Ks, 1, stride, hidden1, P("c2"));
             if (r.Y2 > 0) ShiftMax(name + "1", r.Y2 == 2, _spec.InitA, _spec.InitB, r.G2, false, reduction, P("g2"));
             else Relu6(name + "1");
-            Shuffle(name + "2", r.G2, P("g2"));
-            if (r.Y2 != 0) Shuffle(name + "3", hidden2 / 2, P("c2"));
+            if (shuffle) Shuffle(name + "2", r.G2, P("g2"));
+            if (shuffle && r.Y2 != 0) Shuffle(name + "3", hidden2 / 2, P("c2"));
             Conv(name + "4.conv.0", name + "4.conv.1", oup, 1, 1, 1, 1, r.G3, P("g3"));
             if (r.Y3 > 0) ShiftMax(name + "5", false, ab3A, ab3B, r.G4, false, reduction / 2, P("g4"));
-            Shuffle(name + "6", r.G4, P("g4"));
-            if (oup % 2 == 0 && r.Y3 != 0) Shuffle(name + "7", oup / 2, P("c"));
+            if (shuffle) Shuffle(name + "6", r.G4, P("g4"));
+            if (shuffle && oup % 2 == 0 && r.Y3 != 0) Shuffle(name + "7", oup / 2, P("c"));
         }
         else if (r.G4 == 0)
         {
@@ -272,17 +273,19 @@ public sealed class NetworkBuilder
             Conv(name + "0.conv.0", name + "0.conv.1", hidden2, 1, 1, 1, 1, r.G1, P("g1"));
             if (r.Y1 > 0) ShiftMax(name + "1", r.Y1 == 2, _spec.InitA, _spec.InitB, r.G2, false, reduction, P("g2"));
             else Relu6(name + "1");
-            Shuffle(name + "2", r.G2, P("g2"));
+            if (shuffle) Shuffle(name + "2", r.G2, P("g2"));
             Conv(name + "3.conv.0", name + "3.conv.1", hidden2, r.Ks, 1, stride, 1, hidden2, P("ks"));
             Conv(name + "3.conv.2", name + "3.conv.3", hidden2, 1, r.Ks, 1, stride, hidden2, P("ks"));
             if (r.Y2 > 0) ShiftMax(name + "5", r.Y2 == 2, _spec.InitA, _spec.InitB, r.G2, true, reduction, P("g2"));
             else Relu6(name + "5");
-            if (r.Y1 != 0 && r.Y2 != 0) Shuffle(name + "6", hidden2 / 4, P("c2"));
+            // exactly the authors' condition, whose else-branch ignores SHUFFLE: with shuffle off, a
+            // row with y1 or y2 set still shuffles by hidden/2 here
+            if (shuffle && r.Y1 != 0 && r.Y2 != 0) Shuffle(name + "6", hidden2 / 4, P("c2"));
             else if (!(r.Y1 == 0 && r.Y2 == 0)) Shuffle(name + "6", hidden2 / 2, P("c2"));
             Conv(name + "7.conv.0", name + "7.conv.1", oup, 1, 1, 1, 1, r.G3, P("g3"));
             if (r.Y3 > 0) ShiftMax(name + "8", false, ab3A, ab3B, r.G4, false, oup < hidden2 ? reduction / 2 : reduction, P("g4"));
-            Shuffle(name + "9", r.G4, P("g4"));
-            if (r.Y3 != 0) Shuffle(name + "10", oup / 2, P("c"));
+            if (shuffle) Shuffle(name + "9", r.G4, P("g4"));
+            if (shuffle && r.Y3 != 0) Shuffle(name + "10", oup / 2, P("c"));
         }
 
         if (stride == 1 && inp == oup)

@@ -29,6 +29,13 @@ public static class ModelFixtures
             ["m2-160-100"] = ("presets/m2.json", 160, 160, 100),
             ["custom-64"] = ("configs/custom-mixed.json", null, null, null),
             ["custom-96x64"] = ("configs/custom-mixed.json", 96, 64, 3),
+            // sizes that are not multiples of 32 (the authors' forward takes them), down to a few pixels
+            ["m0-200"] = ("presets/m0.json", 200, 200, 10),
+            ["tiny-7x5"] = ("configs/tiny.json", 7, 5, null),
+            // the branches the published tables leave out, and shuffle off (checked against the
+            // authors' code with tools/reference/check_official.py)
+            ["branches-33x47"] = ("configs/branches.json", null, null, null),
+            ["branches-noshuffle-40x24"] = ("configs/branches-noshuffle.json", null, null, null),
         };
 
     private static readonly ConcurrentDictionary<string, Lazy<Prepared>> Cache = new();
