@@ -69,7 +69,8 @@ public sealed class MicroNetGenerator : IIncrementalGenerator
             Get("MicroNetResourceName"),
             Get("MicroNetWeightsFile"),
             !string.Equals(Get("MicroNetWeightsExist"), "false", StringComparison.OrdinalIgnoreCase),
-            string.Equals(profile?.Trim(), "true", StringComparison.OrdinalIgnoreCase));
+            string.Equals(profile?.Trim(), "true", StringComparison.OrdinalIgnoreCase),
+            Get("MicroNetWeightsSha256"));
     }
 
     private static void Produce(SourceProductionContext context, ImmutableArray<GenerationResult> results)

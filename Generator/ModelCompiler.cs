@@ -86,6 +86,12 @@ internal static class ModelCompiler
             else if (input.WeightsFile != null && !string.Equals(input.WeightsFile, spec.Weights!.File, StringComparison.Ordinal))
                 itemIssues.Add(new ModelIssue(DiagnosticDescriptors.WeightsFileMismatch, "the model names \"" + spec.Weights.File + "\" but the build embeds \"" + input.WeightsFile +
                     "\" (rename the blob, or set Weights=\"" + spec.Weights.File + "\" on the MicroNetModel item)", "weights.file", spec.Locate("weights.file")));
+            // the blob's SHA-256, hashed by MSBuild (MicroNet.Aot.targets), against the JSON's: a blob
+            // from another import is a build error here, not an exception at the first Run
+            else if (input.WeightsSha256 != null && !string.Equals(input.WeightsSha256, spec.Weights!.Sha256, StringComparison.OrdinalIgnoreCase))
+                itemIssues.Add(new ModelIssue(IssueIds.WeightsMismatch, "the weights file \"" + (input.WeightsFile ?? spec.Weights.File) + "\" has SHA-256 " +
+                    input.WeightsSha256.ToLowerInvariant() + ", but " + fileName + " was written with a blob of SHA-256 " + spec.Weights.Sha256 +
+                    ": use the blob written together with this JSON (or run 'micronet import' again)", "weights.sha256", spec.Locate("weights.sha256")));
             if (itemIssues.Count > 0) return Fail(itemIssues);
 
             // stage 2: the lowered layer graph, and the manifest checked against it

@@ -68,6 +68,8 @@ public static class Importer
 
         var result = ModelWriter.Write(spec, network, values, o.OutDir);
         log.WriteLine($"wrote {result.JsonPath} and {result.BlobPath} ({spec.Weights!.Bytes:N0} bytes, sha256 {spec.Weights.Sha256[..16]}...)");
+        // the peak resident memory of the whole import (VmHWM), .NET runtime included: the limits in docs/security.md
+        log.WriteLine($"peak memory {System.Diagnostics.Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0:F0} MiB");
         return result;
     }
 

@@ -16,7 +16,8 @@ internal sealed record ModelInput(
     string? ResourceName,
     string? WeightsFile,
     bool WeightsExist,
-    bool Profile);
+    bool Profile,
+    string? WeightsSha256 = null);
 
 /// <summary>A diagnostic carried as values: the descriptor's ID, the message and where it points.</summary>
 internal sealed record DiagnosticInfo(string Id, string Message, string FilePath, TextSpan Span, LinePositionSpan LineSpan)

@@ -204,6 +204,18 @@ public class GeneratorTests
         var other = GeneratorHarness.Generate(Tiny with { WeightsFile = "Other.weights.bin" });
         Assert.Equal("MNA0013", Assert.Single(other.Diagnostics).Id);
 
+        // the blob's SHA-256 as MSBuild hashed it: the JSON's (either case) builds; another is MNA0010 at weights.sha256
+        string sha = System.Text.RegularExpressions.Regex.Match(Tiny.Text, "\"sha256\": \"([0-9a-f]{64})\"").Groups[1].Value;
+        Assert.Equal(64, sha.Length);
+        Assert.Empty(GeneratorHarness.Generate(Tiny with { WeightsSha256 = sha.ToUpperInvariant() }).Diagnostics);
+        string otherSha = (sha[0] == '0' ? "1" : "0") + sha[1..];
+        var mismatch = GeneratorHarness.Generate(Tiny with { WeightsSha256 = otherSha.ToUpperInvariant() });
+        var d10 = Assert.Single(mismatch.Diagnostics);
+        Assert.Equal("MNA0010", d10.Id);
+        Assert.Contains(otherSha, d10.GetMessage());
+        Assert.Equal(Tiny.Text.IndexOf("\"" + sha + "\"", StringComparison.Ordinal), d10.Location.SourceSpan.Start);
+        AssertOnlyStub(mismatch, "MNA0010");
+
         var badClass = GeneratorHarness.Generate(Tiny with { ClassName = "class" });
         Assert.Equal("MNA0011", Assert.Single(badClass.Diagnostics).Id);
 

@@ -103,4 +103,28 @@ public class ImportRoundTripTests
         }
         Assert.True(mismatched == 0, mismatched + " values differ from the reference folding:\n" + string.Join("\n", report));
     }
+
+    /// <summary>
+    /// docs/security.md's memory limit: an import's peak resident memory (VmHWM, the .NET runtime
+    /// included, as the CLI reports it) is at most 64 MiB + 8 x the checkpoint's size. Measured:
+    /// M0 (4.2 MB) 66 MiB, M3 (10.7 MB) 98 MiB.
+    /// </summary>
+    [Theory]
+    [InlineData("m0")]
+    [InlineData("m3")]
+    public void Import_peak_memory_is_a_small_multiple_of_the_weights(string label)
+    {
+        string arch = ModelFixtures.ArchPath(label);
+        string ckpt = Reference.Checkpoint(arch, 21);
+        string outDir = TestEnv.NewTempDir("peak");
+        var r = TestEnv.Cli("import", ckpt, "--arch", arch, "--name", "Peak", "--out", outDir);
+        Assert.True(r.ExitCode == 0, r.ToString());
+        var m = System.Text.RegularExpressions.Regex.Match(r.Stdout + r.Stderr, @"peak memory (\d+) MiB");
+        Assert.True(m.Success, "no peak memory line:\n" + r);
+        double peakMiB = double.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+        double checkpointMiB = new FileInfo(ckpt).Length / 1048576.0;
+        double limit = 64 + 8 * checkpointMiB;
+        TestContext.Current.TestOutputHelper?.WriteLine($"{label}: checkpoint {checkpointMiB:F1} MiB, peak {peakMiB} MiB, limit {limit:F0} MiB");
+        Assert.True(peakMiB <= limit, $"{label}: the import peaked at {peakMiB} MiB, more than 64 + 8 x {checkpointMiB:F1} MiB");
+    }
 }

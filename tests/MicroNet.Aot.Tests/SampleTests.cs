@@ -64,6 +64,45 @@ public class SampleTests
     }
 
     /// <summary>
+    /// MicroNet.Aot.targets hashes each weights blob (MSBuild's GetFileHash) and the generator compares
+    /// it with the JSON's sha256: a blob from another import fails the build with MNA0010 at the
+    /// JSON's weights.sha256, instead of an exception at the first Run. The right blob builds.
+    /// </summary>
+    [Fact]
+    public void A_weights_blob_that_is_not_the_jsons_fails_the_build_with_MNA0010()
+    {
+        string dir = TestEnv.NewTempDir("blob-check");
+        File.Copy(TestEnv.Repo("Models", "FashionMicroNet.micronet.json"), Path.Combine(dir, "Fashion.micronet.json"));
+        byte[] blob = File.ReadAllBytes(TestEnv.Repo("Models", "FashionMicroNet.weights.bin"));
+        File.WriteAllText(Path.Combine(dir, "Fashion.micronet.json"), File.ReadAllText(Path.Combine(dir, "Fashion.micronet.json"))
+            .Replace("\"FashionMicroNet.weights.bin\"", "\"Fashion.weights.bin\""));
+        File.WriteAllText(Path.Combine(dir, "Consumer.csproj"),
+            "<Project Sdk=\"Microsoft.NET.Sdk\">\n" +
+            "  <PropertyGroup><OutputType>Exe</OutputType><TargetFramework>net10.0</TargetFramework><Nullable>enable</Nullable></PropertyGroup>\n" +
+            "  <ItemGroup>\n" +
+            $"    <ProjectReference Include=\"{TestEnv.Repo("Generator", "MicroNet.Aot.Generator.csproj")}\" OutputItemType=\"Analyzer\" ReferenceOutputAssembly=\"false\" />\n" +
+            $"    <ProjectReference Include=\"{TestEnv.Repo("Runtime", "MicroNet.Aot.Runtime.csproj")}\" />\n" +
+            "    <MicroNetModel Include=\"Fashion.micronet.json\" ClassName=\"Fashion\" Namespace=\"Consumer\" />\n" +
+            "  </ItemGroup>\n" +
+            $"  <Import Project=\"{TestEnv.Repo("Generator", "build", "MicroNet.Aot.targets")}\" />\n" +
+            "</Project>\n");
+        File.WriteAllText(Path.Combine(dir, "Program.cs"), "System.Console.WriteLine(Consumer.Fashion.InputLength);\n");
+
+        // the blob written with the JSON: builds
+        File.WriteAllBytes(Path.Combine(dir, "Fashion.weights.bin"), blob);
+        var good = TestEnv.Run(TestEnv.Dotnet, new[] { "build", dir, "-c", "Release", "--nologo" }, TimeSpan.FromMinutes(5));
+        Assert.True(good.ExitCode == 0, good.ToString());
+
+        // one byte changed (same length): the build stops with MNA0010, located in the JSON
+        blob[blob.Length / 2] ^= 0x5a;
+        File.WriteAllBytes(Path.Combine(dir, "Fashion.weights.bin"), blob);
+        var bad = TestEnv.Run(TestEnv.Dotnet, new[] { "build", dir, "-c", "Release", "--nologo" }, TimeSpan.FromMinutes(5));
+        Assert.True(bad.ExitCode != 0, "a wrong blob built:\n" + bad);
+        Assert.Matches(@"Fashion\.micronet\.json\(\d+,\d+\): error MNA0010: .*SHA-256", bad.Stdout);
+        Assert.DoesNotContain("error CS", bad.Stdout); // the stub keeps the consumer's code compiling
+    }
+
+    /// <summary>
     /// The authors' evaluation transform (utils/dataloaders.py) on the sample image: Resize(int(S / 0.875))
     /// (truncated: 96 -> 109, 160 -> 182, where rounding gives 110 and 183), CenterCrop, ToTensor,
     /// Normalize; with S = max(H, W) for non-square inputs, and PIL's convert("L") for one channel.

@@ -52,7 +52,7 @@ public static class GeneratorHarness
     }
 
     /// <summary>A model item: the JSON (path and text) and the metadata MicroNet.Aot.targets would set.</summary>
-    public sealed record ModelItem(string Path, string Text, string? ClassName = null, string? Namespace = null, bool WeightsExist = true, string? WeightsFile = null)
+    public sealed record ModelItem(string Path, string Text, string? ClassName = null, string? Namespace = null, bool WeightsExist = true, string? WeightsFile = null, string? WeightsSha256 = null)
     {
         public string Stem => System.IO.Path.GetFileName(Path).Replace(".micronet.json", "");
         public string ResourceName => "MicroNet.Aot.Weights." + Stem;
@@ -95,6 +95,7 @@ public static class GeneratorHarness
             if (item.ClassName != null) meta["build_metadata.AdditionalFiles.ClassName"] = item.ClassName;
             if (item.Namespace != null) meta["build_metadata.AdditionalFiles.Namespace"] = item.Namespace;
             if (item.WeightsFile != null) meta["build_metadata.AdditionalFiles.MicroNetWeightsFile"] = item.WeightsFile;
+            if (item.WeightsSha256 != null) meta["build_metadata.AdditionalFiles.MicroNetWeightsSha256"] = item.WeightsSha256;
             perFile[item.Path] = meta;
         }
         var global = new Dictionary<string, string>();
