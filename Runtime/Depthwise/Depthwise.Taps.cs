@@ -58,6 +58,22 @@ public static unsafe partial class Depthwise
         }
         if (Vector128.IsHardwareAccelerated && count >= 4)
         {
+            if (k == 3)
+            {
+                if (masks == null || maskedTaps == 0) Taps3Vector128(ref src, offsets, ref dst, taps, bias, count, relu6);
+                else if (maskedTaps == MaskOuter3.Bits) Taps3MaskedVector128<MaskOuter3>(ref src, offsets, ref dst, taps, bias, count, masks, maskStride, relu6);
+                else if (maskedTaps == MaskFirst.Bits) Taps3MaskedVector128<MaskFirst>(ref src, offsets, ref dst, taps, bias, count, masks, maskStride, relu6);
+                else Taps3MaskedVector128<MaskAll>(ref src, offsets, ref dst, taps, bias, count, masks, maskStride, relu6);
+                return;
+            }
+            if (k == 5)
+            {
+                if (masks == null || maskedTaps == 0) Taps5Vector128(ref src, offsets, ref dst, taps, bias, count, relu6);
+                else if (maskedTaps == MaskOuter5.Bits) Taps5MaskedVector128<MaskOuter5>(ref src, offsets, ref dst, taps, bias, count, masks, maskStride, relu6);
+                else if (maskedTaps == MaskFirstTwoLast.Bits) Taps5MaskedVector128<MaskFirstTwoLast>(ref src, offsets, ref dst, taps, bias, count, masks, maskStride, relu6);
+                else Taps5MaskedVector128<MaskAll>(ref src, offsets, ref dst, taps, bias, count, masks, maskStride, relu6);
+                return;
+            }
             for (nint j = 0; ; j += 4)
             {
                 if (j > count - 4) j = count - 4;

@@ -83,6 +83,49 @@ public static unsafe class Linear
                 ReduceEight(a0, a1, a2, a3, a4, a5, a6, a7).StoreUnsafe(ref output, (nuint)r);
             }
         }
+        else if (!System.Runtime.Intrinsics.X86.Avx2.IsSupported && Vector128.IsHardwareAccelerated && cols >= 8)
+        {
+            // the 128-bit path (ARM64's AdvSimd): four rows at a time, two accumulators per row over
+            // 8 columns a step, so each input vector is loaded once for four rows and the loop's
+            // overhead is shared by 8 FMAs (one row at a time with one accumulator: 1.1 instructions
+            // per MAC on M0's head under qemu-aarch64)
+            nint stride = cols;
+            for (; r + 4 <= rows; r += 4)
+            {
+                float* w0 = weights + r * stride, w1 = w0 + stride, w2 = w1 + stride, w3 = w2 + stride;
+                var a0 = Vector128<float>.Zero; var b0 = a0; var a1 = a0; var b1 = a0;
+                var a2 = a0; var b2 = a0; var a3 = a0; var b3 = a0;
+                nint k = 0;
+                for (; k + 8 <= stride; k += 8)
+                {
+                    var x0 = Vector128.LoadUnsafe(ref input, (nuint)k);
+                    var x1 = Vector128.LoadUnsafe(ref input, (nuint)(k + 4));
+                    a0 = Simd.Fma(Vector128.Load(w0 + k), x0, a0); b0 = Simd.Fma(Vector128.Load(w0 + k + 4), x1, b0);
+                    a1 = Simd.Fma(Vector128.Load(w1 + k), x0, a1); b1 = Simd.Fma(Vector128.Load(w1 + k + 4), x1, b1);
+                    a2 = Simd.Fma(Vector128.Load(w2 + k), x0, a2); b2 = Simd.Fma(Vector128.Load(w2 + k + 4), x1, b2);
+                    a3 = Simd.Fma(Vector128.Load(w3 + k), x0, a3); b3 = Simd.Fma(Vector128.Load(w3 + k + 4), x1, b3);
+                }
+                if (k < stride)
+                {
+                    // the columns past the last full step: one more step ending at the last column,
+                    // with the input lanes already counted (below k) zeroed
+                    nint last = stride - 8;
+                    var lanes = Vector128.Create(0, 1, 2, 3) + Vector128.Create((int)last);
+                    var keep0 = Vector128.GreaterThanOrEqual(lanes, Vector128.Create((int)k)).AsSingle();
+                    var keep1 = Vector128.GreaterThanOrEqual(lanes + Vector128.Create(4), Vector128.Create((int)k)).AsSingle();
+                    var x0 = Vector128.LoadUnsafe(ref input, (nuint)last) & keep0;
+                    var x1 = Vector128.LoadUnsafe(ref input, (nuint)(last + 4)) & keep1;
+                    a0 = Simd.Fma(Vector128.Load(w0 + last), x0, a0); b0 = Simd.Fma(Vector128.Load(w0 + last + 4), x1, b0);
+                    a1 = Simd.Fma(Vector128.Load(w1 + last), x0, a1); b1 = Simd.Fma(Vector128.Load(w1 + last + 4), x1, b1);
+                    a2 = Simd.Fma(Vector128.Load(w2 + last), x0, a2); b2 = Simd.Fma(Vector128.Load(w2 + last + 4), x1, b2);
+                    a3 = Simd.Fma(Vector128.Load(w3 + last), x0, a3); b3 = Simd.Fma(Vector128.Load(w3 + last + 4), x1, b3);
+                }
+                Unsafe.Add(ref output, r) = Vector128.Sum(a0 + b0);
+                Unsafe.Add(ref output, r + 1) = Vector128.Sum(a1 + b1);
+                Unsafe.Add(ref output, r + 2) = Vector128.Sum(a2 + b2);
+                Unsafe.Add(ref output, r + 3) = Vector128.Sum(a3 + b3);
+            }
+        }
         for (; r < rows; r++) Unsafe.Add(ref output, r) = Dot(ref weights[(nint)r * cols], ref input, cols);
     }
 

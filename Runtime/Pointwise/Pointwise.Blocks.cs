@@ -280,9 +280,14 @@ public static unsafe partial class Pointwise
                 Clamp(a30, relu6).StoreUnsafe(ref out3, (nuint)p); Clamp(a31, relu6).StoreUnsafe(ref out3, (nuint)(p + 8));
             }
         }
+        if (System.Runtime.Intrinsics.Arm.AdvSimd.Arm64.IsSupported)
+        {
+            // ARM64: the same tiles with the weights applied by lane (Pointwise.AdvSimd.cs)
+            p = Block4AdvSimd(ref input, planes, ref output, w, bias, n, relu6, count);
+        }
         if (Vector128.IsHardwareAccelerated)
         {
-            // 4 outputs x 2 vectors of 4, 8 positions per tile (the ARM64 AdvSimd path)
+            // 4 outputs x 2 vectors of 4, 8 positions per tile (the portable 128-bit path)
             for (; p + 8 <= n; p += 8)
             {
                 var a00 = Vector128.Create(b0); var a01 = a00;

@@ -3,6 +3,8 @@
  * to stderr at exit ("insn_count: N"), or to the file named by the plugin argument out=FILE.
  * Counting is per translated block: each block adds its instruction count when it runs (an inline
  * add, no callback), so the count is exact for what ran and the same run to run.
+ * With profile=FILE it also writes, per translated block, "GUEST_ADDRESS INSTRUCTIONS_EXECUTED"
+ * (hex, decimal): tools/arm64/profile.sh maps them to the binary's functions.
  *
  * The few declarations of QEMU's documented plugin API (include/qemu/qemu-plugin.h, API version 1
  * for QEMU 7.2) are written here, so the plugin builds without QEMU's headers: Debian's qemu-user
@@ -10,6 +12,7 @@
  */
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 typedef uint64_t qemu_plugin_id_t;
@@ -22,6 +25,7 @@ typedef void (*qemu_plugin_vcpu_tb_trans_cb_t)(qemu_plugin_id_t id, struct qemu_
 typedef void (*qemu_plugin_udata_cb_t)(qemu_plugin_id_t id, void *userdata);
 
 extern size_t qemu_plugin_tb_n_insns(const struct qemu_plugin_tb *tb);
+extern uint64_t qemu_plugin_tb_vaddr(const struct qemu_plugin_tb *tb);
 extern void qemu_plugin_register_vcpu_tb_exec_inline(struct qemu_plugin_tb *tb, enum qemu_plugin_op op, void *ptr, uint64_t imm);
 extern void qemu_plugin_register_vcpu_tb_trans_cb(qemu_plugin_id_t id, qemu_plugin_vcpu_tb_trans_cb_t cb);
 extern void qemu_plugin_register_atexit_cb(qemu_plugin_id_t id, qemu_plugin_udata_cb_t cb, void *userdata);
@@ -32,27 +36,59 @@ __attribute__((visibility("default"))) int qemu_plugin_version = 1;
  * run at the same moment may be lost; the programs counted run their inferences on one thread. */
 static uint64_t insn_count;
 static char out_path[4096];
+static char profile_path[4096];
+
+/* profile=FILE: one record per translated block; its counter gets the block's instruction count
+ * each time it runs (records are never freed: the inline add writes to them until exit) */
+struct block { uint64_t vaddr; uint64_t executed; };
+static struct block **blocks;
+static size_t block_count, block_capacity;
 
 static void on_tb_translate(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 {
     (void)id;
-    qemu_plugin_register_vcpu_tb_exec_inline(tb, QEMU_PLUGIN_INLINE_ADD_U64, &insn_count, qemu_plugin_tb_n_insns(tb));
+    size_t n = qemu_plugin_tb_n_insns(tb);
+    qemu_plugin_register_vcpu_tb_exec_inline(tb, QEMU_PLUGIN_INLINE_ADD_U64, &insn_count, n);
+    if (!profile_path[0]) return;
+    if (block_count == block_capacity)
+    {
+        size_t capacity = block_capacity ? block_capacity * 2 : 4096;
+        struct block **grown = realloc(blocks, capacity * sizeof *grown);
+        if (!grown) return;
+        blocks = grown;
+        block_capacity = capacity;
+    }
+    struct block *b = calloc(1, sizeof *b);
+    if (!b) return;
+    b->vaddr = qemu_plugin_tb_vaddr(tb);
+    blocks[block_count++] = b;
+    qemu_plugin_register_vcpu_tb_exec_inline(tb, QEMU_PLUGIN_INLINE_ADD_U64, &b->executed, n);
 }
 
-static void on_exit(qemu_plugin_id_t id, void *userdata)
+static void on_plugin_exit(qemu_plugin_id_t id, void *userdata)
 {
     (void)id; (void)userdata;
     FILE *f = out_path[0] ? fopen(out_path, "w") : NULL;
     fprintf(f ? f : stderr, "insn_count: %llu\n", (unsigned long long)insn_count);
     if (f) fclose(f);
+    FILE *p = profile_path[0] ? fopen(profile_path, "w") : NULL;
+    if (p)
+    {
+        for (size_t i = 0; i < block_count; i++)
+            if (blocks[i]->executed) fprintf(p, "%llx %llu\n", (unsigned long long)blocks[i]->vaddr, (unsigned long long)blocks[i]->executed);
+        fclose(p);
+    }
 }
 
 __attribute__((visibility("default"))) int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_t *info, int argc, char **argv)
 {
     (void)info;
     for (int i = 0; i < argc; i++)
-        if (strncmp(argv[i], "out=", 4) == 0) { strncpy(out_path, argv[i] + 4, sizeof out_path - 1); }
+    {
+        if (strncmp(argv[i], "out=", 4) == 0) strncpy(out_path, argv[i] + 4, sizeof out_path - 1);
+        else if (strncmp(argv[i], "profile=", 8) == 0) strncpy(profile_path, argv[i] + 8, sizeof profile_path - 1);
+    }
     qemu_plugin_register_vcpu_tb_trans_cb(id, on_tb_translate);
-    qemu_plugin_register_atexit_cb(id, on_exit, NULL);
+    qemu_plugin_register_atexit_cb(id, on_plugin_exit, NULL);
     return 0;
 }
