@@ -78,6 +78,11 @@ public static unsafe partial class Depthwise
         // 1 x k kernel over each block
         int rows = Math.Max(1, Math.Min(outHeight, PairStride2BlockFloats / inWidth));
         float* middle = stackalloc float[rows * inWidth];
+        // an intermediate row's taps that fall inside the input, in summation order (input plane by
+        // input plane, tap by tap): their input rows' offsets and their weights
+        int maxTaps = columnInputs * columnK;
+        nint* tapOffsets = stackalloc nint[maxTaps];
+        float* tapWeights = stackalloc float[maxTaps];
         for (int m = 0; m < middles; m++)
         {
             for (int y0 = 0; y0 < outHeight; y0 += rows)
@@ -85,18 +90,20 @@ public static unsafe partial class Depthwise
                 int r = Math.Min(rows, outHeight - y0);
                 for (int i = 0; i < r; i++)
                 {
-                    float* mid = middle + i * inWidth;
-                    new Span<float>(mid, inWidth).Fill(columnBias[m]);
+                    int used = 0;
                     for (int g = 0; g < columnInputs; g++)
                     {
-                        ref float plane = ref Unsafe.Add(ref input, inputPlanes[m * columnInputs + g] * inPlane);
+                        nint plane = inputPlanes[m * columnInputs + g] * inPlane;
                         float* taps = columnWeights + (m * columnInputs + g) * columnK;
                         for (int t = 0; t < columnK; t++)
                         {
                             int iy = 2 * (y0 + i) - columnPad + t;
-                            if (iy >= 0 && iy < inHeight) AddScaled(ref Unsafe.Add(ref plane, (nint)iy * inWidth), taps[t], mid, inWidth);
+                            if (iy < 0 || iy >= inHeight) continue; // a tap outside the input adds a zero
+                            tapOffsets[used] = plane + (nint)iy * inWidth;
+                            tapWeights[used++] = taps[t];
                         }
                     }
+                    ColumnTaps(ref input, tapOffsets, tapWeights, used, columnBias[m], middle + i * inWidth, inWidth);
                 }
                 for (int j = 0; j < rowMultiplier; j++)
                 {
@@ -108,16 +115,80 @@ public static unsafe partial class Depthwise
         }
     }
 
-    /// <summary>acc[i] = fma(src[i], w, acc[i]) for i in [0, n): one tap of a k x 1 row.</summary>
-    private static void AddScaled(ref float src, float w, float* acc, nint n)
+    /// <summary>
+    /// One intermediate row of a k x 1 conv: mid[x] = bias, then fma(input[offsets[t] + x],
+    /// weights[t], .) for t in [0, taps) in order - the sums of one read-modify-write pass of the
+    /// row per tap, bit for bit, in passes of up to three taps held in registers (one pass for a
+    /// k = 3 depthwise row; three for the stem's 3 planes x 3 taps).
+    /// </summary>
+    private static void ColumnTaps(ref float input, nint* offsets, float* weights, int taps, float bias, float* mid, nint n)
     {
-        nint i = 0;
+        if (taps == 0)
+        {
+            new Span<float>(mid, (int)n).Fill(bias);
+            return;
+        }
+        for (int t = 0; t < taps; t += 3)
+        {
+            int pass = Math.Min(3, taps - t);
+            bool first = t == 0;
+            // the pass's shape as type constants, so its loop carries no branch on them
+            if (pass == 3)
+            {
+                if (first) ColumnTapsPass<PassOf3, FromBias>(ref input, offsets + t, weights + t, bias, mid, n);
+                else ColumnTapsPass<PassOf3, FromMid>(ref input, offsets + t, weights + t, bias, mid, n);
+            }
+            else if (pass == 2)
+            {
+                if (first) ColumnTapsPass<PassOf2, FromBias>(ref input, offsets + t, weights + t, bias, mid, n);
+                else ColumnTapsPass<PassOf2, FromMid>(ref input, offsets + t, weights + t, bias, mid, n);
+            }
+            else
+            {
+                if (first) ColumnTapsPass<PassOf1, FromBias>(ref input, offsets + t, weights + t, bias, mid, n);
+                else ColumnTapsPass<PassOf1, FromMid>(ref input, offsets + t, weights + t, bias, mid, n);
+            }
+        }
+    }
+
+    private interface IPassTaps { static abstract int Count { get; } }
+    private struct PassOf1 : IPassTaps { public static int Count => 1; }
+    private struct PassOf2 : IPassTaps { public static int Count => 2; }
+    private struct PassOf3 : IPassTaps { public static int Count => 3; }
+    private interface IPassStart { static abstract bool First { get; } }
+    private struct FromBias : IPassStart { public static bool First => true; }
+    private struct FromMid : IPassStart { public static bool First => false; }
+
+    /// <summary>One pass of 1-3 taps (<typeparamref name="TTaps"/>): from the bias or from what mid holds (<typeparamref name="TStart"/>).</summary>
+    private static void ColumnTapsPass<TTaps, TStart>(ref float input, nint* offsets, float* weights, float bias, float* mid, nint n)
+        where TTaps : struct, IPassTaps where TStart : struct, IPassStart
+    {
+        int taps = TTaps.Count;
+        bool first = TStart.First;
+        ref float s0 = ref Unsafe.Add(ref input, offsets[0]);
+        ref float s1 = ref Unsafe.Add(ref input, offsets[taps > 1 ? 1 : 0]);
+        ref float s2 = ref Unsafe.Add(ref input, offsets[taps > 2 ? 2 : 0]);
+        nint x = 0;
         if (Vector128.IsHardwareAccelerated)
         {
-            var wv = Vector128.Create(w);
-            for (; i <= n - 4; i += 4)
-                Simd.Fma(Vector128.LoadUnsafe(ref src, (nuint)i), wv, Vector128.Load(acc + i)).Store(acc + i);
+            var b = Vector128.Create(bias);
+            var w0 = Vector128.Create(weights[0]);
+            var w1 = Vector128.Create(weights[taps > 1 ? 1 : 0]);
+            var w2 = Vector128.Create(weights[taps > 2 ? 2 : 0]);
+            for (; x <= n - 4; x += 4)
+            {
+                var acc = Simd.Fma(Vector128.LoadUnsafe(ref s0, (nuint)x), w0, first ? b : Vector128.Load(mid + x));
+                if (taps > 1) acc = Simd.Fma(Vector128.LoadUnsafe(ref s1, (nuint)x), w1, acc);
+                if (taps > 2) acc = Simd.Fma(Vector128.LoadUnsafe(ref s2, (nuint)x), w2, acc);
+                acc.Store(mid + x);
+            }
         }
-        for (; i < n; i++) acc[i] = Simd.Fma(Unsafe.Add(ref src, i), w, acc[i]);
+        for (; x < n; x++)
+        {
+            float acc = Simd.Fma(Unsafe.Add(ref s0, x), weights[0], first ? bias : mid[x]);
+            if (taps > 1) acc = Simd.Fma(Unsafe.Add(ref s1, x), weights[1], acc);
+            if (taps > 2) acc = Simd.Fma(Unsafe.Add(ref s2, x), weights[2], acc);
+            mid[x] = acc;
+        }
     }
 }
