@@ -83,6 +83,12 @@ public static unsafe partial class Depthwise
         int maxTaps = columnInputs * columnK;
         nint* tapOffsets = stackalloc nint[maxTaps];
         float* tapWeights = stackalloc float[maxTaps];
+        // the 1 x k pass's edge masks, built once per block height (not once per block and plane)
+        int lastRows = outHeight % rows;
+        uint* masks = stackalloc uint[RowMaskLength(rowK, rows, inWidth, outWidth)];
+        RowMasks(masks, rowK, rowPad, 2, rows, inWidth, outWidth);
+        uint* lastMasks = stackalloc uint[lastRows != 0 ? RowMaskLength(rowK, lastRows, inWidth, outWidth) : 0];
+        if (lastRows != 0) RowMasks(lastMasks, rowK, rowPad, 2, lastRows, inWidth, outWidth);
         for (int m = 0; m < middles; m++)
         {
             for (int y0 = 0; y0 < outHeight; y0 += rows)
@@ -109,7 +115,7 @@ public static unsafe partial class Depthwise
                 {
                     int o = m * rowMultiplier + j;
                     Row(ref *middle, ref Unsafe.Add(ref output, o * outPlane + (nint)y0 * outWidth), rowWeights + o * rowK, rowBias[o],
-                        rowK, rowPad, 2, r, inWidth, outWidth, relu6);
+                        rowK, rowPad, 2, r, inWidth, outWidth, r == rows ? masks : lastMasks, relu6);
                 }
             }
         }
