@@ -89,6 +89,9 @@ public static unsafe partial class Depthwise
         RowMasks(masks, rowK, rowPad, 2, rows, inWidth, outWidth);
         uint* lastMasks = stackalloc uint[lastRows != 0 ? RowMaskLength(rowK, lastRows, inWidth, outWidth) : 0];
         if (lastRows != 0) RowMasks(lastMasks, rowK, rowPad, 2, lastRows, inWidth, outWidth);
+        // the taps whose masks have a zero (the others skip their mask loads)
+        int maskedTaps = MaskedTaps(masks, rowK, RowMaskLength(rowK, rows, inWidth, outWidth) / rowK);
+        int lastMaskedTaps = lastRows != 0 ? MaskedTaps(lastMasks, rowK, RowMaskLength(rowK, lastRows, inWidth, outWidth) / rowK) : maskedTaps;
         for (int m = 0; m < middles; m++)
         {
             for (int y0 = 0; y0 < outHeight; y0 += rows)
@@ -115,7 +118,7 @@ public static unsafe partial class Depthwise
                 {
                     int o = m * rowMultiplier + j;
                     Row(ref *middle, ref Unsafe.Add(ref output, o * outPlane + (nint)y0 * outWidth), rowWeights + o * rowK, rowBias[o],
-                        rowK, rowPad, 2, r, inWidth, outWidth, r == rows ? masks : lastMasks, relu6);
+                        rowK, rowPad, 2, r, inWidth, outWidth, r == rows ? masks : lastMasks, relu6, r == rows ? maskedTaps : lastMaskedTaps);
                 }
             }
         }

@@ -433,21 +433,22 @@ public static unsafe partial class Depthwise
 
     /// <summary>
     /// The 1 x k conv above with the mask table (<paramref name="masks"/>) that <see cref="RowMasks"/> built
-    /// for this shape once per layer, instead of one per plane.
+    /// for this shape once per layer, instead of one per plane. maskedTaps: bit t set when tap t's
+    /// masks have a zero somewhere (<see cref="MaskedTaps"/> of the table; -1, unknown: every tap masked).
     /// </summary>
     internal static void Row(ref float input, ref float output, float* taps, float bias, int k, int pad, int stride,
-        int height, int inWidth, int outWidth, uint* masks, bool relu6 = false)
+        int height, int inWidth, int outWidth, uint* masks, bool relu6 = false, int maskedTaps = -1)
     {
         float* stage = stackalloc float[RowStageLength(height, inWidth, outWidth)];
-        Row(ref input, ref output, taps, bias, k, pad, stride, height, inWidth, outWidth, masks, stage, relu6);
+        Row(ref input, ref output, taps, bias, k, pad, stride, height, inWidth, outWidth, masks, stage, relu6, maskedTaps);
     }
 
     private static void Row(ref float input, ref float output, float* taps, float bias, int k, int pad, int stride,
-        int height, int inWidth, int outWidth, uint* masks, float* stage, bool relu6)
+        int height, int inWidth, int outWidth, uint* masks, float* stage, bool relu6, int maskedTaps = -1)
     {
         bool fits = pad >= 0 && pad <= Guard && k - 1 - pad >= 0 && k - 1 - pad <= Guard;
-        if (fits && stride == 1 && inWidth == outWidth) RowStride1(ref input, ref output, taps, bias, k, pad, height, inWidth, masks, stage, relu6);
-        else if (fits && stride == 2 && inWidth == 2 * outWidth) RowStride2(ref input, ref output, 0, 1, taps, &bias, k, pad, height, inWidth, outWidth, masks, -1, stage, relu6);
+        if (fits && stride == 1 && inWidth == outWidth) RowStride1(ref input, ref output, taps, bias, k, pad, height, inWidth, masks, stage, relu6, maskedTaps);
+        else if (fits && stride == 2 && inWidth == 2 * outWidth) RowStride2(ref input, ref output, 0, 1, taps, &bias, k, pad, height, inWidth, outWidth, masks, maskedTaps, stage, relu6);
         else
         {
             for (int y = 0; y < height; y++)
@@ -463,7 +464,8 @@ public static unsafe partial class Depthwise
         }
     }
 
-    private static void RowStride1(ref float input, ref float output, float* taps, float bias, int k, int pad, int height, int width, uint* masks, float* stage, bool relu6)
+    private static void RowStride1(ref float input, ref float output, float* taps, float bias, int k, int pad, int height, int width, uint* masks, float* stage, bool relu6,
+        int maskedTaps = -1)
     {
         int rows = RowBlockRows(height, width);
         nint block = (nint)rows * width;
@@ -481,7 +483,7 @@ public static unsafe partial class Depthwise
                 Copy(ref src, stage + Guard, count);
                 src = ref stage[Guard];
             }
-            Taps(ref src, offsets, ref Unsafe.Add(ref output, (nint)y0 * width), taps, bias, k, count, masks, block, relu6);
+            Taps(ref src, offsets, ref Unsafe.Add(ref output, (nint)y0 * width), taps, bias, k, count, masks, block, relu6, maskedTaps);
         }
     }
 
