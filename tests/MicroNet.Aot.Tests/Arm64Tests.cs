@@ -55,6 +55,26 @@ public class Arm64Tests
         Assert.True(count <= expected * 1.02, $"{model}: {count:N0} ARM64 instructions per inference, {count / (double)expected:F3}x the baseline {expected:N0} (more than 2 % above)");
     }
 
+    /// <summary>
+    /// KernelTests itself (the same file, every case) compiled into a NativeAOT linux-arm64 runner
+    /// (tests/MicroNet.Aot.KernelRunner) and run under qemu-aarch64: the AdvSimd kernels against the
+    /// reference kernels over the shapes the x64 suite uses, bit for bit where it is bit for bit.
+    /// </summary>
+    [Fact]
+    public void Kernel_tests_pass_on_arm64_under_qemu()
+    {
+        RequireToolchain();
+        string outDir = TestEnv.NewTempDir("arm64-kernels");
+        var publish = TestEnv.Run("bash", new[] { TestEnv.Repo("tools", "arm64", "publish.sh"), TestEnv.Repo("tests", "MicroNet.Aot.KernelRunner"), outDir }, TimeSpan.FromMinutes(10));
+        Assert.True(publish.ExitCode == 0, "cross-publish failed:\n" + publish);
+        var run = TestEnv.Run("qemu-aarch64", new[] { "-L", Sysroot, Path.Combine(outDir, "MicroNet.Aot.KernelRunner") }, TimeSpan.FromMinutes(10));
+        TestContext.Current.TestOutputHelper?.WriteLine(run.Stdout.Split('\n').LastOrDefault(l => l.StartsWith("kernel tests", StringComparison.Ordinal)) ?? "");
+        Assert.True(run.ExitCode == 0, "ARM64 kernel tests failed:\n" + run);
+        var m = Regex.Match(run.Stdout, @"kernel tests on Arm64: (\d+) passed, 0 failed \(Vector128.IsHardwareAccelerated=True, AdvSimd.Arm64=True\)");
+        Assert.True(m.Success, run.Stdout);
+        Assert.True(int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) >= 4000, "too few kernel test cases ran: " + m.Value);
+    }
+
     [Fact]
     public void Arm64_binary_under_qemu_matches_the_x64_run()
     {
