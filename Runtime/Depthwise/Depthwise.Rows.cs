@@ -448,6 +448,8 @@ public static unsafe partial class Depthwise
     {
         bool fits = pad >= 0 && pad <= Guard && k - 1 - pad >= 0 && k - 1 - pad <= Guard;
         if (fits && stride == 1 && inWidth == outWidth) RowStride1(ref input, ref output, taps, bias, k, pad, height, inWidth, masks, stage, relu6, maskedTaps);
+        else if (System.Runtime.Intrinsics.Arm.AdvSimd.Arm64.IsSupported && stride == 2 && k == 3 && pad == 1 && inWidth == 2 * outWidth && outWidth >= 4)
+            RowStride2K3AdvSimd(ref input, ref output, taps, bias, height, inWidth, outWidth, relu6); // ARM64: split in registers, no staging
         else if (fits && stride == 2 && inWidth == 2 * outWidth) RowStride2(ref input, ref output, 0, 1, taps, &bias, k, pad, height, inWidth, outWidth, masks, maskedTaps, stage, relu6);
         else
         {
