@@ -96,6 +96,20 @@ public static unsafe class Linear
                 var a0 = Vector128<float>.Zero; var b0 = a0; var a1 = a0; var b1 = a0;
                 var a2 = a0; var b2 = a0; var a3 = a0; var b3 = a0;
                 nint k = 0;
+                if (System.Runtime.Intrinsics.Arm.AdvSimd.Arm64.IsSupported)
+                {
+                    // ARM64: 16 columns a step, every pair of vectors one LDP (weights and input)
+                    fixed (float* x = &input)
+                        for (; k + 16 <= stride; k += 16)
+                        {
+                            var (x0, x1) = System.Runtime.Intrinsics.Arm.AdvSimd.Arm64.LoadPairVector128(x + k);
+                            var (x2, x3) = System.Runtime.Intrinsics.Arm.AdvSimd.Arm64.LoadPairVector128(x + k + 8);
+                            MatVecStep4(ref a0, ref b0, w0 + k, x0, x1, x2, x3);
+                            MatVecStep4(ref a1, ref b1, w1 + k, x0, x1, x2, x3);
+                            MatVecStep4(ref a2, ref b2, w2 + k, x0, x1, x2, x3);
+                            MatVecStep4(ref a3, ref b3, w3 + k, x0, x1, x2, x3);
+                        }
+                }
                 for (; k + 8 <= stride; k += 8)
                 {
                     var x0 = Vector128.LoadUnsafe(ref input, (nuint)k);
@@ -127,6 +141,16 @@ public static unsafe class Linear
             }
         }
         for (; r < rows; r++) Unsafe.Add(ref output, r) = Dot(ref weights[(nint)r * cols], ref input, cols);
+    }
+
+    /// <summary>ARM64: a row's 16 columns into its two accumulators, the weights read with two LDPs.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void MatVecStep4(ref Vector128<float> a, ref Vector128<float> b, float* w, Vector128<float> x0, Vector128<float> x1, Vector128<float> x2, Vector128<float> x3)
+    {
+        var (w0, w1) = System.Runtime.Intrinsics.Arm.AdvSimd.Arm64.LoadPairVector128(w);
+        var (w2, w3) = System.Runtime.Intrinsics.Arm.AdvSimd.Arm64.LoadPairVector128(w + 8);
+        a = Simd.Fma(w0, x0, a); b = Simd.Fma(w1, x1, b);
+        a = Simd.Fma(w2, x2, a); b = Simd.Fma(w3, x3, b);
     }
 
     /// <summary>Rows of at least this many floats (1 KB) take MatVec's row-after-row walk.</summary>
