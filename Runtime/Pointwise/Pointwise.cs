@@ -81,6 +81,25 @@ public static unsafe partial class Pointwise
                 if (p == n - 24) return;
             }
         }
+        if (System.Runtime.Intrinsics.Arm.AdvSimd.Arm64.IsSupported && outputs >= 8 && n >= 8)
+        {
+            // ARM64: eight outputs at a time (32 vector registers: 16 accumulators), the last 1-7
+            // outputs as a block of four or eight overlapping the previous one (recomputed exactly)
+            for (; o + 8 <= outputs; o += 8)
+                Block8AdvSimd(ref input, planes, ref Unsafe.Add(ref output, o * n), weights + o * inputsPerOutput, bias + o, n, relu6);
+            if (o == outputs) return;
+            if (outputs - o <= 4)
+            {
+                o = outputs - 4;
+                Block4(ref input, planes, ref Unsafe.Add(ref output, o * n), weights + o * inputsPerOutput, bias + o, n, relu6);
+            }
+            else
+            {
+                o = outputs - 8;
+                Block8AdvSimd(ref input, planes, ref Unsafe.Add(ref output, o * n), weights + o * inputsPerOutput, bias + o, n, relu6);
+            }
+            return;
+        }
         for (; o + 4 <= outputs; o += 4)
             Block4(ref input, planes, ref Unsafe.Add(ref output, o * n), weights + o * inputsPerOutput, bias + o, n, relu6);
         if (o == outputs) return;
