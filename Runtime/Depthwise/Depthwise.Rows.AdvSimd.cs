@@ -8,52 +8,83 @@ public static unsafe partial class Depthwise
 {
     /// <summary>
     /// ARM64: the 1 x 3 stride-2 conv (pad 1, inWidth = 2 * outWidth) of <paramref name="height"/>
-    /// rows without staging: UZP1 / UZP2 split eight input columns into the even (in[2x], tap 1) and
-    /// odd (in[2x + 1], tap 2) columns in registers, and EXT shifts the odd ones by one lane for
-    /// in[2x - 1] (tap 0), the previous vector's last odd column coming in (a zero at the row's
-    /// start: the padding). Per output: bias, then taps 0, 1, 2 in order, a padded tap adding a
-    /// zero - the sums of the staged path (<see cref="RowStride2"/>), bit for bit.
+    /// rows without staging: LD2 loads eight input columns split into the even (in[2x], tap 1) and
+    /// odd (in[2x + 1], tap 2) ones, and EXT shifts the odd ones by one lane for in[2x - 1] (tap 0),
+    /// the previous vector's last odd column coming in (a zero at the row's start: the padding).
+    /// Eight outputs a step, the ReLU6 choice outside the loop. Per output: bias, then taps 0, 1, 2
+    /// in order, a padded tap adding a zero - the sums of the staged path (<see cref="RowStride2"/>),
+    /// bit for bit.
     /// </summary>
     private static void RowStride2K3AdvSimd(ref float input, ref float output, float* taps, float bias, int height, int inWidth, int outWidth, bool relu6)
     {
+        if (relu6) RowStride2K3AdvSimd<ClampToRelu6>(ref input, ref output, taps, bias, height, inWidth, outWidth);
+        else RowStride2K3AdvSimd<NoClamp>(ref input, ref output, taps, bias, height, inWidth, outWidth);
+    }
+
+    private interface IOutputClamp { static abstract bool Relu6 { get; } }
+    private struct ClampToRelu6 : IOutputClamp { public static bool Relu6 => true; }
+    private struct NoClamp : IOutputClamp { public static bool Relu6 => false; }
+
+    private static void RowStride2K3AdvSimd<TClamp>(ref float input, ref float output, float* taps, float bias, int height, int inWidth, int outWidth)
+        where TClamp : struct, IOutputClamp
+    {
         var w0 = Vector128.Create(taps[0]); var w1 = Vector128.Create(taps[1]); var w2 = Vector128.Create(taps[2]);
         var b = Vector128.Create(bias);
-        nint vectorEnd = outWidth & ~3; // outputs done four at a time; the rest one at a time
+        var zero = Vector128<float>.Zero; var six = Vector128.Create(6f);
         // LD2 takes an address: the input pinned for the call
-        fixed (float* inPointer = &input)
+        fixed (float* inBase = &input)
+        fixed (float* outBase = &output)
         for (int y = 0; y < height; y++)
         {
-            ref float inRow = ref Unsafe.Add(ref input, (nint)y * inWidth);
-            ref float outRow = ref Unsafe.Add(ref output, (nint)y * outWidth);
+            float* src = inBase + (nint)y * inWidth;
+            float* dst = outBase + (nint)y * outWidth;
+            float* end8 = dst + (outWidth & ~7);
+            float* end4 = dst + (outWidth & ~3);
+            float* rowEnd = dst + outWidth;
             var previousOdd = Vector128<float>.Zero;
-            nint x = 0;
-            for (; x < vectorEnd; x += 4)
+            for (; dst < end8; dst += 8, src += 16)
             {
-#if NET9_0_OR_GREATER
-                // LD2: eight columns loaded and split into even and odd in one instruction
-                (Vector128<float> even, Vector128<float> odd) = AdvSimd.Arm64.Load2xVector128AndUnzip(inPointer + (nint)y * inWidth + 2 * x);
-#else
-                var v0 = Vector128.LoadUnsafe(ref inRow, (nuint)(2 * x));
-                var v1 = Vector128.LoadUnsafe(ref inRow, (nuint)(2 * x + 4));
-                var even = AdvSimd.Arm64.UnzipEven(v0, v1);
-                var odd = AdvSimd.Arm64.UnzipOdd(v0, v1);
-#endif
-                var left = AdvSimd.ExtractVector128(previousOdd, odd, 3);
-                var acc = Simd.Fma(left, w0, b);
+                (Vector128<float> even0, Vector128<float> odd0) = Load2(src);
+                (Vector128<float> even1, Vector128<float> odd1) = Load2(src + 8);
+                var acc0 = Simd.Fma(AdvSimd.ExtractVector128(previousOdd, odd0, 3), w0, b);
+                var acc1 = Simd.Fma(AdvSimd.ExtractVector128(odd0, odd1, 3), w0, b);
+                acc0 = Simd.Fma(even0, w1, acc0); acc1 = Simd.Fma(even1, w1, acc1);
+                acc0 = Simd.Fma(odd0, w2, acc0); acc1 = Simd.Fma(odd1, w2, acc1);
+                if (TClamp.Relu6) { acc0 = AdvSimd.Min(AdvSimd.Max(acc0, zero), six); acc1 = AdvSimd.Min(AdvSimd.Max(acc1, zero), six); }
+                acc0.Store(dst); acc1.Store(dst + 4);
+                previousOdd = odd1;
+            }
+            if (dst < end4)
+            {
+                (Vector128<float> even, Vector128<float> odd) = Load2(src);
+                var acc = Simd.Fma(AdvSimd.ExtractVector128(previousOdd, odd, 3), w0, b);
                 acc = Simd.Fma(even, w1, acc);
                 acc = Simd.Fma(odd, w2, acc);
-                if (relu6) acc = Simd.Relu6(acc);
-                acc.StoreUnsafe(ref outRow, (nuint)x);
-                previousOdd = odd;
+                if (TClamp.Relu6) acc = AdvSimd.Min(AdvSimd.Max(acc, zero), six);
+                acc.Store(dst);
+                dst += 4; src += 8;
             }
-            for (; x < outWidth; x++)
+            for (; dst < rowEnd; dst++, src += 2)
             {
                 // the left tap is inside here (x >= 4), the right one too (2x + 1 < inWidth)
-                float acc = Simd.Fma(Unsafe.Add(ref inRow, 2 * x - 1), taps[0], bias);
-                acc = Simd.Fma(Unsafe.Add(ref inRow, 2 * x), taps[1], acc);
-                acc = Simd.Fma(Unsafe.Add(ref inRow, 2 * x + 1), taps[2], acc);
-                Unsafe.Add(ref outRow, x) = relu6 ? Simd.Relu6(acc) : acc;
+                float acc = Simd.Fma(src[-1], taps[0], bias);
+                acc = Simd.Fma(src[0], taps[1], acc);
+                acc = Simd.Fma(src[1], taps[2], acc);
+                *dst = TClamp.Relu6 ? Simd.Relu6(acc) : acc;
             }
         }
+    }
+
+    /// <summary>Eight floats at <paramref name="p"/> as (p[0], p[2], p[4], p[6]) and (p[1], p[3], p[5], p[7]).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static (Vector128<float> Even, Vector128<float> Odd) Load2(float* p)
+    {
+#if NET9_0_OR_GREATER
+        return AdvSimd.Arm64.Load2xVector128AndUnzip(p); // LD2: loaded and split in one instruction
+#else
+        var v0 = AdvSimd.LoadVector128(p);
+        var v1 = AdvSimd.LoadVector128(p + 4);
+        return (AdvSimd.Arm64.UnzipEven(v0, v1), AdvSimd.Arm64.UnzipOdd(v0, v1));
+#endif
     }
 }
