@@ -99,6 +99,15 @@ public static unsafe partial class Depthwise
                 int r = Math.Min(rows, outHeight - y0);
                 for (int i = 0; i < r; i++)
                 {
+                    if (columnInputs == 1)
+                    {
+                        // one input plane: the taps inside it are one run of rows, no list to build
+                        int iy0 = 2 * (y0 + i) - columnPad;
+                        int first = Math.Max(0, -iy0), last = Math.Min(columnK, inHeight - iy0);
+                        ColumnTapsRun(ref input, inputPlanes[m] * inPlane + (nint)(iy0 + first) * inWidth, inWidth, columnWeights + m * columnK + first,
+                            Math.Max(0, last - first), columnBias[m], middle + i * inWidth, inWidth);
+                        continue;
+                    }
                     int used = 0;
                     for (int g = 0; g < columnInputs; g++)
                     {
@@ -167,6 +176,40 @@ public static unsafe partial class Depthwise
     private interface IPassStart { static abstract bool First { get; } }
     private struct FromBias : IPassStart { public static bool First => true; }
     private struct FromMid : IPassStart { public static bool First => false; }
+
+    /// <summary>
+    /// <see cref="ColumnTaps"/> for taps on consecutive rows of one plane: tap t reads the row at
+    /// <paramref name="firstOffset"/> + t * <paramref name="rowStride"/> (the same sums).
+    /// </summary>
+    private static void ColumnTapsRun(ref float input, nint firstOffset, nint rowStride, float* weights, int taps, float bias, float* mid, nint n)
+    {
+        nint* offsets = stackalloc nint[3];
+        if (taps == 0)
+        {
+            new Span<float>(mid, (int)n).Fill(bias);
+            return;
+        }
+        for (int t = 0; t < taps; t += 3)
+        {
+            int pass = Math.Min(3, taps - t);
+            for (int j = 0; j < pass; j++) offsets[j] = firstOffset + (t + j) * rowStride;
+            if (pass == 3)
+            {
+                if (t == 0) ColumnTapsPass<PassOf3, FromBias>(ref input, offsets, weights + t, bias, mid, n);
+                else ColumnTapsPass<PassOf3, FromMid>(ref input, offsets, weights + t, bias, mid, n);
+            }
+            else if (pass == 2)
+            {
+                if (t == 0) ColumnTapsPass<PassOf2, FromBias>(ref input, offsets, weights + t, bias, mid, n);
+                else ColumnTapsPass<PassOf2, FromMid>(ref input, offsets, weights + t, bias, mid, n);
+            }
+            else
+            {
+                if (t == 0) ColumnTapsPass<PassOf1, FromBias>(ref input, offsets, weights + t, bias, mid, n);
+                else ColumnTapsPass<PassOf1, FromMid>(ref input, offsets, weights + t, bias, mid, n);
+            }
+        }
+    }
 
     /// <summary>One pass of 1-3 taps (<typeparamref name="TTaps"/>): from the bias or from what mid holds (<typeparamref name="TStart"/>).</summary>
     private static void ColumnTapsPass<TTaps, TStart>(ref float input, nint* offsets, float* weights, float bias, float* mid, nint n)
