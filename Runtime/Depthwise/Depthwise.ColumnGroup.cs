@@ -20,6 +20,11 @@ public static unsafe partial class Depthwise
             RgbColumn3(ref input, planes, inPlane, ref output, outPlane, weights, bias, outputs, pad, stride, inHeight, outHeight, width);
             return;
         }
+        if (Vector128.IsHardwareAccelerated && planes.Length == 3 && k == 3 && width >= 8 && pad >= 0 && pad <= 2)
+        {
+            RgbColumn3Vector128(ref input, planes, inPlane, ref output, outPlane, weights, bias, outputs, pad, stride, inHeight, outHeight, width);
+            return;
+        }
         int inputs = planes.Length, o = 0;
         if (Vector256.IsHardwareAccelerated)
         {
