@@ -88,17 +88,21 @@ public static unsafe partial class Pointwise
     /// <summary>
     /// ARM64: 8 outputs x 8 positions (16 accumulators of AArch64's 32 vector registers, where x64's
     /// 16 allow the 4 x 2 block), the weights applied by lane as in <see cref="Block4AdvSimd"/>: each
-    /// input's two position vectors serve eight outputs. Tiles of 8 positions, the last one
+    /// input's two position vectors serve eight outputs. <paramref name="planeOffsets"/>[i] is
+    /// input i's plane offset in bytes (planes[i] * n * 4), computed once per layer call instead of per input and tile. Tiles of 8 positions, the last one
     /// overlapping the one before (its positions recomputed exactly); n &gt;= 8. The same FMAs in
     /// the same order as the four-output blocks: bit-identical to them.
     /// </summary>
-    private static void Block8AdvSimd(ref float input, ReadOnlySpan<int> planes, ref float output, float* w, float* bias, nint n, bool relu6)
+    private static void Block8AdvSimd(ref float input, nint* planeOffsets, nint k, ref float output, float* w, float* bias, nint n, bool relu6)
     {
-        nint k = planes.Length;
-        ref int plane = ref MemoryMarshal.GetReference(planes);
+        // the eight weight rows as pointers of their own: indexed by i they cost one load each,
+        // where w + r * k + i is recomputed (a multiply-add) per row and step
+        float* row0 = w, row1 = w + k, row2 = w + 2 * k, row3 = w + 3 * k;
+        float* row4 = w + 4 * k, row5 = w + 5 * k, row6 = w + 6 * k, row7 = w + 7 * k;
         for (nint p = 0; ; p += 8)
         {
             if (p > n - 8) p = n - 8;
+            ref float tile = ref Unsafe.Add(ref input, p); // position p of input plane 0
             var a00 = Vector128.Create(bias[0]); var a01 = a00;
             var a10 = Vector128.Create(bias[1]); var a11 = a10;
             var a20 = Vector128.Create(bias[2]); var a21 = a20;
@@ -110,33 +114,34 @@ public static unsafe partial class Pointwise
             nint i = 0;
             for (; i + 4 <= k; i += 4)
             {
-                var w0 = Vector128.Load(w + i); var w1 = Vector128.Load(w + k + i);
-                var w2 = Vector128.Load(w + 2 * k + i); var w3 = Vector128.Load(w + 3 * k + i);
-                var w4 = Vector128.Load(w + 4 * k + i); var w5 = Vector128.Load(w + 5 * k + i);
-                var w6 = Vector128.Load(w + 6 * k + i); var w7 = Vector128.Load(w + 7 * k + i);
+                var w0 = Vector128.Load(row0 + i); var w1 = Vector128.Load(row1 + i);
+                var w2 = Vector128.Load(row2 + i); var w3 = Vector128.Load(row3 + i);
+                var w4 = Vector128.Load(row4 + i); var w5 = Vector128.Load(row5 + i);
+                var w6 = Vector128.Load(row6 + i); var w7 = Vector128.Load(row7 + i);
+                nint* at = planeOffsets + i;
                 Step8(ref a00, ref a01, ref a10, ref a11, ref a20, ref a21, ref a30, ref a31, ref a40, ref a41, ref a50, ref a51, ref a60, ref a61, ref a70, ref a71,
-                    ref Unsafe.Add(ref input, Unsafe.Add(ref plane, i) * n + p), w0, w1, w2, w3, w4, w5, w6, w7, 0);
+                    ref Unsafe.AddByteOffset(ref tile, at[0]), w0, w1, w2, w3, w4, w5, w6, w7, 0);
                 Step8(ref a00, ref a01, ref a10, ref a11, ref a20, ref a21, ref a30, ref a31, ref a40, ref a41, ref a50, ref a51, ref a60, ref a61, ref a70, ref a71,
-                    ref Unsafe.Add(ref input, Unsafe.Add(ref plane, i + 1) * n + p), w0, w1, w2, w3, w4, w5, w6, w7, 1);
+                    ref Unsafe.AddByteOffset(ref tile, at[1]), w0, w1, w2, w3, w4, w5, w6, w7, 1);
                 Step8(ref a00, ref a01, ref a10, ref a11, ref a20, ref a21, ref a30, ref a31, ref a40, ref a41, ref a50, ref a51, ref a60, ref a61, ref a70, ref a71,
-                    ref Unsafe.Add(ref input, Unsafe.Add(ref plane, i + 2) * n + p), w0, w1, w2, w3, w4, w5, w6, w7, 2);
+                    ref Unsafe.AddByteOffset(ref tile, at[2]), w0, w1, w2, w3, w4, w5, w6, w7, 2);
                 Step8(ref a00, ref a01, ref a10, ref a11, ref a20, ref a21, ref a30, ref a31, ref a40, ref a41, ref a50, ref a51, ref a60, ref a61, ref a70, ref a71,
-                    ref Unsafe.Add(ref input, Unsafe.Add(ref plane, i + 3) * n + p), w0, w1, w2, w3, w4, w5, w6, w7, 3);
+                    ref Unsafe.AddByteOffset(ref tile, at[3]), w0, w1, w2, w3, w4, w5, w6, w7, 3);
             }
             for (; i < k; i++)
             {
                 // the last k % 4 inputs: one broadcast per weight
-                ref float src = ref Unsafe.Add(ref input, Unsafe.Add(ref plane, i) * n + p);
+                ref float src = ref Unsafe.AddByteOffset(ref tile, planeOffsets[i]);
                 var x0 = Vector128.LoadUnsafe(ref src);
                 var x1 = Vector128.LoadUnsafe(ref src, 4);
-                var v = Vector128.Create(w[i]); a00 = AdvSimd.FusedMultiplyAdd(a00, x0, v); a01 = AdvSimd.FusedMultiplyAdd(a01, x1, v);
-                v = Vector128.Create(w[k + i]); a10 = AdvSimd.FusedMultiplyAdd(a10, x0, v); a11 = AdvSimd.FusedMultiplyAdd(a11, x1, v);
-                v = Vector128.Create(w[2 * k + i]); a20 = AdvSimd.FusedMultiplyAdd(a20, x0, v); a21 = AdvSimd.FusedMultiplyAdd(a21, x1, v);
-                v = Vector128.Create(w[3 * k + i]); a30 = AdvSimd.FusedMultiplyAdd(a30, x0, v); a31 = AdvSimd.FusedMultiplyAdd(a31, x1, v);
-                v = Vector128.Create(w[4 * k + i]); a40 = AdvSimd.FusedMultiplyAdd(a40, x0, v); a41 = AdvSimd.FusedMultiplyAdd(a41, x1, v);
-                v = Vector128.Create(w[5 * k + i]); a50 = AdvSimd.FusedMultiplyAdd(a50, x0, v); a51 = AdvSimd.FusedMultiplyAdd(a51, x1, v);
-                v = Vector128.Create(w[6 * k + i]); a60 = AdvSimd.FusedMultiplyAdd(a60, x0, v); a61 = AdvSimd.FusedMultiplyAdd(a61, x1, v);
-                v = Vector128.Create(w[7 * k + i]); a70 = AdvSimd.FusedMultiplyAdd(a70, x0, v); a71 = AdvSimd.FusedMultiplyAdd(a71, x1, v);
+                var v = Vector128.Create(row0[i]); a00 = AdvSimd.FusedMultiplyAdd(a00, x0, v); a01 = AdvSimd.FusedMultiplyAdd(a01, x1, v);
+                v = Vector128.Create(row1[i]); a10 = AdvSimd.FusedMultiplyAdd(a10, x0, v); a11 = AdvSimd.FusedMultiplyAdd(a11, x1, v);
+                v = Vector128.Create(row2[i]); a20 = AdvSimd.FusedMultiplyAdd(a20, x0, v); a21 = AdvSimd.FusedMultiplyAdd(a21, x1, v);
+                v = Vector128.Create(row3[i]); a30 = AdvSimd.FusedMultiplyAdd(a30, x0, v); a31 = AdvSimd.FusedMultiplyAdd(a31, x1, v);
+                v = Vector128.Create(row4[i]); a40 = AdvSimd.FusedMultiplyAdd(a40, x0, v); a41 = AdvSimd.FusedMultiplyAdd(a41, x1, v);
+                v = Vector128.Create(row5[i]); a50 = AdvSimd.FusedMultiplyAdd(a50, x0, v); a51 = AdvSimd.FusedMultiplyAdd(a51, x1, v);
+                v = Vector128.Create(row6[i]); a60 = AdvSimd.FusedMultiplyAdd(a60, x0, v); a61 = AdvSimd.FusedMultiplyAdd(a61, x1, v);
+                v = Vector128.Create(row7[i]); a70 = AdvSimd.FusedMultiplyAdd(a70, x0, v); a71 = AdvSimd.FusedMultiplyAdd(a71, x1, v);
             }
             Store2(a00, a01, ref output, p, relu6);
             Store2(a10, a11, ref Unsafe.Add(ref output, n), p, relu6);

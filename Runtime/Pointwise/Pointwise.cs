@@ -11,6 +11,9 @@ namespace MicroNet.Aot.Runtime;
 /// </summary>
 public static unsafe partial class Pointwise
 {
+    /// <summary>Most inputs per output whose plane offsets the ARM64 blocks keep on the stack (8 KB); wider groups take the four-output blocks.</summary>
+    private const int MaxOffsetTable = 1024;
+
     /// <summary>
     /// For o in [0, outputs): output[o*n + p] = bias[o] + sum_i weights[o*inputsPerOutput + i] * input[planes[i]*n + p].
     /// <paramref name="planes"/> are the arena planes of the group's input channels (channel maps applied).
@@ -81,12 +84,15 @@ public static unsafe partial class Pointwise
                 if (p == n - 24) return;
             }
         }
-        if (System.Runtime.Intrinsics.Arm.AdvSimd.Arm64.IsSupported && outputs >= 8 && n >= 8)
+        if (System.Runtime.Intrinsics.Arm.AdvSimd.Arm64.IsSupported && outputs >= 8 && n >= 8 && inputsPerOutput <= MaxOffsetTable)
         {
             // ARM64: eight outputs at a time (32 vector registers: 16 accumulators), the last 1-7
-            // outputs as a block of four or eight overlapping the previous one (recomputed exactly)
+            // outputs as a block of four or eight overlapping the previous one (recomputed exactly);
+            // the inputs' plane offsets as a table on the stack, shared by every block
+            nint* offsets = stackalloc nint[inputsPerOutput];
+            for (int i = 0; i < inputsPerOutput; i++) offsets[i] = planes[i] * n * sizeof(float);
             for (; o + 8 <= outputs; o += 8)
-                Block8AdvSimd(ref input, planes, ref Unsafe.Add(ref output, o * n), weights + o * inputsPerOutput, bias + o, n, relu6);
+                Block8AdvSimd(ref input, offsets, inputsPerOutput, ref Unsafe.Add(ref output, o * n), weights + o * inputsPerOutput, bias + o, n, relu6);
             if (o == outputs) return;
             if (outputs - o <= 4)
             {
@@ -96,7 +102,7 @@ public static unsafe partial class Pointwise
             else
             {
                 o = outputs - 8;
-                Block8AdvSimd(ref input, planes, ref Unsafe.Add(ref output, o * n), weights + o * inputsPerOutput, bias + o, n, relu6);
+                Block8AdvSimd(ref input, offsets, inputsPerOutput, ref Unsafe.Add(ref output, o * n), weights + o * inputsPerOutput, bias + o, n, relu6);
             }
             return;
         }
