@@ -84,25 +84,29 @@ public static unsafe partial class Pointwise
                 if (p == n - 24) return;
             }
         }
-        if (System.Runtime.Intrinsics.Arm.AdvSimd.Arm64.IsSupported && outputs >= 8 && n >= 8 && inputsPerOutput <= MaxOffsetTable)
+        if (System.Runtime.Intrinsics.Arm.AdvSimd.Arm64.IsSupported && outputs >= 4 && n >= 8 && inputsPerOutput <= MaxOffsetTable)
         {
             // ARM64: eight outputs at a time (32 vector registers: 16 accumulators), the last 1-7
-            // outputs as a block of four or eight overlapping the previous one (recomputed exactly);
-            // the inputs' plane offsets as a table on the stack, shared by every block
+            // outputs as one block of 4, 6 or 8 ending at the last output (overlapping the previous
+            // block, whose outputs it recomputes exactly), ten outputs as 6 + 4; the inputs' plane
+            // offsets (bytes) as a table on the stack, shared by every block
             nint* offsets = stackalloc nint[inputsPerOutput];
             for (int i = 0; i < inputsPerOutput; i++) offsets[i] = planes[i] * n * sizeof(float);
-            for (; o + 8 <= outputs; o += 8)
-                Block8AdvSimd(ref input, offsets, inputsPerOutput, ref Unsafe.Add(ref output, o * n), weights + o * inputsPerOutput, bias + o, n, relu6);
-            if (o == outputs) return;
-            if (outputs - o <= 4)
+            while (o < outputs)
             {
-                o = outputs - 4;
-                Block4(ref input, planes, ref Unsafe.Add(ref output, o * n), weights + o * inputsPerOutput, bias + o, n, relu6);
-            }
-            else
-            {
-                o = outputs - 8;
-                Block8AdvSimd(ref input, offsets, inputsPerOutput, ref Unsafe.Add(ref output, o * n), weights + o * inputsPerOutput, bias + o, n, relu6);
+                int rest = outputs - o;
+                int size = rest == 10 ? 6 // 6 + 4 instead of 8 + an overlapping 4
+                    : rest > 8 ? 8
+                    : rest > 6 ? (outputs >= 8 ? 8 : 4)
+                    : rest > 4 ? (outputs >= 6 ? 6 : 4)
+                    : 4;
+                int at = Math.Min(o, outputs - size); // the last block ends at the last output
+                ref float outAt = ref Unsafe.Add(ref output, at * n);
+                float* w = weights + at * inputsPerOutput;
+                if (size == 8) Block8AdvSimd(ref input, offsets, inputsPerOutput, ref outAt, w, bias + at, n, relu6);
+                else if (size == 6) BlockRowsAdvSimd<SixRows>(ref input, offsets, inputsPerOutput, ref outAt, w, bias + at, n, relu6);
+                else BlockRowsAdvSimd<FourRows>(ref input, offsets, inputsPerOutput, ref outAt, w, bias + at, n, relu6);
+                o = at + size;
             }
             return;
         }
