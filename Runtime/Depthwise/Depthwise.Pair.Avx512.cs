@@ -181,11 +181,6 @@ public static unsafe partial class Depthwise
         }
     }
 
-    /// <summary>A conv's tap count as a type, so each instantiation compiles only its own taps.</summary>
-    private interface ITapCount { static abstract int K { get; } }
-    private struct ThreeTaps : ITapCount { public static int K => 3; }
-    private struct FiveTaps : ITapCount { public static int K => 5; }
-
     /// <summary>The vector operations <see cref="PairRows{TV, TLanes, TColumn, TRow}"/> needs, per vector width (TensorPrimitives-style operator structs).</summary>
     private interface IRowLanes<TV> where TV : struct
     {

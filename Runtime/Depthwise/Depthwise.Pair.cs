@@ -31,6 +31,12 @@ public static unsafe partial class Depthwise
             return;
         }
 #endif
+        if (PairVectorsAdvSimdApplies(columnK, columnPad, rowK, rowPad, width))
+        {
+            // ARM64: the intermediate row in registers, a vector at a time (Depthwise.Pair.AdvSimd.cs)
+            PairVectorsAdvSimd(ref input, inputPlanes, inPlane, ref output, outPlane, columnWeights, columnBias, columnK, rowWeights, rowBias, rowK, height, width, relu6);
+            return;
+        }
         if (width <= PairBlocks8Stride1MaxWidth && PairBlocks8Applies(inputPlanes.Length, inPlane, outPlane, columnK, columnPad, rowK, rowPad, 1, height, width))
         {
             // small planes: eight channels at a time, channel-blocked on the stack (bit for bit the same sums)

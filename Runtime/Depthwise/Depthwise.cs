@@ -40,5 +40,10 @@ public static unsafe partial class Depthwise
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<float> Clamp(Vector256<float> v, bool relu6) => relu6 ? Simd.Relu6(v) : v;
 
+    /// <summary>A conv's tap count as a type, so each instantiation compiles only its own taps.</summary>
+    private interface ITapCount { static abstract int K { get; } }
+    private struct ThreeTaps : ITapCount { public static int K => 3; }
+    private struct FiveTaps : ITapCount { public static int K => 5; }
+
     private static int Gcd(int a, int b) { while (b != 0) (a, b) = (b, a % b); return a; }
 }

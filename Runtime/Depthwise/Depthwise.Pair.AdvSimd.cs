@@ -1,0 +1,165 @@
+// ARM64 variant of Depthwise.Pair: the k x 1 conv's output row in registers, a vector at a time,
+// the 1 x k conv reading it through EXT lane shifts (no intermediate plane, no staging copy, no
+// per-tap masks).
+using System;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.Arm;
+
+namespace MicroNet.Aot.Runtime;
+
+public static unsafe partial class Depthwise
+{
+    /// <summary>
+    /// Whether <see cref="PairVectorsAdvSimd"/> runs this stride-1 pair: ARM64, k = 3 or 5 on both
+    /// convs with centred padding, rows of at least 5 floats (two vectors or more: the last vector
+    /// is realigned from a load that ends at the row's end).
+    /// </summary>
+    private static bool PairVectorsAdvSimdApplies(int columnK, int columnPad, int rowK, int rowPad, int width) =>
+        AdvSimd.Arm64.IsSupported &&
+        columnK is 3 or 5 && columnPad == columnK / 2 && rowK is 3 or 5 && rowPad == rowK / 2 && width >= 5;
+
+    /// <summary>
+    /// The stride-1 pair of <see cref="Pair"/> on ARM64, row by row and vector by vector: the k x 1
+    /// conv's output at four columns is k FMAs over the input rows (a row outside the plane read
+    /// from a zero row), kept in a register; the 1 x k conv at those columns takes its taps from
+    /// that vector and its neighbours shifted by EXT (a zero vector left of the row; right of it the
+    /// row's last vector, loaded to end at the row's last column and realigned by TBL with zeros in
+    /// the lanes past the row). A window of three column vectors slides along the row; the last
+    /// output vector is stored to end at the row's last column (TBL over the last two), so nothing
+    /// is read or written outside the planes. Every value is summed as by the two layers apart
+    /// (bias, then taps in order, a tap outside the plane adding a zero product): bit for bit.
+    /// Replaces the staged plane-by-plane path (copy, flat k x 1 loop, masked flat 1 x k loop).
+    /// </summary>
+    private static void PairVectorsAdvSimd(ref float input, ReadOnlySpan<int> inputPlanes, nint inPlane, ref float output, nint outPlane,
+        float* columnWeights, float* columnBias, int columnK, float* rowWeights, float* rowBias, int rowK, int height, int width, bool relu6)
+    {
+        if (columnK == 5)
+        {
+            if (rowK == 5) PairVectorsAdvSimd<FiveTaps, FiveTaps>(ref input, inputPlanes, inPlane, ref output, outPlane, columnWeights, columnBias, rowWeights, rowBias, height, width, relu6);
+            else PairVectorsAdvSimd<FiveTaps, ThreeTaps>(ref input, inputPlanes, inPlane, ref output, outPlane, columnWeights, columnBias, rowWeights, rowBias, height, width, relu6);
+        }
+        else if (rowK == 5) PairVectorsAdvSimd<ThreeTaps, FiveTaps>(ref input, inputPlanes, inPlane, ref output, outPlane, columnWeights, columnBias, rowWeights, rowBias, height, width, relu6);
+        else PairVectorsAdvSimd<ThreeTaps, ThreeTaps>(ref input, inputPlanes, inPlane, ref output, outPlane, columnWeights, columnBias, rowWeights, rowBias, height, width, relu6);
+    }
+
+    private static void PairVectorsAdvSimd<TColumn, TRow>(ref float input, ReadOnlySpan<int> inputPlanes, nint inPlane, ref float output, nint outPlane,
+        float* columnWeights, float* columnBias, float* rowWeights, float* rowBias, int height, int width, bool relu6)
+        where TColumn : ITapCount where TRow : ITapCount
+    {
+        if (relu6) PairVectorsAdvSimd<TColumn, TRow, ClampToRelu6>(ref input, inputPlanes, inPlane, ref output, outPlane, columnWeights, columnBias, rowWeights, rowBias, height, width);
+        else PairVectorsAdvSimd<TColumn, TRow, NoClamp>(ref input, inputPlanes, inPlane, ref output, outPlane, columnWeights, columnBias, rowWeights, rowBias, height, width);
+    }
+
+    private static void PairVectorsAdvSimd<TColumn, TRow, TClamp>(ref float input, ReadOnlySpan<int> inputPlanes, nint inPlane, ref float output, nint outPlane,
+        float* columnWeights, float* columnBias, float* rowWeights, float* rowBias, int height, int width)
+        where TColumn : ITapCount where TRow : ITapCount where TClamp : struct, IOutputClamp
+    {
+        int columnPad = TColumn.K / 2;
+        nint vectors = (width + 3) / 4;            // column vectors per row, the last one partial
+        int valid = width - 4 * ((int)vectors - 1); // its columns inside the row: 1-4
+        nint lastLoad = (width - 4) * sizeof(float); // bytes: the last vector's load ends at the row's last column
+        nint bodyEnd = (vectors - 2) * 16;         // bytes: the vectors whose right neighbour is a whole vector end here
+        nint rowBytes = (nint)width * sizeof(float);
+        float* zeros = stackalloc float[width];    // the rows above and below the plane
+        new Span<float>(zeros, width).Clear();
+        // TBL indices (bytes). realign: lane i < valid takes lane 4 - valid + i of the last load, the
+        // others 0xFF (TBL writes a zero). storeLast: lane j of the vector stored at width - 4 is
+        // lane valid + j of (output vector before the last, last output vector).
+        byte* indices = stackalloc byte[32];
+        for (int lane = 0; lane < 4; lane++)
+            for (int b = 0; b < 4; b++)
+            {
+                indices[4 * lane + b] = lane < valid ? (byte)(4 * (4 - valid + lane) + b) : (byte)0xFF;
+                indices[16 + 4 * lane + b] = (byte)(4 * (valid + lane) + b);
+            }
+        var realign = Vector128.Load(indices);
+        var storeLast = Vector128.Load(indices + 16);
+        fixed (float* inBase = &input)
+        fixed (float* outBase = &output)
+        for (int m = 0; m < inputPlanes.Length; m++)
+        {
+            byte* source = (byte*)(inBase + inputPlanes[m] * inPlane);
+            byte* dst = (byte*)(outBase + m * outPlane);
+            float* cw = columnWeights + m * TColumn.K, rw = rowWeights + m * TRow.K;
+            var c0 = Vector128.Create(cw[0]); var c1 = Vector128.Create(cw[1]); var c2 = Vector128.Create(cw[2]);
+            var c3 = TColumn.K == 5 ? Vector128.Create(cw[3]) : default; var c4 = TColumn.K == 5 ? Vector128.Create(cw[4]) : default;
+            var r0 = Vector128.Create(rw[0]); var r1 = Vector128.Create(rw[1]); var r2 = Vector128.Create(rw[2]);
+            var r3 = TRow.K == 5 ? Vector128.Create(rw[3]) : default; var r4 = TRow.K == 5 ? Vector128.Create(rw[4]) : default;
+            var columnB = Vector128.Create(columnBias[m]);
+            var rowB = Vector128.Create(rowBias[m]);
+            byte* end = source + height * rowBytes;
+            byte* top = source - columnPad * rowBytes; // input row y - pad: tap 0 of output row y
+            for (int y = 0; y < height; y++, top += rowBytes, dst += rowBytes)
+            {
+                // the k input rows of output row y, a row outside the plane read from the zero row
+                byte* t0 = RowOrZeros(top, source, end, zeros);
+                byte* t1 = RowOrZeros(top + rowBytes, source, end, zeros);
+                byte* t2 = RowOrZeros(top + 2 * rowBytes, source, end, zeros);
+                byte* t3 = TColumn.K == 5 ? RowOrZeros(top + 3 * rowBytes, source, end, zeros) : null;
+                byte* t4 = TColumn.K == 5 ? RowOrZeros(top + 4 * rowBytes, source, end, zeros) : null;
+                var previous = Vector128<float>.Zero;
+                var current = ColumnVector<TColumn>(t0, t1, t2, t3, t4, 0, c0, c1, c2, c3, c4, columnB);
+                nint x = 0; // bytes: the current vector's first column
+                for (; x < bodyEnd; x += 16)
+                {
+                    var next = ColumnVector<TColumn>(t0, t1, t2, t3, t4, x + 16, c0, c1, c2, c3, c4, columnB);
+                    Clamp<TClamp>(RowVector<TRow>(previous, current, next, r0, r1, r2, r3, r4, rowB)).Store((float*)(dst + x));
+                    previous = current;
+                    current = next;
+                }
+                // the vector before the last (its right neighbour the realigned last), then the last
+                var last = AdvSimd.Arm64.VectorTableLookup(ColumnVector<TColumn>(t0, t1, t2, t3, t4, lastLoad, c0, c1, c2, c3, c4, columnB).AsByte(), realign).AsSingle();
+                var before = Clamp<TClamp>(RowVector<TRow>(previous, current, last, r0, r1, r2, r3, r4, rowB));
+                before.Store((float*)(dst + x));
+                var final = Clamp<TClamp>(RowVector<TRow>(current, last, Vector128<float>.Zero, r0, r1, r2, r3, r4, rowB));
+                // stored to end at the row's last column: its first lanes repeat the vector before
+                // (the same values), so nothing past the row is written
+                AdvSimd.Arm64.VectorTableLookup((before.AsByte(), final.AsByte()), storeLast).AsSingle().Store((float*)(dst + lastLoad));
+            }
+        }
+    }
+
+    /// <summary><paramref name="row"/> where it lies in the plane [source, end), else the zero row.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static byte* RowOrZeros(byte* row, byte* source, byte* end, float* zeros) => row >= source && row < end ? row : (byte*)zeros;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<float> Clamp<TClamp>(Vector128<float> v) where TClamp : struct, IOutputClamp => TClamp.Relu6 ? Simd.Relu6(v) : v;
+
+    /// <summary>The k x 1 conv at the four columns <paramref name="x"/> bytes into the k input rows: bias, then the k taps in order.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<float> ColumnVector<TColumn>(byte* t0, byte* t1, byte* t2, byte* t3, byte* t4, nint x,
+        Vector128<float> c0, Vector128<float> c1, Vector128<float> c2, Vector128<float> c3, Vector128<float> c4, Vector128<float> bias)
+        where TColumn : ITapCount
+    {
+        var acc = AdvSimd.FusedMultiplyAdd(bias, Vector128.Load((float*)(t0 + x)), c0);
+        acc = AdvSimd.FusedMultiplyAdd(acc, Vector128.Load((float*)(t1 + x)), c1);
+        acc = AdvSimd.FusedMultiplyAdd(acc, Vector128.Load((float*)(t2 + x)), c2);
+        if (TColumn.K == 5)
+        {
+            acc = AdvSimd.FusedMultiplyAdd(acc, Vector128.Load((float*)(t3 + x)), c3);
+            acc = AdvSimd.FusedMultiplyAdd(acc, Vector128.Load((float*)(t4 + x)), c4);
+        }
+        return acc;
+    }
+
+    /// <summary>The 1 x k conv at the four columns of <paramref name="current"/>, its neighbours shifted in by EXT: bias, then the k taps in order.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<float> RowVector<TRow>(Vector128<float> previous, Vector128<float> current, Vector128<float> next,
+        Vector128<float> r0, Vector128<float> r1, Vector128<float> r2, Vector128<float> r3, Vector128<float> r4, Vector128<float> bias)
+        where TRow : ITapCount
+    {
+        if (TRow.K == 5)
+        {
+            var acc = AdvSimd.FusedMultiplyAdd(bias, AdvSimd.ExtractVector128(previous, current, 2), r0); // column x - 2
+            acc = AdvSimd.FusedMultiplyAdd(acc, AdvSimd.ExtractVector128(previous, current, 3), r1);      // x - 1
+            acc = AdvSimd.FusedMultiplyAdd(acc, current, r2);                                               // x
+            acc = AdvSimd.FusedMultiplyAdd(acc, AdvSimd.ExtractVector128(current, next, 1), r3);          // x + 1
+            return AdvSimd.FusedMultiplyAdd(acc, AdvSimd.ExtractVector128(current, next, 2), r4);         // x + 2
+        }
+        var sum = AdvSimd.FusedMultiplyAdd(bias, AdvSimd.ExtractVector128(previous, current, 3), r0);
+        sum = AdvSimd.FusedMultiplyAdd(sum, current, r1);
+        return AdvSimd.FusedMultiplyAdd(sum, AdvSimd.ExtractVector128(current, next, 1), r2);
+    }
+}
