@@ -43,6 +43,13 @@ public static unsafe partial class Depthwise
             return;
         }
 #endif
+        if (PairStride2VectorsAdvSimdApplies(columnInputs, rowMultiplier, columnK, columnPad, rowK, rowPad, inWidth))
+        {
+            // ARM64: the intermediate row in registers, eight columns a step split by LD2 (Depthwise.PairStride2.AdvSimd.cs)
+            PairStride2VectorsAdvSimd(ref input, inputPlanes, inPlane, ref output, outPlane, columnWeights, columnBias, columnK, rowWeights, rowBias, rowK,
+                rowMultiplier, inHeight, inWidth, outHeight, outWidth, relu6);
+            return;
+        }
         if (columnInputs == 1 && rowMultiplier == 1 && PairBlocks8Applies(inputPlanes.Length, inPlane, outPlane, columnK, columnPad, rowK, rowPad, 2, inHeight, inWidth))
         {
             // the 14 -> 7 downsampling: eight channels at a time, channel-blocked on the stack (bit for bit the same sums)

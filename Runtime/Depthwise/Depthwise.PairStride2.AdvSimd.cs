@@ -1,0 +1,228 @@
+// ARM64 variant of Depthwise.PairStride2 (depthwise, one input plane per intermediate plane): the
+// k x 1 stride-2 conv's output row in registers, eight columns a step split into even and odd by
+// LDP + UZP, the 1 x k stride-2 conv reading them through EXT (no staging, no intermediate rows, no masks).
+using System;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.Arm;
+
+namespace MicroNet.Aot.Runtime;
+
+public static unsafe partial class Depthwise
+{
+    /// <summary>
+    /// Whether <see cref="PairStride2VectorsAdvSimd"/> runs this stride-2 pair: ARM64, a depthwise
+    /// k x 1 conv (one input plane each), a 1 x k conv with a channel multiplier of 1 or 2, k = 3 or
+    /// 5 on both with centred padding, and even rows of at least 8 floats (one block of eight or more).
+    /// </summary>
+    private static bool PairStride2VectorsAdvSimdApplies(int columnInputs, int rowMultiplier, int columnK, int columnPad, int rowK, int rowPad, int inWidth) =>
+        AdvSimd.Arm64.IsSupported && columnInputs == 1 && rowMultiplier is 1 or 2 &&
+        columnK is 3 or 5 && columnPad == columnK / 2 && rowK is 3 or 5 && rowPad == rowK / 2 &&
+        inWidth >= 8 && inWidth % 2 == 0;
+
+    /// <summary>
+    /// The stride-2 pair of <see cref="PairStride2"/> on ARM64, output row by output row: the k x 1
+    /// conv (stride 2 along H) at eight intermediate columns is k pair loads, each split into the
+    /// even and odd columns (<see cref="LoadPairSplit"/>), and 2k FMAs (a row outside the plane read from a zero row); the 1 x k
+    /// conv (stride 2 along W) at four outputs x takes its taps 2x - 2 .. 2x + 2 from those even and
+    /// odd vectors and their neighbours shifted by EXT (zeros left of the row). A row whose length
+    /// is not a multiple of 8 ends with a block loaded to end at the row's last column and realigned
+    /// by TBL (zeros past the row); the last output vector is stored to end at the row's last
+    /// output. With a channel multiplier of 2 both output planes are made from the same
+    /// intermediate vectors. Every value is summed as by the two layers apart (bias, then the taps
+    /// in order, a tap outside the plane adding a zero product): bit for bit.
+    /// </summary>
+    private static void PairStride2VectorsAdvSimd(ref float input, ReadOnlySpan<int> inputPlanes, nint inPlane, ref float output, nint outPlane,
+        float* columnWeights, float* columnBias, int columnK, float* rowWeights, float* rowBias, int rowK, int rowMultiplier,
+        int inHeight, int inWidth, int outHeight, int outWidth, bool relu6)
+    {
+        if (rowMultiplier == 2)
+        {
+            if (relu6) PairStride2VectorsAdvSimd<TwoOutputs, ClampToRelu6>(ref input, inputPlanes, inPlane, ref output, outPlane, columnWeights, columnBias, columnK, rowWeights, rowBias, rowK, inHeight, inWidth, outHeight, outWidth);
+            else PairStride2VectorsAdvSimd<TwoOutputs, NoClamp>(ref input, inputPlanes, inPlane, ref output, outPlane, columnWeights, columnBias, columnK, rowWeights, rowBias, rowK, inHeight, inWidth, outHeight, outWidth);
+        }
+        else if (relu6) PairStride2VectorsAdvSimd<OneOutput, ClampToRelu6>(ref input, inputPlanes, inPlane, ref output, outPlane, columnWeights, columnBias, columnK, rowWeights, rowBias, rowK, inHeight, inWidth, outHeight, outWidth);
+        else PairStride2VectorsAdvSimd<OneOutput, NoClamp>(ref input, inputPlanes, inPlane, ref output, outPlane, columnWeights, columnBias, columnK, rowWeights, rowBias, rowK, inHeight, inWidth, outHeight, outWidth);
+    }
+
+    /// <summary>The 1 x k conv's channel multiplier as a type (the output planes per intermediate plane).</summary>
+    private interface IRowOutputs { static abstract int Count { get; } }
+    private struct OneOutput : IRowOutputs { public static int Count => 1; }
+    private struct TwoOutputs : IRowOutputs { public static int Count => 2; }
+
+    private static void PairStride2VectorsAdvSimd<TOutputs, TClamp>(ref float input, ReadOnlySpan<int> inputPlanes, nint inPlane, ref float output, nint outPlane,
+        float* columnWeights, float* columnBias, int columnK, float* rowWeights, float* rowBias, int rowK,
+        int inHeight, int inWidth, int outHeight, int outWidth)
+        where TOutputs : struct, IRowOutputs where TClamp : struct, IOutputClamp
+    {
+        if (columnK == 5)
+        {
+            if (rowK == 5) PairStride2VectorsAdvSimd<FiveTaps, FiveTaps, TOutputs, TClamp>(ref input, inputPlanes, inPlane, ref output, outPlane, columnWeights, columnBias, rowWeights, rowBias, inHeight, inWidth, outHeight, outWidth);
+            else PairStride2VectorsAdvSimd<FiveTaps, ThreeTaps, TOutputs, TClamp>(ref input, inputPlanes, inPlane, ref output, outPlane, columnWeights, columnBias, rowWeights, rowBias, inHeight, inWidth, outHeight, outWidth);
+        }
+        else if (rowK == 5) PairStride2VectorsAdvSimd<ThreeTaps, FiveTaps, TOutputs, TClamp>(ref input, inputPlanes, inPlane, ref output, outPlane, columnWeights, columnBias, rowWeights, rowBias, inHeight, inWidth, outHeight, outWidth);
+        else PairStride2VectorsAdvSimd<ThreeTaps, ThreeTaps, TOutputs, TClamp>(ref input, inputPlanes, inPlane, ref output, outPlane, columnWeights, columnBias, rowWeights, rowBias, inHeight, inWidth, outHeight, outWidth);
+    }
+
+    private static void PairStride2VectorsAdvSimd<TColumn, TRow, TOutputs, TClamp>(ref float input, ReadOnlySpan<int> inputPlanes, nint inPlane, ref float output, nint outPlane,
+        float* columnWeights, float* columnBias, float* rowWeights, float* rowBias, int inHeight, int inWidth, int outHeight, int outWidth)
+        where TColumn : ITapCount where TRow : ITapCount where TOutputs : struct, IRowOutputs where TClamp : struct, IOutputClamp
+    {
+        bool two = TOutputs.Count == 2;
+        int columnPad = TColumn.K / 2;
+        nint blocks = inWidth / 8;                  // whole blocks of eight columns per row
+        int rest = inWidth - 8 * (int)blocks;       // columns past them: 0, 2, 4 or 6
+        nint inRowBytes = (nint)inWidth * sizeof(float);
+        nint outRowBytes = (nint)outWidth * sizeof(float);
+        nint lastLoad = (inWidth - 8) * sizeof(float);   // bytes: the partial block's load ends at the row's last column
+        nint lastStore = (outWidth - 4) * sizeof(float); // bytes: the last output vector ends at the row's last output
+        float* zeros = stackalloc float[inWidth];       // the rows above and below the plane
+        new Span<float>(zeros, inWidth).Clear();
+        // TBL indices (bytes). realign: lane i < rest / 2 of the partial block's even (odd) vector
+        // takes lane 4 - rest / 2 + i of its split half, the others 0xFF (a zero). storeLast: lane j of
+        // the vector stored at lastStore is lane valid + j of (output vector before the last, last),
+        // valid = the last vector's outputs inside the row (4 when rest is 0).
+        int partial = rest / 2, valid = rest == 0 ? 4 : partial;
+        byte* indices = stackalloc byte[32];
+        for (int lane = 0; lane < 4; lane++)
+            for (int b = 0; b < 4; b++)
+            {
+                indices[4 * lane + b] = lane < partial ? (byte)(4 * (4 - partial + lane) + b) : (byte)0xFF;
+                indices[16 + 4 * lane + b] = (byte)(4 * (valid + lane) + b);
+            }
+        var realign = Vector128.Load(indices);
+        var storeLast = Vector128.Load(indices + 16);
+        fixed (float* inBase = &input)
+        fixed (float* outBase = &output)
+        for (int m = 0; m < inputPlanes.Length; m++)
+        {
+            byte* source = (byte*)(inBase + inputPlanes[m] * inPlane);
+            byte* end = source + inHeight * inRowBytes;
+            byte* target = (byte*)(outBase + m * TOutputs.Count * outPlane);
+            byte* target2 = target + outPlane * sizeof(float);
+            float* cw = columnWeights + m * TColumn.K;
+            var c0 = Vector128.Create(cw[0]); var c1 = Vector128.Create(cw[1]); var c2 = Vector128.Create(cw[2]);
+            var c3 = TColumn.K == 5 ? Vector128.Create(cw[3]) : default; var c4 = TColumn.K == 5 ? Vector128.Create(cw[4]) : default;
+            var columnB = Vector128.Create(columnBias[m]);
+            var a = new RowTaps<TRow>(rowWeights + m * TOutputs.Count * TRow.K, rowBias[m * TOutputs.Count]);
+            var b2 = two ? new RowTaps<TRow>(rowWeights + (m * 2 + 1) * TRow.K, rowBias[m * 2 + 1]) : default;
+            byte* top = source - columnPad * inRowBytes; // input row 2y - pad: tap 0 of intermediate row y
+            for (int y = 0; y < outHeight; y++, top += 2 * inRowBytes, target += outRowBytes, target2 += outRowBytes)
+            {
+                byte* t0 = RowOrZeros(top, source, end, zeros);
+                byte* t1 = RowOrZeros(top + inRowBytes, source, end, zeros);
+                byte* t2 = RowOrZeros(top + 2 * inRowBytes, source, end, zeros);
+                byte* t3 = TColumn.K == 5 ? RowOrZeros(top + 3 * inRowBytes, source, end, zeros) : null;
+                byte* t4 = TColumn.K == 5 ? RowOrZeros(top + 4 * inRowBytes, source, end, zeros) : null;
+                var previousEven = Vector128<float>.Zero; var previousOdd = Vector128<float>.Zero;
+                var (even, odd) = ColumnPair<TColumn>(t0, t1, t2, t3, t4, 0, c0, c1, c2, c3, c4, columnB);
+                Vector128<float> nextEven, nextOdd;
+                nint block = 0, x = 0; // x: bytes of the current output vector
+                for (; block + 1 < blocks; block++, x += 16)
+                {
+                    (nextEven, nextOdd) = ColumnPair<TColumn>(t0, t1, t2, t3, t4, (block + 1) * 32, c0, c1, c2, c3, c4, columnB);
+                    Clamp<TClamp>(a.Apply(previousEven, previousOdd, even, odd, nextEven)).Store((float*)(target + x));
+                    if (two) Clamp<TClamp>(b2.Apply(previousEven, previousOdd, even, odd, nextEven)).Store((float*)(target2 + x));
+                    previousEven = even; previousOdd = odd;
+                    even = nextEven; odd = nextOdd;
+                }
+                // the last whole block: its right neighbour the realigned partial block, or zeros
+                if (rest != 0)
+                {
+                    (nextEven, nextOdd) = ColumnPair<TColumn>(t0, t1, t2, t3, t4, lastLoad, c0, c1, c2, c3, c4, columnB);
+                    nextEven = AdvSimd.Arm64.VectorTableLookup(nextEven.AsByte(), realign).AsSingle();
+                    nextOdd = AdvSimd.Arm64.VectorTableLookup(nextOdd.AsByte(), realign).AsSingle();
+                }
+                else { nextEven = Vector128<float>.Zero; nextOdd = Vector128<float>.Zero; }
+                var before = Clamp<TClamp>(a.Apply(previousEven, previousOdd, even, odd, nextEven));
+                var before2 = two ? Clamp<TClamp>(b2.Apply(previousEven, previousOdd, even, odd, nextEven)) : default;
+                if (rest == 0)
+                {
+                    before.Store((float*)(target + x));
+                    if (two) before2.Store((float*)(target2 + x));
+                    continue;
+                }
+                before.Store((float*)(target + x));
+                if (two) before2.Store((float*)(target2 + x));
+                // the partial block's outputs, stored to end at the row's last output (its first
+                // lanes repeat the vector before: the same values), nothing past the row written
+                var last = Clamp<TClamp>(a.Apply(even, odd, nextEven, nextOdd, Vector128<float>.Zero));
+                AdvSimd.Arm64.VectorTableLookup((before.AsByte(), last.AsByte()), storeLast).AsSingle().Store((float*)(target + lastStore));
+                if (two)
+                {
+                    var last2 = Clamp<TClamp>(b2.Apply(even, odd, nextEven, nextOdd, Vector128<float>.Zero));
+                    AdvSimd.Arm64.VectorTableLookup((before2.AsByte(), last2.AsByte()), storeLast).AsSingle().Store((float*)(target2 + lastStore));
+                }
+            }
+        }
+    }
+
+    /// <summary>The k x 1 conv at the eight columns <paramref name="x"/> bytes into the k input rows, split into the even and odd columns: bias, then the k taps in order.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static (Vector128<float> Even, Vector128<float> Odd) ColumnPair<TColumn>(byte* t0, byte* t1, byte* t2, byte* t3, byte* t4, nint x,
+        Vector128<float> c0, Vector128<float> c1, Vector128<float> c2, Vector128<float> c3, Vector128<float> c4, Vector128<float> bias)
+        where TColumn : ITapCount
+    {
+        var (e0, o0) = LoadPairSplit((float*)(t0 + x));
+        var even = AdvSimd.FusedMultiplyAdd(bias, e0, c0); var odd = AdvSimd.FusedMultiplyAdd(bias, o0, c0);
+        var (e1, o1) = LoadPairSplit((float*)(t1 + x));
+        even = AdvSimd.FusedMultiplyAdd(even, e1, c1); odd = AdvSimd.FusedMultiplyAdd(odd, o1, c1);
+        var (e2, o2) = LoadPairSplit((float*)(t2 + x));
+        even = AdvSimd.FusedMultiplyAdd(even, e2, c2); odd = AdvSimd.FusedMultiplyAdd(odd, o2, c2);
+        if (TColumn.K == 5)
+        {
+            var (e3, o3) = LoadPairSplit((float*)(t3 + x));
+            even = AdvSimd.FusedMultiplyAdd(even, e3, c3); odd = AdvSimd.FusedMultiplyAdd(odd, o3, c3);
+            var (e4, o4) = LoadPairSplit((float*)(t4 + x));
+            even = AdvSimd.FusedMultiplyAdd(even, e4, c4); odd = AdvSimd.FusedMultiplyAdd(odd, o4, c4);
+        }
+        return (even, odd);
+    }
+
+    /// <summary>
+    /// Eight floats at <paramref name="p"/> split into the even and odd ones: one LDP and UZP1 / UZP2.
+    /// Not LD2 (<see cref="Load2"/>), which does it in one instruction: NativeAOT for .NET 10
+    /// miscompiled this kernel with it (wrong sums for 3 of the 8 tap-count / multiplier
+    /// instantiations in KernelTests under qemu-aarch64; the same code with LDP + UZP is exact).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static (Vector128<float> Even, Vector128<float> Odd) LoadPairSplit(float* p)
+    {
+        var (v0, v1) = AdvSimd.Arm64.LoadPairVector128(p);
+        return (AdvSimd.Arm64.UnzipEven(v0, v1), AdvSimd.Arm64.UnzipOdd(v0, v1));
+    }
+
+    /// <summary>One output plane's 1 x k stride-2 taps and bias, broadcast.</summary>
+    private readonly struct RowTaps<TRow> where TRow : ITapCount
+    {
+        private readonly Vector128<float> r0, r1, r2, r3, r4, bias;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public RowTaps(float* taps, float rowBias)
+        {
+            r0 = Vector128.Create(taps[0]); r1 = Vector128.Create(taps[1]); r2 = Vector128.Create(taps[2]);
+            r3 = TRow.K == 5 ? Vector128.Create(taps[3]) : default; r4 = TRow.K == 5 ? Vector128.Create(taps[4]) : default;
+            bias = Vector128.Create(rowBias);
+        }
+
+        /// <summary>
+        /// Outputs x (four lanes) from the intermediate columns 2x (<paramref name="even"/>) and
+        /// 2x + 1 (<paramref name="odd"/>): k = 3 reads 2x - 1, 2x, 2x + 1; k = 5 also 2x - 2 and 2x + 2.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public Vector128<float> Apply(Vector128<float> previousEven, Vector128<float> previousOdd, Vector128<float> even, Vector128<float> odd, Vector128<float> nextEven)
+        {
+            if (TRow.K == 5)
+            {
+                var acc = AdvSimd.FusedMultiplyAdd(bias, AdvSimd.ExtractVector128(previousEven, even, 3), r0); // column 2x - 2
+                acc = AdvSimd.FusedMultiplyAdd(acc, AdvSimd.ExtractVector128(previousOdd, odd, 3), r1);       // 2x - 1
+                acc = AdvSimd.FusedMultiplyAdd(acc, even, r2);                                                // 2x
+                acc = AdvSimd.FusedMultiplyAdd(acc, odd, r3);                                                 // 2x + 1
+                return AdvSimd.FusedMultiplyAdd(acc, AdvSimd.ExtractVector128(even, nextEven, 1), r4);       // 2x + 2
+            }
+            var sum = AdvSimd.FusedMultiplyAdd(bias, AdvSimd.ExtractVector128(previousOdd, odd, 3), r0);      // 2x - 1
+            sum = AdvSimd.FusedMultiplyAdd(sum, even, r1);                                                    // 2x
+            return AdvSimd.FusedMultiplyAdd(sum, odd, r2);                                                    // 2x + 1
+        }
+    }
+}
