@@ -12,11 +12,12 @@ public static unsafe partial class Depthwise
 {
     /// <summary>
     /// Whether <see cref="PairStride2VectorsAdvSimd"/> runs this stride-2 pair: ARM64, a depthwise
-    /// k x 1 conv (one input plane each), a 1 x k conv with a channel multiplier of 1 or 2, k = 3 or
-    /// 5 on both with centred padding, and even rows of at least 8 floats (one block of eight or more).
+    /// k x 1 conv (one input plane each) or the stem's dense 3 x 1 conv over three planes, a 1 x k
+    /// conv with a channel multiplier of 1 or 2, k = 3 or 5 on both with centred padding, and even
+    /// rows of at least 8 floats (one block of eight or more).
     /// </summary>
     private static bool PairStride2VectorsAdvSimdApplies(int columnInputs, int rowMultiplier, int columnK, int columnPad, int rowK, int rowPad, int inWidth) =>
-        AdvSimd.Arm64.IsSupported && columnInputs == 1 && rowMultiplier is 1 or 2 &&
+        AdvSimd.Arm64.IsSupported && (columnInputs == 1 || columnInputs == 3 && columnK == 3) && rowMultiplier is 1 or 2 &&
         columnK is 3 or 5 && columnPad == columnK / 2 && rowK is 3 or 5 && rowPad == rowK / 2 &&
         inWidth >= 8 && inWidth % 2 == 0;
 
@@ -32,10 +33,22 @@ public static unsafe partial class Depthwise
     /// intermediate vectors. Every value is summed as by the two layers apart (bias, then the taps
     /// in order, a tap outside the plane adding a zero product): bit for bit.
     /// </summary>
-    private static void PairStride2VectorsAdvSimd(ref float input, ReadOnlySpan<int> inputPlanes, nint inPlane, ref float output, nint outPlane,
+    private static void PairStride2VectorsAdvSimd(ref float input, ReadOnlySpan<int> inputPlanes, int columnInputs, nint inPlane, ref float output, nint outPlane,
         float* columnWeights, float* columnBias, int columnK, float* rowWeights, float* rowBias, int rowK, int rowMultiplier,
         int inHeight, int inWidth, int outHeight, int outWidth, bool relu6)
     {
+        if (columnInputs == 3)
+        {
+            // the stem: three input planes per intermediate plane, k = 3
+            if (rowMultiplier == 2)
+            {
+                if (relu6) PairStride2VectorsAdvSimd<ThreeTaps, ThreeInputs, TwoOutputs, ClampToRelu6>(ref input, inputPlanes, inPlane, ref output, outPlane, columnWeights, columnBias, rowWeights, rowBias, rowK, inHeight, inWidth, outHeight, outWidth);
+                else PairStride2VectorsAdvSimd<ThreeTaps, ThreeInputs, TwoOutputs, NoClamp>(ref input, inputPlanes, inPlane, ref output, outPlane, columnWeights, columnBias, rowWeights, rowBias, rowK, inHeight, inWidth, outHeight, outWidth);
+            }
+            else if (relu6) PairStride2VectorsAdvSimd<ThreeTaps, ThreeInputs, OneOutput, ClampToRelu6>(ref input, inputPlanes, inPlane, ref output, outPlane, columnWeights, columnBias, rowWeights, rowBias, rowK, inHeight, inWidth, outHeight, outWidth);
+            else PairStride2VectorsAdvSimd<ThreeTaps, ThreeInputs, OneOutput, NoClamp>(ref input, inputPlanes, inPlane, ref output, outPlane, columnWeights, columnBias, rowWeights, rowBias, rowK, inHeight, inWidth, outHeight, outWidth);
+            return;
+        }
         if (rowMultiplier == 2)
         {
             if (relu6) PairStride2VectorsAdvSimd<TwoOutputs, ClampToRelu6>(ref input, inputPlanes, inPlane, ref output, outPlane, columnWeights, columnBias, columnK, rowWeights, rowBias, rowK, inHeight, inWidth, outHeight, outWidth);
@@ -55,19 +68,29 @@ public static unsafe partial class Depthwise
         int inHeight, int inWidth, int outHeight, int outWidth)
         where TOutputs : struct, IRowOutputs where TClamp : struct, IOutputClamp
     {
-        if (columnK == 5)
-        {
-            if (rowK == 5) PairStride2VectorsAdvSimd<FiveTaps, FiveTaps, TOutputs, TClamp>(ref input, inputPlanes, inPlane, ref output, outPlane, columnWeights, columnBias, rowWeights, rowBias, inHeight, inWidth, outHeight, outWidth);
-            else PairStride2VectorsAdvSimd<FiveTaps, ThreeTaps, TOutputs, TClamp>(ref input, inputPlanes, inPlane, ref output, outPlane, columnWeights, columnBias, rowWeights, rowBias, inHeight, inWidth, outHeight, outWidth);
-        }
-        else if (rowK == 5) PairStride2VectorsAdvSimd<ThreeTaps, FiveTaps, TOutputs, TClamp>(ref input, inputPlanes, inPlane, ref output, outPlane, columnWeights, columnBias, rowWeights, rowBias, inHeight, inWidth, outHeight, outWidth);
-        else PairStride2VectorsAdvSimd<ThreeTaps, ThreeTaps, TOutputs, TClamp>(ref input, inputPlanes, inPlane, ref output, outPlane, columnWeights, columnBias, rowWeights, rowBias, inHeight, inWidth, outHeight, outWidth);
+        if (columnK == 5) PairStride2VectorsAdvSimd<FiveTaps, OneInput, TOutputs, TClamp>(ref input, inputPlanes, inPlane, ref output, outPlane, columnWeights, columnBias, rowWeights, rowBias, rowK, inHeight, inWidth, outHeight, outWidth);
+        else PairStride2VectorsAdvSimd<ThreeTaps, OneInput, TOutputs, TClamp>(ref input, inputPlanes, inPlane, ref output, outPlane, columnWeights, columnBias, rowWeights, rowBias, rowK, inHeight, inWidth, outHeight, outWidth);
     }
 
-    private static void PairStride2VectorsAdvSimd<TColumn, TRow, TOutputs, TClamp>(ref float input, ReadOnlySpan<int> inputPlanes, nint inPlane, ref float output, nint outPlane,
-        float* columnWeights, float* columnBias, float* rowWeights, float* rowBias, int inHeight, int inWidth, int outHeight, int outWidth)
-        where TColumn : ITapCount where TRow : ITapCount where TOutputs : struct, IRowOutputs where TClamp : struct, IOutputClamp
+    /// <summary>The k x 1 conv's input planes per intermediate plane as a type: 1 (depthwise) or 3 (the stem's dense conv over RGB).</summary>
+    private interface IColumnInputs { static abstract int Count { get; } }
+    private struct OneInput : IColumnInputs { public static int Count => 1; }
+    private struct ThreeInputs : IColumnInputs { public static int Count => 3; }
+
+    private static void PairStride2VectorsAdvSimd<TColumn, TInputs, TOutputs, TClamp>(ref float input, ReadOnlySpan<int> inputPlanes, nint inPlane, ref float output, nint outPlane,
+        float* columnWeights, float* columnBias, float* rowWeights, float* rowBias, int rowK,
+        int inHeight, int inWidth, int outHeight, int outWidth)
+        where TColumn : ITapCount where TInputs : struct, IColumnInputs where TOutputs : struct, IRowOutputs where TClamp : struct, IOutputClamp
     {
+        if (rowK == 5) PairStride2VectorsAdvSimd<TColumn, FiveTaps, TInputs, TOutputs, TClamp>(ref input, inputPlanes, inPlane, ref output, outPlane, columnWeights, columnBias, rowWeights, rowBias, inHeight, inWidth, outHeight, outWidth);
+        else PairStride2VectorsAdvSimd<TColumn, ThreeTaps, TInputs, TOutputs, TClamp>(ref input, inputPlanes, inPlane, ref output, outPlane, columnWeights, columnBias, rowWeights, rowBias, inHeight, inWidth, outHeight, outWidth);
+    }
+
+    private static void PairStride2VectorsAdvSimd<TColumn, TRow, TInputs, TOutputs, TClamp>(ref float input, ReadOnlySpan<int> inputPlanes, nint inPlane, ref float output, nint outPlane,
+        float* columnWeights, float* columnBias, float* rowWeights, float* rowBias, int inHeight, int inWidth, int outHeight, int outWidth)
+        where TColumn : ITapCount where TRow : ITapCount where TInputs : struct, IColumnInputs where TOutputs : struct, IRowOutputs where TClamp : struct, IOutputClamp
+    {
+        bool rgb = TInputs.Count == 3; // then k = 3: three taps for each of three input planes
         bool two = TOutputs.Count == 2;
         int columnPad = TColumn.K / 2;
         nint blocks = inWidth / 8;                  // whole blocks of eight columns per row
@@ -94,15 +117,20 @@ public static unsafe partial class Depthwise
         var storeLast = Vector128.Load(indices + 16);
         fixed (float* inBase = &input)
         fixed (float* outBase = &output)
-        for (int m = 0; m < inputPlanes.Length; m++)
+        for (int m = 0; m < inputPlanes.Length / TInputs.Count; m++)
         {
-            byte* source = (byte*)(inBase + inputPlanes[m] * inPlane);
+            byte* source = (byte*)(inBase + inputPlanes[m * TInputs.Count] * inPlane);
             byte* end = source + inHeight * inRowBytes;
+            // the stem's second and third input planes (their rows at the same offsets)
+            nint second = rgb ? (inputPlanes[m * 3 + 1] - inputPlanes[m * 3]) * inPlane * sizeof(float) : 0;
+            nint third = rgb ? (inputPlanes[m * 3 + 2] - inputPlanes[m * 3]) * inPlane * sizeof(float) : 0;
             byte* target = (byte*)(outBase + m * TOutputs.Count * outPlane);
             byte* target2 = target + outPlane * sizeof(float);
-            float* cw = columnWeights + m * TColumn.K;
+            float* cw = columnWeights + m * TInputs.Count * TColumn.K;
             var c0 = Vector128.Create(cw[0]); var c1 = Vector128.Create(cw[1]); var c2 = Vector128.Create(cw[2]);
-            var c3 = TColumn.K == 5 ? Vector128.Create(cw[3]) : default; var c4 = TColumn.K == 5 ? Vector128.Create(cw[4]) : default;
+            var c3 = TColumn.K == 5 || rgb ? Vector128.Create(cw[3]) : default; var c4 = TColumn.K == 5 || rgb ? Vector128.Create(cw[4]) : default;
+            var c5 = rgb ? Vector128.Create(cw[5]) : default; var c6 = rgb ? Vector128.Create(cw[6]) : default;
+            var c7 = rgb ? Vector128.Create(cw[7]) : default; var c8 = rgb ? Vector128.Create(cw[8]) : default;
             var columnB = Vector128.Create(columnBias[m]);
             var a = new RowTaps<TRow>(rowWeights + m * TOutputs.Count * TRow.K, rowBias[m * TOutputs.Count]);
             var b2 = two ? new RowTaps<TRow>(rowWeights + (m * 2 + 1) * TRow.K, rowBias[m * 2 + 1]) : default;
@@ -114,13 +142,20 @@ public static unsafe partial class Depthwise
                 byte* t2 = RowOrZeros(top + 2 * inRowBytes, source, end, zeros);
                 byte* t3 = TColumn.K == 5 ? RowOrZeros(top + 3 * inRowBytes, source, end, zeros) : null;
                 byte* t4 = TColumn.K == 5 ? RowOrZeros(top + 4 * inRowBytes, source, end, zeros) : null;
+                // the stem's other two planes: the same rows, or the zero row
+                byte* u0 = rgb ? (t0 == (byte*)zeros ? t0 : t0 + second) : null;
+                byte* u1 = rgb ? (t1 == (byte*)zeros ? t1 : t1 + second) : null;
+                byte* u2 = rgb ? (t2 == (byte*)zeros ? t2 : t2 + second) : null;
+                byte* v0 = rgb ? (t0 == (byte*)zeros ? t0 : t0 + third) : null;
+                byte* v1 = rgb ? (t1 == (byte*)zeros ? t1 : t1 + third) : null;
+                byte* v2 = rgb ? (t2 == (byte*)zeros ? t2 : t2 + third) : null;
                 var previousEven = Vector128<float>.Zero; var previousOdd = Vector128<float>.Zero;
-                var (even, odd) = ColumnPair<TColumn>(t0, t1, t2, t3, t4, 0, c0, c1, c2, c3, c4, columnB);
+                var (even, odd) = Column<TColumn, TInputs>(t0, t1, t2, t3, t4, u0, u1, u2, v0, v1, v2, 0, c0, c1, c2, c3, c4, c5, c6, c7, c8, columnB);
                 Vector128<float> nextEven, nextOdd;
                 nint block = 0, x = 0; // x: bytes of the current output vector
                 for (; block + 1 < blocks; block++, x += 16)
                 {
-                    (nextEven, nextOdd) = ColumnPair<TColumn>(t0, t1, t2, t3, t4, (block + 1) * 32, c0, c1, c2, c3, c4, columnB);
+                    (nextEven, nextOdd) = Column<TColumn, TInputs>(t0, t1, t2, t3, t4, u0, u1, u2, v0, v1, v2, (block + 1) * 32, c0, c1, c2, c3, c4, c5, c6, c7, c8, columnB);
                     Clamp<TClamp>(a.Apply(previousEven, previousOdd, even, odd, nextEven)).Store((float*)(target + x));
                     if (two) Clamp<TClamp>(b2.Apply(previousEven, previousOdd, even, odd, nextEven)).Store((float*)(target2 + x));
                     previousEven = even; previousOdd = odd;
@@ -129,7 +164,7 @@ public static unsafe partial class Depthwise
                 // the last whole block: its right neighbour the realigned partial block, or zeros
                 if (rest != 0)
                 {
-                    (nextEven, nextOdd) = ColumnPair<TColumn>(t0, t1, t2, t3, t4, lastLoad, c0, c1, c2, c3, c4, columnB);
+                    (nextEven, nextOdd) = Column<TColumn, TInputs>(t0, t1, t2, t3, t4, u0, u1, u2, v0, v1, v2, lastLoad, c0, c1, c2, c3, c4, c5, c6, c7, c8, columnB);
                     nextEven = AdvSimd.Arm64.VectorTableLookup(nextEven.AsByte(), realign).AsSingle();
                     nextOdd = AdvSimd.Arm64.VectorTableLookup(nextOdd.AsByte(), realign).AsSingle();
                 }
@@ -155,6 +190,41 @@ public static unsafe partial class Depthwise
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// The k x 1 conv at eight columns split into even and odd: depthwise (<see cref="ColumnPair"/>),
+    /// or the stem's over three planes (rows t0..t2 of the first plane, u0..u2 of the second,
+    /// v0..v2 of the third): bias,
+    /// then plane 0's three taps, plane 1's, plane 2's, in order.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static (Vector128<float> Even, Vector128<float> Odd) Column<TColumn, TInputs>(byte* t0, byte* t1, byte* t2, byte* t3, byte* t4,
+        byte* u0, byte* u1, byte* u2, byte* v0, byte* v1, byte* v2, nint x,
+        Vector128<float> c0, Vector128<float> c1, Vector128<float> c2, Vector128<float> c3, Vector128<float> c4,
+        Vector128<float> c5, Vector128<float> c6, Vector128<float> c7, Vector128<float> c8, Vector128<float> bias)
+        where TColumn : ITapCount where TInputs : struct, IColumnInputs
+    {
+        if (TInputs.Count == 1) return ColumnPair<TColumn>(t0, t1, t2, t3, t4, x, c0, c1, c2, c3, c4, bias);
+        var (e0, o0) = LoadPairSplit((float*)(t0 + x));
+        var even = AdvSimd.FusedMultiplyAdd(bias, e0, c0); var odd = AdvSimd.FusedMultiplyAdd(bias, o0, c0);
+        var (e1, o1) = LoadPairSplit((float*)(t1 + x));
+        even = AdvSimd.FusedMultiplyAdd(even, e1, c1); odd = AdvSimd.FusedMultiplyAdd(odd, o1, c1);
+        var (e2, o2) = LoadPairSplit((float*)(t2 + x));
+        even = AdvSimd.FusedMultiplyAdd(even, e2, c2); odd = AdvSimd.FusedMultiplyAdd(odd, o2, c2);
+        (e0, o0) = LoadPairSplit((float*)(u0 + x));
+        even = AdvSimd.FusedMultiplyAdd(even, e0, c3); odd = AdvSimd.FusedMultiplyAdd(odd, o0, c3);
+        (e1, o1) = LoadPairSplit((float*)(u1 + x));
+        even = AdvSimd.FusedMultiplyAdd(even, e1, c4); odd = AdvSimd.FusedMultiplyAdd(odd, o1, c4);
+        (e2, o2) = LoadPairSplit((float*)(u2 + x));
+        even = AdvSimd.FusedMultiplyAdd(even, e2, c5); odd = AdvSimd.FusedMultiplyAdd(odd, o2, c5);
+        (e0, o0) = LoadPairSplit((float*)(v0 + x));
+        even = AdvSimd.FusedMultiplyAdd(even, e0, c6); odd = AdvSimd.FusedMultiplyAdd(odd, o0, c6);
+        (e1, o1) = LoadPairSplit((float*)(v1 + x));
+        even = AdvSimd.FusedMultiplyAdd(even, e1, c7); odd = AdvSimd.FusedMultiplyAdd(odd, o1, c7);
+        (e2, o2) = LoadPairSplit((float*)(v2 + x));
+        even = AdvSimd.FusedMultiplyAdd(even, e2, c8); odd = AdvSimd.FusedMultiplyAdd(odd, o2, c8);
+        return (even, odd);
     }
 
     /// <summary>The k x 1 conv at the eight columns <paramref name="x"/> bytes into the k input rows, split into the even and odd columns: bias, then the k taps in order.</summary>

@@ -46,7 +46,7 @@ public static unsafe partial class Depthwise
         if (PairStride2VectorsAdvSimdApplies(columnInputs, rowMultiplier, columnK, columnPad, rowK, rowPad, inWidth))
         {
             // ARM64: the intermediate row in registers, eight columns a step split by LD2 (Depthwise.PairStride2.AdvSimd.cs)
-            PairStride2VectorsAdvSimd(ref input, inputPlanes, inPlane, ref output, outPlane, columnWeights, columnBias, columnK, rowWeights, rowBias, rowK,
+            PairStride2VectorsAdvSimd(ref input, inputPlanes, columnInputs, inPlane, ref output, outPlane, columnWeights, columnBias, columnK, rowWeights, rowBias, rowK,
                 rowMultiplier, inHeight, inWidth, outHeight, outWidth, relu6);
             return;
         }
