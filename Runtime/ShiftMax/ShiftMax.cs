@@ -53,12 +53,13 @@ public static unsafe class ShiftMax
         if (Vector128.IsHardwareAccelerated)
         {
             var av = Vector128.Create(a); var bv = Vector128.Create(b);
-            for (; i <= n - 8; i += 8)
+            ref float xAt = ref Unsafe.Add(ref x, i), pAt = ref Unsafe.Add(ref partner, i), dAt = ref Unsafe.Add(ref dst, i);
+            for (; i <= n - 8; i += 8, xAt = ref Unsafe.Add(ref xAt, 8), pAt = ref Unsafe.Add(ref pAt, 8), dAt = ref Unsafe.Add(ref dAt, 8))
             {
-                var xw = Vector128.LoadUnsafe(ref x, (nuint)(i + 4));
-                var pw = Vector128.LoadUnsafe(ref partner, (nuint)(i + 4));
-                (Vector128.LoadUnsafe(ref x, (nuint)i) * av + Vector128.LoadUnsafe(ref partner, (nuint)i) * bv).StoreUnsafe(ref dst, (nuint)i);
-                (xw * av + pw * bv).StoreUnsafe(ref dst, (nuint)(i + 4));
+                var xw = Vector128.LoadUnsafe(ref xAt, 4);
+                var pw = Vector128.LoadUnsafe(ref pAt, 4);
+                (Vector128.LoadUnsafe(ref xAt) * av + Vector128.LoadUnsafe(ref pAt) * bv).StoreUnsafe(ref dAt);
+                (xw * av + pw * bv).StoreUnsafe(ref dAt, 4);
             }
             for (; i <= n - 4; i += 4)
                 (Vector128.LoadUnsafe(ref x, (nuint)i) * av + Vector128.LoadUnsafe(ref partner, (nuint)i) * bv).StoreUnsafe(ref dst, (nuint)i);
@@ -87,14 +88,17 @@ public static unsafe class ShiftMax
             var a1v = Vector128.Create(a1); var b1v = Vector128.Create(b1);
             var a2v = Vector128.Create(a2); var b2v = Vector128.Create(b2);
             // two vectors a step (the loop's own instructions shared; element by element the same)
-            for (; i <= n - 8; i += 8)
+            // running references with constant offsets (one load or store each, ARM64 pairs them
+            // into LDP / STP), where x + i + 4 costs an add per access
+            ref float xAt = ref Unsafe.Add(ref x, i), pAt = ref Unsafe.Add(ref partner, i), dAt = ref Unsafe.Add(ref dst, i);
+            for (; i <= n - 8; i += 8, xAt = ref Unsafe.Add(ref xAt, 8), pAt = ref Unsafe.Add(ref pAt, 8), dAt = ref Unsafe.Add(ref dAt, 8))
             {
-                var xv = Vector128.LoadUnsafe(ref x, (nuint)i);
-                var pv = Vector128.LoadUnsafe(ref partner, (nuint)i);
-                var xw = Vector128.LoadUnsafe(ref x, (nuint)(i + 4));
-                var pw = Vector128.LoadUnsafe(ref partner, (nuint)(i + 4));
-                Simd.MaxNative(xv * a1v + pv * b1v, xv * a2v + pv * b2v).StoreUnsafe(ref dst, (nuint)i);
-                Simd.MaxNative(xw * a1v + pw * b1v, xw * a2v + pw * b2v).StoreUnsafe(ref dst, (nuint)(i + 4));
+                var xv = Vector128.LoadUnsafe(ref xAt);
+                var xw = Vector128.LoadUnsafe(ref xAt, 4);
+                var pv = Vector128.LoadUnsafe(ref pAt);
+                var pw = Vector128.LoadUnsafe(ref pAt, 4);
+                Simd.MaxNative(xv * a1v + pv * b1v, xv * a2v + pv * b2v).StoreUnsafe(ref dAt);
+                Simd.MaxNative(xw * a1v + pw * b1v, xw * a2v + pw * b2v).StoreUnsafe(ref dAt, 4);
             }
             for (; i <= n - 4; i += 4)
             {
