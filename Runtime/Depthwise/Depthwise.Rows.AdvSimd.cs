@@ -1,3 +1,4 @@
+using System;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.Arm;
@@ -86,5 +87,79 @@ public static unsafe partial class Depthwise
         var v1 = AdvSimd.LoadVector128(p + 4);
         return (AdvSimd.Arm64.UnzipEven(v0, v1), AdvSimd.Arm64.UnzipOdd(v0, v1));
 #endif
+    }
+
+    /// <summary>Whether <see cref="RowsStride1AdvSimd"/> runs this 1 x k layer: ARM64, stride 1, k = 3 or 5 with centred padding, rows of at least 5 floats.</summary>
+    private static bool RowsStride1AdvSimdApplies(int k, int pad, int stride, int inWidth, int outWidth) =>
+        AdvSimd.Arm64.IsSupported && stride == 1 && inWidth == outWidth && k is 3 or 5 && pad == k / 2 && inWidth >= 5;
+
+    /// <summary>
+    /// ARM64: a stride-1 1 x k layer row by row, vector by vector, without staging or masks: the
+    /// taps of four outputs from the row's vector and its neighbours shifted in by EXT (a zero left
+    /// of the row; right of it the row's last vector, loaded to end at the row's last column and
+    /// realigned by TBL with zeros past the row), the last output vector stored to end at the row's
+    /// last column (as <see cref="PairVectorsAdvSimd"/>'s 1 x k half). Per output: bias, then taps
+    /// in order, a padded tap adding a zero product - the sums of the staged path, bit for bit.
+    /// </summary>
+    private static void RowsStride1AdvSimd(ref float input, ReadOnlySpan<int> inputPlanes, nint inPlane, ref float output, nint outPlane,
+        float* weights, float* bias, int k, int height, int width, bool relu6)
+    {
+        if (k == 5)
+        {
+            if (relu6) RowsStride1AdvSimd<FiveTaps, ClampToRelu6>(ref input, inputPlanes, inPlane, ref output, outPlane, weights, bias, height, width);
+            else RowsStride1AdvSimd<FiveTaps, NoClamp>(ref input, inputPlanes, inPlane, ref output, outPlane, weights, bias, height, width);
+        }
+        else if (relu6) RowsStride1AdvSimd<ThreeTaps, ClampToRelu6>(ref input, inputPlanes, inPlane, ref output, outPlane, weights, bias, height, width);
+        else RowsStride1AdvSimd<ThreeTaps, NoClamp>(ref input, inputPlanes, inPlane, ref output, outPlane, weights, bias, height, width);
+    }
+
+    private static void RowsStride1AdvSimd<TRow, TClamp>(ref float input, ReadOnlySpan<int> inputPlanes, nint inPlane, ref float output, nint outPlane,
+        float* weights, float* bias, int height, int width)
+        where TRow : ITapCount where TClamp : struct, IOutputClamp
+    {
+        nint vectors = (width + 3) / 4;
+        int valid = width - 4 * ((int)vectors - 1);
+        nint lastLoad = (width - 4) * sizeof(float);
+        nint bodyEnd = (vectors - 2) * 16;
+        nint rowBytes = (nint)width * sizeof(float);
+        // TBL indices as in PairVectorsAdvSimd: realign the last load, store the last vector
+        byte* indices = stackalloc byte[32];
+        for (int lane = 0; lane < 4; lane++)
+            for (int b = 0; b < 4; b++)
+            {
+                indices[4 * lane + b] = lane < valid ? (byte)(4 * (4 - valid + lane) + b) : (byte)0xFF;
+                indices[16 + 4 * lane + b] = (byte)(4 * (valid + lane) + b);
+            }
+        var realign = Vector128.Load(indices);
+        var storeLast = Vector128.Load(indices + 16);
+        fixed (float* inBase = &input)
+        fixed (float* outBase = &output)
+        for (int c = 0; c < inputPlanes.Length; c++)
+        {
+            byte* src = (byte*)(inBase + inputPlanes[c] * inPlane);
+            byte* dst = (byte*)(outBase + c * outPlane);
+            float* w = weights + c * TRow.K;
+            var r0 = Vector128.Create(w[0]); var r1 = Vector128.Create(w[1]); var r2 = Vector128.Create(w[2]);
+            var r3 = TRow.K == 5 ? Vector128.Create(w[3]) : default; var r4 = TRow.K == 5 ? Vector128.Create(w[4]) : default;
+            var b0 = Vector128.Create(bias[c]);
+            for (int y = 0; y < height; y++, src += rowBytes, dst += rowBytes)
+            {
+                var previous = Vector128<float>.Zero;
+                var current = Vector128.Load((float*)src);
+                nint x = 0;
+                for (; x < bodyEnd; x += 16)
+                {
+                    var next = Vector128.Load((float*)(src + x + 16));
+                    Clamp<TClamp>(RowVector<TRow>(previous, current, next, r0, r1, r2, r3, r4, b0)).Store((float*)(dst + x));
+                    previous = current;
+                    current = next;
+                }
+                var last = AdvSimd.Arm64.VectorTableLookup(Vector128.Load((float*)(src + lastLoad)).AsByte(), realign).AsSingle();
+                var before = Clamp<TClamp>(RowVector<TRow>(previous, current, last, r0, r1, r2, r3, r4, b0));
+                before.Store((float*)(dst + x));
+                var final = Clamp<TClamp>(RowVector<TRow>(current, last, Vector128<float>.Zero, r0, r1, r2, r3, r4, b0));
+                AdvSimd.Arm64.VectorTableLookup((before.AsByte(), final.AsByte()), storeLast).AsSingle().Store((float*)(dst + lastLoad));
+            }
+        }
     }
 }

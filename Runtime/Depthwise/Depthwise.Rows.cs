@@ -18,6 +18,12 @@ public static unsafe partial class Depthwise
         float* weights, float* bias, int k, int pad, int stride, int height, int inWidth, int outWidth, bool relu6)
     {
         nint planeFloats = (nint)height * inWidth;
+        if (RowsStride1AdvSimdApplies(k, pad, stride, inWidth, outWidth))
+        {
+            // ARM64: in place, the taps by EXT from the row's vectors (Depthwise.Rows.AdvSimd.cs)
+            RowsStride1AdvSimd(ref input, inputPlanes, inPlane, ref output, outPlane, weights, bias, k, height, inWidth, relu6);
+            return;
+        }
         if (stride == 1 && inWidth == outWidth && planeFloats >= 8 && planeFloats <= InPlacePlaneFloats && inPlane == planeFloats && pad >= 0 && pad <= k - 1)
         {
             RowsInPlace(ref input, inputPlanes, inPlane, ref output, outPlane, weights, bias, k, pad, height, inWidth, relu6);
