@@ -166,8 +166,8 @@ public static unsafe class Linear
         float* end = x + (stride & ~(nint)15), xk = x;
         for (; xk < end; xk += 16)
         {
-            var (x0, x1) = System.Runtime.Intrinsics.Arm.AdvSimd.Arm64.LoadPairVector128(xk);
-            var (x2, x3) = System.Runtime.Intrinsics.Arm.AdvSimd.Arm64.LoadPairVector128(xk + 8);
+            var x0 = Vector128.Load(xk); var x1 = Vector128.Load(xk + 4);
+            var x2 = Vector128.Load(xk + 8); var x3 = Vector128.Load(xk + 12);
             MatVecStep4(ref a0, ref b0, w0, x0, x1, x2, x3); w0 += 16;
             MatVecStep4(ref a1, ref b1, w1, x0, x1, x2, x3); w1 += 16;
             MatVecStep4(ref a2, ref b2, w2, x0, x1, x2, x3); w2 += 16;
@@ -225,8 +225,10 @@ public static unsafe class Linear
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void MatVecStep4(ref Vector128<float> a, ref Vector128<float> b, float* w, Vector128<float> x0, Vector128<float> x1, Vector128<float> x2, Vector128<float> x3)
     {
-        var (w0, w1) = System.Runtime.Intrinsics.Arm.AdvSimd.Arm64.LoadPairVector128(w);
-        var (w2, w3) = System.Runtime.Intrinsics.Arm.AdvSimd.Arm64.LoadPairVector128(w + 8);
+        // four plain loads at constant offsets, which the JIT pairs into two LDPs with immediate
+        // offsets (LoadPairVector128 at w + 8 costs an add before its LDP)
+        var w0 = Vector128.Load(w); var w1 = Vector128.Load(w + 4);
+        var w2 = Vector128.Load(w + 8); var w3 = Vector128.Load(w + 12);
         a = Simd.Fma(w0, x0, a); b = Simd.Fma(w1, x1, b);
         a = Simd.Fma(w2, x2, a); b = Simd.Fma(w3, x3, b);
     }
