@@ -20,7 +20,7 @@ public static unsafe partial class Depthwise
         columnK is 3 or 5 && columnPad == columnK / 2 && rowK is 3 or 5 && rowPad == rowK / 2 && width >= 5;
 
     /// <summary>
-    /// The stride-1 pair of <see cref="Pair"/> on ARM64, row by row and vector by vector: the k x 1
+    /// The stride-1 pair of <see cref="Pair"/> on ARM64, two rows at a time and vector by vector: the k x 1
     /// conv's output at four columns is k FMAs over the input rows (a row outside the plane read
     /// from a zero row), kept in a register; the 1 x k conv at those columns takes its taps from
     /// that vector and its neighbours shifted by EXT (a zero vector left of the row; right of it the
@@ -90,7 +90,42 @@ public static unsafe partial class Depthwise
             var rowB = Vector128.Create(rowBias[m]);
             byte* end = source + height * rowBytes;
             byte* top = source - columnPad * rowBytes; // input row y - pad: tap 0 of output row y
-            for (int y = 0; y < height; y++, top += rowBytes, dst += rowBytes)
+            int y = 0;
+            for (; y + 1 < height; y += 2, top += 2 * rowBytes, dst += 2 * rowBytes)
+            {
+                // two output rows at a time: their k x 1 convs share k - 1 of their k + 1 input rows,
+                // each loaded once for both (k + 1 loads per two column vectors instead of 2k)
+                byte* t0 = RowOrZeros(top, source, end, zeros);
+                byte* t1 = RowOrZeros(top + rowBytes, source, end, zeros);
+                byte* t2 = RowOrZeros(top + 2 * rowBytes, source, end, zeros);
+                byte* t3 = RowOrZeros(top + 3 * rowBytes, source, end, zeros);
+                byte* t4 = TColumn.K == 5 ? RowOrZeros(top + 4 * rowBytes, source, end, zeros) : null;
+                byte* t5 = TColumn.K == 5 ? RowOrZeros(top + 5 * rowBytes, source, end, zeros) : null;
+                byte* below = dst + rowBytes;
+                var previousA = Vector128<float>.Zero; var previousB = Vector128<float>.Zero;
+                var (currentA, currentB) = ColumnVectors<TColumn>(t0, t1, t2, t3, t4, t5, 0, c0, c1, c2, c3, c4, columnB);
+                nint x = 0;
+                for (; x < bodyEnd; x += 16)
+                {
+                    var (nextA, nextB) = ColumnVectors<TColumn>(t0, t1, t2, t3, t4, t5, x + 16, c0, c1, c2, c3, c4, columnB);
+                    Clamp<TClamp>(RowVector<TRow>(previousA, currentA, nextA, r0, r1, r2, r3, r4, rowB)).Store((float*)(dst + x));
+                    Clamp<TClamp>(RowVector<TRow>(previousB, currentB, nextB, r0, r1, r2, r3, r4, rowB)).Store((float*)(below + x));
+                    previousA = currentA; currentA = nextA;
+                    previousB = currentB; currentB = nextB;
+                }
+                var (lastA, lastB) = ColumnVectors<TColumn>(t0, t1, t2, t3, t4, t5, lastLoad, c0, c1, c2, c3, c4, columnB);
+                lastA = AdvSimd.Arm64.VectorTableLookup(lastA.AsByte(), realign).AsSingle();
+                lastB = AdvSimd.Arm64.VectorTableLookup(lastB.AsByte(), realign).AsSingle();
+                var beforeA = Clamp<TClamp>(RowVector<TRow>(previousA, currentA, lastA, r0, r1, r2, r3, r4, rowB));
+                var beforeB = Clamp<TClamp>(RowVector<TRow>(previousB, currentB, lastB, r0, r1, r2, r3, r4, rowB));
+                beforeA.Store((float*)(dst + x));
+                beforeB.Store((float*)(below + x));
+                var finalA = Clamp<TClamp>(RowVector<TRow>(currentA, lastA, Vector128<float>.Zero, r0, r1, r2, r3, r4, rowB));
+                var finalB = Clamp<TClamp>(RowVector<TRow>(currentB, lastB, Vector128<float>.Zero, r0, r1, r2, r3, r4, rowB));
+                AdvSimd.Arm64.VectorTableLookup((beforeA.AsByte(), finalA.AsByte()), storeLast).AsSingle().Store((float*)(dst + lastLoad));
+                AdvSimd.Arm64.VectorTableLookup((beforeB.AsByte(), finalB.AsByte()), storeLast).AsSingle().Store((float*)(below + lastLoad));
+            }
+            for (; y < height; y++, top += rowBytes, dst += rowBytes)
             {
                 // the k input rows of output row y, a row outside the plane read from the zero row
                 byte* t0 = RowOrZeros(top, source, end, zeros);
@@ -142,6 +177,31 @@ public static unsafe partial class Depthwise
             acc = AdvSimd.FusedMultiplyAdd(acc, Vector128.Load((float*)(t4 + x)), c4);
         }
         return acc;
+    }
+
+    /// <summary>
+    /// The k x 1 conv of two consecutive output rows at the four columns <paramref name="x"/> bytes
+    /// in: row A reads input rows t0..t(k-1), row B t1..tk; each loaded once. Per row: bias, then
+    /// the k taps in order (the sums of <see cref="ColumnVector"/>).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static (Vector128<float> A, Vector128<float> B) ColumnVectors<TColumn>(byte* t0, byte* t1, byte* t2, byte* t3, byte* t4, byte* t5, nint x,
+        Vector128<float> c0, Vector128<float> c1, Vector128<float> c2, Vector128<float> c3, Vector128<float> c4, Vector128<float> bias)
+        where TColumn : ITapCount
+    {
+        var v = Vector128.Load((float*)(t0 + x));
+        var a = AdvSimd.FusedMultiplyAdd(bias, v, c0);
+        v = Vector128.Load((float*)(t1 + x));
+        a = AdvSimd.FusedMultiplyAdd(a, v, c1); var b = AdvSimd.FusedMultiplyAdd(bias, v, c0);
+        v = Vector128.Load((float*)(t2 + x));
+        a = AdvSimd.FusedMultiplyAdd(a, v, c2); b = AdvSimd.FusedMultiplyAdd(b, v, c1);
+        v = Vector128.Load((float*)(t3 + x));
+        if (TColumn.K == 3) return (a, AdvSimd.FusedMultiplyAdd(b, v, c2));
+        a = AdvSimd.FusedMultiplyAdd(a, v, c3); b = AdvSimd.FusedMultiplyAdd(b, v, c2);
+        v = Vector128.Load((float*)(t4 + x));
+        a = AdvSimd.FusedMultiplyAdd(a, v, c4); b = AdvSimd.FusedMultiplyAdd(b, v, c3);
+        v = Vector128.Load((float*)(t5 + x));
+        return (a, AdvSimd.FusedMultiplyAdd(b, v, c4));
     }
 
     /// <summary>The 1 x k conv at the four columns of <paramref name="current"/>, its neighbours shifted in by EXT: bias, then the k taps in order.</summary>
