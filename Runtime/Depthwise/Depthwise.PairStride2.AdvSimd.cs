@@ -1,6 +1,6 @@
-// ARM64 variant of Depthwise.PairStride2 (depthwise, one input plane per intermediate plane): the
-// k x 1 stride-2 conv's output row in registers, eight columns a step split into even and odd by
-// LDP + UZP, the 1 x k stride-2 conv reading them through EXT (no staging, no intermediate rows, no masks).
+// ARM64 variant of Depthwise.PairStride2 (depthwise, or the RGB stem): the k x 1 stride-2 conv's
+// output row in registers, eight columns a step, its result split into even and odd columns
+// (UZP1 / UZP2), the 1 x k stride-2 conv reading them through EXT (no staging, no intermediate rows, no masks).
 using System;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
@@ -23,8 +23,8 @@ public static unsafe partial class Depthwise
 
     /// <summary>
     /// The stride-2 pair of <see cref="PairStride2"/> on ARM64, output row by output row: the k x 1
-    /// conv (stride 2 along H) at eight intermediate columns is k pair loads, each split into the
-    /// even and odd columns (<see cref="LoadPairSplit"/>), and 2k FMAs (a row outside the plane read from a zero row); the 1 x k
+    /// conv (stride 2 along H) at eight intermediate columns is k pair loads and 2k FMAs, its
+    /// result split into the even and odd columns (<see cref="ColumnPair"/>) (a row outside the plane read from a zero row); the 1 x k
     /// conv (stride 2 along W) at four outputs x takes its taps 2x - 2 .. 2x + 2 from those even and
     /// odd vectors and their neighbours shifted by EXT (zeros left of the row). A row whose length
     /// is not a multiple of 8 ends with a block loaded to end at the row's last column and realigned
@@ -195,8 +195,7 @@ public static unsafe partial class Depthwise
     /// <summary>
     /// The k x 1 conv at eight columns split into even and odd: depthwise (<see cref="ColumnPair"/>),
     /// or the stem's over three planes (rows t0..t2 of the first plane, u0..u2 of the second,
-    /// v0..v2 of the third): bias,
-    /// then plane 0's three taps, plane 1's, plane 2's, in order.
+    /// v0..v2 of the third): bias, then plane 0's three taps, plane 1's, plane 2's, in order.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static (Vector128<float> Even, Vector128<float> Odd) Column<TColumn, TInputs>(byte* t0, byte* t1, byte* t2, byte* t3, byte* t4,
@@ -206,60 +205,42 @@ public static unsafe partial class Depthwise
         where TColumn : ITapCount where TInputs : struct, IColumnInputs
     {
         if (TInputs.Count == 1) return ColumnPair<TColumn>(t0, t1, t2, t3, t4, x, c0, c1, c2, c3, c4, bias);
-        var (e0, o0) = LoadPairSplit((float*)(t0 + x));
-        var even = AdvSimd.FusedMultiplyAdd(bias, e0, c0); var odd = AdvSimd.FusedMultiplyAdd(bias, o0, c0);
-        var (e1, o1) = LoadPairSplit((float*)(t1 + x));
-        even = AdvSimd.FusedMultiplyAdd(even, e1, c1); odd = AdvSimd.FusedMultiplyAdd(odd, o1, c1);
-        var (e2, o2) = LoadPairSplit((float*)(t2 + x));
-        even = AdvSimd.FusedMultiplyAdd(even, e2, c2); odd = AdvSimd.FusedMultiplyAdd(odd, o2, c2);
-        (e0, o0) = LoadPairSplit((float*)(u0 + x));
-        even = AdvSimd.FusedMultiplyAdd(even, e0, c3); odd = AdvSimd.FusedMultiplyAdd(odd, o0, c3);
-        (e1, o1) = LoadPairSplit((float*)(u1 + x));
-        even = AdvSimd.FusedMultiplyAdd(even, e1, c4); odd = AdvSimd.FusedMultiplyAdd(odd, o1, c4);
-        (e2, o2) = LoadPairSplit((float*)(u2 + x));
-        even = AdvSimd.FusedMultiplyAdd(even, e2, c5); odd = AdvSimd.FusedMultiplyAdd(odd, o2, c5);
-        (e0, o0) = LoadPairSplit((float*)(v0 + x));
-        even = AdvSimd.FusedMultiplyAdd(even, e0, c6); odd = AdvSimd.FusedMultiplyAdd(odd, o0, c6);
-        (e1, o1) = LoadPairSplit((float*)(v1 + x));
-        even = AdvSimd.FusedMultiplyAdd(even, e1, c7); odd = AdvSimd.FusedMultiplyAdd(odd, o1, c7);
-        (e2, o2) = LoadPairSplit((float*)(v2 + x));
-        even = AdvSimd.FusedMultiplyAdd(even, e2, c8); odd = AdvSimd.FusedMultiplyAdd(odd, o2, c8);
-        return (even, odd);
+        var low = bias; var high = bias;
+        Tap(ref low, ref high, t0 + x, c0); Tap(ref low, ref high, t1 + x, c1); Tap(ref low, ref high, t2 + x, c2);
+        Tap(ref low, ref high, u0 + x, c3); Tap(ref low, ref high, u1 + x, c4); Tap(ref low, ref high, u2 + x, c5);
+        Tap(ref low, ref high, v0 + x, c6); Tap(ref low, ref high, v1 + x, c7); Tap(ref low, ref high, v2 + x, c8);
+        return (AdvSimd.Arm64.UnzipEven(low, high), AdvSimd.Arm64.UnzipOdd(low, high));
     }
 
-    /// <summary>The k x 1 conv at the eight columns <paramref name="x"/> bytes into the k input rows, split into the even and odd columns: bias, then the k taps in order.</summary>
+    /// <summary>
+    /// The k x 1 conv at the eight columns <paramref name="x"/> bytes into the k input rows, split
+    /// into the even and odd columns: bias, then the k taps in order. The conv runs on the columns
+    /// as they lie (two vectors, one LDP per tap) and only its result is split (UZP1 / UZP2): lane
+    /// by lane the same FMAs as splitting every input row first, at a third of the instructions.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static (Vector128<float> Even, Vector128<float> Odd) ColumnPair<TColumn>(byte* t0, byte* t1, byte* t2, byte* t3, byte* t4, nint x,
         Vector128<float> c0, Vector128<float> c1, Vector128<float> c2, Vector128<float> c3, Vector128<float> c4, Vector128<float> bias)
         where TColumn : ITapCount
     {
-        var (e0, o0) = LoadPairSplit((float*)(t0 + x));
-        var even = AdvSimd.FusedMultiplyAdd(bias, e0, c0); var odd = AdvSimd.FusedMultiplyAdd(bias, o0, c0);
-        var (e1, o1) = LoadPairSplit((float*)(t1 + x));
-        even = AdvSimd.FusedMultiplyAdd(even, e1, c1); odd = AdvSimd.FusedMultiplyAdd(odd, o1, c1);
-        var (e2, o2) = LoadPairSplit((float*)(t2 + x));
-        even = AdvSimd.FusedMultiplyAdd(even, e2, c2); odd = AdvSimd.FusedMultiplyAdd(odd, o2, c2);
+        var low = bias; var high = bias;
+        Tap(ref low, ref high, t0 + x, c0);
+        Tap(ref low, ref high, t1 + x, c1);
+        Tap(ref low, ref high, t2 + x, c2);
         if (TColumn.K == 5)
         {
-            var (e3, o3) = LoadPairSplit((float*)(t3 + x));
-            even = AdvSimd.FusedMultiplyAdd(even, e3, c3); odd = AdvSimd.FusedMultiplyAdd(odd, o3, c3);
-            var (e4, o4) = LoadPairSplit((float*)(t4 + x));
-            even = AdvSimd.FusedMultiplyAdd(even, e4, c4); odd = AdvSimd.FusedMultiplyAdd(odd, o4, c4);
+            Tap(ref low, ref high, t3 + x, c3);
+            Tap(ref low, ref high, t4 + x, c4);
         }
-        return (even, odd);
+        return (AdvSimd.Arm64.UnzipEven(low, high), AdvSimd.Arm64.UnzipOdd(low, high));
     }
 
-    /// <summary>
-    /// Eight floats at <paramref name="p"/> split into the even and odd ones: one LDP and UZP1 / UZP2.
-    /// Not LD2 (<see cref="Load2"/>), which does it in one instruction: NativeAOT for .NET 10
-    /// miscompiled this kernel with it (wrong sums for 3 of the 8 tap-count / multiplier
-    /// instantiations in KernelTests under qemu-aarch64; the same code with LDP + UZP is exact).
-    /// </summary>
+    /// <summary>One tap of a k x 1 conv over eight contiguous columns at <paramref name="row"/>: two loads (paired into an LDP), two FMAs.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static (Vector128<float> Even, Vector128<float> Odd) LoadPairSplit(float* p)
+    private static void Tap(ref Vector128<float> low, ref Vector128<float> high, byte* row, Vector128<float> weight)
     {
-        var (v0, v1) = AdvSimd.Arm64.LoadPairVector128(p);
-        return (AdvSimd.Arm64.UnzipEven(v0, v1), AdvSimd.Arm64.UnzipOdd(v0, v1));
+        low = AdvSimd.FusedMultiplyAdd(low, Vector128.Load((float*)row), weight);
+        high = AdvSimd.FusedMultiplyAdd(high, Vector128.Load((float*)row + 4), weight);
     }
 
     /// <summary>One output plane's 1 x k stride-2 taps and bias, broadcast.</summary>
