@@ -95,12 +95,15 @@ public static unsafe partial class Depthwise
             {
                 // two output rows at a time: their k x 1 convs share k - 1 of their k + 1 input rows,
                 // each loaded once for both (k + 1 loads per two column vectors instead of 2k)
-                byte* t0 = RowOrZeros(top, source, end, zeros);
-                byte* t1 = RowOrZeros(top + rowBytes, source, end, zeros);
-                byte* t2 = RowOrZeros(top + 2 * rowBytes, source, end, zeros);
-                byte* t3 = RowOrZeros(top + 3 * rowBytes, source, end, zeros);
-                byte* t4 = TColumn.K == 5 ? RowOrZeros(top + 4 * rowBytes, source, end, zeros) : null;
-                byte* t5 = TColumn.K == 5 ? RowOrZeros(top + 5 * rowBytes, source, end, zeros) : null;
+                byte* t0 = top, t1 = top + rowBytes, t2 = t1 + rowBytes, t3 = t2 + rowBytes;
+                byte* t4 = TColumn.K == 5 ? t3 + rowBytes : null, t5 = TColumn.K == 5 ? t4 + rowBytes : null;
+                if (top < source || top + (TColumn.K + 1) * rowBytes > end)
+                {
+                    // a pair of rows near the top or bottom: the rows outside the plane from the zero row
+                    t0 = RowOrZeros(t0, source, end, zeros); t1 = RowOrZeros(t1, source, end, zeros);
+                    t2 = RowOrZeros(t2, source, end, zeros); t3 = RowOrZeros(t3, source, end, zeros);
+                    if (TColumn.K == 5) { t4 = RowOrZeros(t4, source, end, zeros); t5 = RowOrZeros(t5, source, end, zeros); }
+                }
                 byte* below = dst + rowBytes;
                 var previousA = Vector128<float>.Zero; var previousB = Vector128<float>.Zero;
                 var (currentA, currentB) = ColumnVectors<TColumn>(t0, t1, t2, t3, t4, t5, 0, c0, c1, c2, c3, c4, columnB);

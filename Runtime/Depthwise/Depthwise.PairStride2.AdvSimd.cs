@@ -137,11 +137,14 @@ public static unsafe partial class Depthwise
             byte* top = source - columnPad * inRowBytes; // input row 2y - pad: tap 0 of intermediate row y
             for (int y = 0; y < outHeight; y++, top += 2 * inRowBytes, target += outRowBytes, target2 += outRowBytes)
             {
-                byte* t0 = RowOrZeros(top, source, end, zeros);
-                byte* t1 = RowOrZeros(top + inRowBytes, source, end, zeros);
-                byte* t2 = RowOrZeros(top + 2 * inRowBytes, source, end, zeros);
-                byte* t3 = TColumn.K == 5 ? RowOrZeros(top + 3 * inRowBytes, source, end, zeros) : null;
-                byte* t4 = TColumn.K == 5 ? RowOrZeros(top + 4 * inRowBytes, source, end, zeros) : null;
+                byte* t0 = top, t1 = top + inRowBytes, t2 = t1 + inRowBytes;
+                byte* t3 = TColumn.K == 5 ? t2 + inRowBytes : null, t4 = TColumn.K == 5 ? t3 + inRowBytes : null;
+                if (top < source || top + TColumn.K * inRowBytes > end)
+                {
+                    // a row near the top or bottom: the input rows outside the plane from the zero row
+                    t0 = RowOrZeros(t0, source, end, zeros); t1 = RowOrZeros(t1, source, end, zeros); t2 = RowOrZeros(t2, source, end, zeros);
+                    if (TColumn.K == 5) { t3 = RowOrZeros(t3, source, end, zeros); t4 = RowOrZeros(t4, source, end, zeros); }
+                }
                 // the stem's other two planes: the same rows, or the zero row
                 byte* u0 = rgb ? (t0 == (byte*)zeros ? t0 : t0 + second) : null;
                 byte* u1 = rgb ? (t1 == (byte*)zeros ? t1 : t1 + second) : null;
