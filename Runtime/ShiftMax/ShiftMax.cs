@@ -54,6 +54,15 @@ public static unsafe class ShiftMax
         {
             var av = Vector128.Create(a); var bv = Vector128.Create(b);
             ref float xAt = ref Unsafe.Add(ref x, i), pAt = ref Unsafe.Add(ref partner, i), dAt = ref Unsafe.Add(ref dst, i);
+            for (; i <= n - 16; i += 16, xAt = ref Unsafe.Add(ref xAt, 16), pAt = ref Unsafe.Add(ref pAt, 16), dAt = ref Unsafe.Add(ref dAt, 16))
+            {
+                // four vectors a step: the loop's pointer updates and branch shared by 16 elements
+                var y0 = Vector128.LoadUnsafe(ref xAt) * av + Vector128.LoadUnsafe(ref pAt) * bv;
+                var y1 = Vector128.LoadUnsafe(ref xAt, 4) * av + Vector128.LoadUnsafe(ref pAt, 4) * bv;
+                var y2 = Vector128.LoadUnsafe(ref xAt, 8) * av + Vector128.LoadUnsafe(ref pAt, 8) * bv;
+                var y3 = Vector128.LoadUnsafe(ref xAt, 12) * av + Vector128.LoadUnsafe(ref pAt, 12) * bv;
+                y0.StoreUnsafe(ref dAt); y1.StoreUnsafe(ref dAt, 4); y2.StoreUnsafe(ref dAt, 8); y3.StoreUnsafe(ref dAt, 12);
+            }
             for (; i <= n - 8; i += 8, xAt = ref Unsafe.Add(ref xAt, 8), pAt = ref Unsafe.Add(ref pAt, 8), dAt = ref Unsafe.Add(ref dAt, 8))
             {
                 var xw = Vector128.LoadUnsafe(ref xAt, 4);
@@ -91,6 +100,19 @@ public static unsafe class ShiftMax
             // running references with constant offsets (one load or store each, ARM64 pairs them
             // into LDP / STP), where x + i + 4 costs an add per access
             ref float xAt = ref Unsafe.Add(ref x, i), pAt = ref Unsafe.Add(ref partner, i), dAt = ref Unsafe.Add(ref dst, i);
+            for (; i <= n - 16; i += 16, xAt = ref Unsafe.Add(ref xAt, 16), pAt = ref Unsafe.Add(ref pAt, 16), dAt = ref Unsafe.Add(ref dAt, 16))
+            {
+                // four vectors a step: the loop's pointer updates and branch shared by 16 elements
+                var x0 = Vector128.LoadUnsafe(ref xAt); var x1 = Vector128.LoadUnsafe(ref xAt, 4);
+                var x2 = Vector128.LoadUnsafe(ref xAt, 8); var x3 = Vector128.LoadUnsafe(ref xAt, 12);
+                var p0 = Vector128.LoadUnsafe(ref pAt); var p1 = Vector128.LoadUnsafe(ref pAt, 4);
+                var p2 = Vector128.LoadUnsafe(ref pAt, 8); var p3 = Vector128.LoadUnsafe(ref pAt, 12);
+                var y0 = Simd.MaxNative(x0 * a1v + p0 * b1v, x0 * a2v + p0 * b2v);
+                var y1 = Simd.MaxNative(x1 * a1v + p1 * b1v, x1 * a2v + p1 * b2v);
+                var y2 = Simd.MaxNative(x2 * a1v + p2 * b1v, x2 * a2v + p2 * b2v);
+                var y3 = Simd.MaxNative(x3 * a1v + p3 * b1v, x3 * a2v + p3 * b2v);
+                y0.StoreUnsafe(ref dAt); y1.StoreUnsafe(ref dAt, 4); y2.StoreUnsafe(ref dAt, 8); y3.StoreUnsafe(ref dAt, 12);
+            }
             for (; i <= n - 8; i += 8, xAt = ref Unsafe.Add(ref xAt, 8), pAt = ref Unsafe.Add(ref pAt, 8), dAt = ref Unsafe.Add(ref dAt, 8))
             {
                 var xv = Vector128.LoadUnsafe(ref xAt);
