@@ -156,17 +156,18 @@ public static unsafe partial class Pointwise
     }
 
     /// <summary>
-    /// ARM64: <typeparamref name="TRows"/> (4 or 6) outputs x 8 positions with the plane-offset
+    /// ARM64: <typeparamref name="TRows"/> (3, 4 or 6) outputs x 8 positions with the plane-offset
     /// table of <see cref="Block8AdvSimd"/> and its overlapping last tile (n &gt;= 8): the groups of
-    /// 4 or 6 outputs and the last 1-6 outputs of wider ones, where blocks of four computed 8 for 6
+    /// 3, 4 or 6 outputs and the last 1-6 outputs of wider ones, where groups of 3 took a block of four
+    /// (M2's 56x56 projection), blocks of four computed 8 for 6
     /// (M3's 28x28 projections) and a block of four per 8 + 2 outputs. The same FMAs in the same
     /// order as every other block: bit-identical to them.
     /// </summary>
     private static void BlockRowsAdvSimd<TRows>(ref float input, nint* planeOffsets, nint k, ref float output, float* w, float* bias, nint n, bool relu6)
         where TRows : struct, IBlockRows
     {
-        bool six = TRows.Rows == 6;
-        float* row0 = w, row1 = w + k, row2 = w + 2 * k, row3 = w + 3 * k;
+        bool six = TRows.Rows == 6, four = TRows.Rows >= 4;
+        float* row0 = w, row1 = w + k, row2 = w + 2 * k, row3 = four ? w + 3 * k : w;
         float* row4 = six ? w + 4 * k : w, row5 = six ? w + 5 * k : w;
         for (nint p = 0; ; p += 8)
         {
@@ -175,14 +176,14 @@ public static unsafe partial class Pointwise
             var a00 = Vector128.Create(bias[0]); var a01 = a00;
             var a10 = Vector128.Create(bias[1]); var a11 = a10;
             var a20 = Vector128.Create(bias[2]); var a21 = a20;
-            var a30 = Vector128.Create(bias[3]); var a31 = a30;
+            var a30 = four ? Vector128.Create(bias[3]) : default; var a31 = a30;
             Vector128<float> a40 = default, a41 = default, a50 = default, a51 = default;
             if (six) { a40 = Vector128.Create(bias[4]); a41 = a40; a50 = Vector128.Create(bias[5]); a51 = a50; }
             nint i = 0;
             for (; i + 4 <= k; i += 4)
             {
                 var w0 = Vector128.Load(row0 + i); var w1 = Vector128.Load(row1 + i);
-                var w2 = Vector128.Load(row2 + i); var w3 = Vector128.Load(row3 + i);
+                var w2 = Vector128.Load(row2 + i); var w3 = four ? Vector128.Load(row3 + i) : default;
                 var w4 = six ? Vector128.Load(row4 + i) : default; var w5 = six ? Vector128.Load(row5 + i) : default;
                 nint* at = planeOffsets + i;
                 StepRows<TRows>(ref a00, ref a01, ref a10, ref a11, ref a20, ref a21, ref a30, ref a31, ref a40, ref a41, ref a50, ref a51,
@@ -203,7 +204,7 @@ public static unsafe partial class Pointwise
                 var v = Vector128.Create(row0[i]); a00 = AdvSimd.FusedMultiplyAdd(a00, x0, v); a01 = AdvSimd.FusedMultiplyAdd(a01, x1, v);
                 v = Vector128.Create(row1[i]); a10 = AdvSimd.FusedMultiplyAdd(a10, x0, v); a11 = AdvSimd.FusedMultiplyAdd(a11, x1, v);
                 v = Vector128.Create(row2[i]); a20 = AdvSimd.FusedMultiplyAdd(a20, x0, v); a21 = AdvSimd.FusedMultiplyAdd(a21, x1, v);
-                v = Vector128.Create(row3[i]); a30 = AdvSimd.FusedMultiplyAdd(a30, x0, v); a31 = AdvSimd.FusedMultiplyAdd(a31, x1, v);
+                if (four) { v = Vector128.Create(row3[i]); a30 = AdvSimd.FusedMultiplyAdd(a30, x0, v); a31 = AdvSimd.FusedMultiplyAdd(a31, x1, v); }
                 if (six)
                 {
                     v = Vector128.Create(row4[i]); a40 = AdvSimd.FusedMultiplyAdd(a40, x0, v); a41 = AdvSimd.FusedMultiplyAdd(a41, x1, v);
@@ -213,7 +214,7 @@ public static unsafe partial class Pointwise
             Store2(a00, a01, ref output, p, relu6);
             Store2(a10, a11, ref Unsafe.Add(ref output, n), p, relu6);
             Store2(a20, a21, ref Unsafe.Add(ref output, 2 * n), p, relu6);
-            Store2(a30, a31, ref Unsafe.Add(ref output, 3 * n), p, relu6);
+            if (four) Store2(a30, a31, ref Unsafe.Add(ref output, 3 * n), p, relu6);
             if (six)
             {
                 Store2(a40, a41, ref Unsafe.Add(ref output, 4 * n), p, relu6);
@@ -223,7 +224,7 @@ public static unsafe partial class Pointwise
         }
     }
 
-    /// <summary>One input's 8 positions into the 4 x 2 or 6 x 2 accumulators, its weights lane <paramref name="lane"/> of w0..w5.</summary>
+    /// <summary>One input's 8 positions into the 3 x 2, 4 x 2 or 6 x 2 accumulators, its weights lane <paramref name="lane"/> of w0..w5.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void StepRows<TRows>(ref Vector128<float> a00, ref Vector128<float> a01, ref Vector128<float> a10, ref Vector128<float> a11,
         ref Vector128<float> a20, ref Vector128<float> a21, ref Vector128<float> a30, ref Vector128<float> a31,
@@ -237,7 +238,7 @@ public static unsafe partial class Pointwise
         a00 = AdvSimd.Arm64.FusedMultiplyAddBySelectedScalar(a00, x0, w0, lane); a01 = AdvSimd.Arm64.FusedMultiplyAddBySelectedScalar(a01, x1, w0, lane);
         a10 = AdvSimd.Arm64.FusedMultiplyAddBySelectedScalar(a10, x0, w1, lane); a11 = AdvSimd.Arm64.FusedMultiplyAddBySelectedScalar(a11, x1, w1, lane);
         a20 = AdvSimd.Arm64.FusedMultiplyAddBySelectedScalar(a20, x0, w2, lane); a21 = AdvSimd.Arm64.FusedMultiplyAddBySelectedScalar(a21, x1, w2, lane);
-        a30 = AdvSimd.Arm64.FusedMultiplyAddBySelectedScalar(a30, x0, w3, lane); a31 = AdvSimd.Arm64.FusedMultiplyAddBySelectedScalar(a31, x1, w3, lane);
+        if (TRows.Rows >= 4) { a30 = AdvSimd.Arm64.FusedMultiplyAddBySelectedScalar(a30, x0, w3, lane); a31 = AdvSimd.Arm64.FusedMultiplyAddBySelectedScalar(a31, x1, w3, lane); }
         if (TRows.Rows == 6)
         {
             a40 = AdvSimd.Arm64.FusedMultiplyAddBySelectedScalar(a40, x0, w4, lane); a41 = AdvSimd.Arm64.FusedMultiplyAddBySelectedScalar(a41, x1, w4, lane);

@@ -92,6 +92,7 @@ public static unsafe partial class Pointwise
 
     /// <summary>A block's output count as a type: each instantiation compiles only its own rows (measured as fast as written-out twins).</summary>
     private interface IBlockRows { static abstract int Rows { get; } }
+    private struct ThreeRows : IBlockRows { public static int Rows => 3; }
     private struct FourRows : IBlockRows { public static int Rows => 4; }
     private struct SixRows : IBlockRows { public static int Rows => 6; }
     private struct EightRows : IBlockRows { public static int Rows => 8; }

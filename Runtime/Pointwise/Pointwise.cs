@@ -84,14 +84,19 @@ public static unsafe partial class Pointwise
                 if (p == n - 24) return;
             }
         }
-        if (System.Runtime.Intrinsics.Arm.AdvSimd.Arm64.IsSupported && outputs >= 4 && n >= 8 && inputsPerOutput <= MaxOffsetTable)
+        if (System.Runtime.Intrinsics.Arm.AdvSimd.Arm64.IsSupported && outputs >= 3 && n >= 8 && inputsPerOutput <= MaxOffsetTable)
         {
             // ARM64: eight outputs at a time (32 vector registers: 16 accumulators), the last 1-7
             // outputs as one block of 4, 6 or 8 ending at the last output (overlapping the previous
             // block, whose outputs it recomputes exactly), ten outputs as 6 + 4; the inputs' plane
-            // offsets (bytes) as a table on the stack, shared by every block
+            // offsets (bytes) as a table on the stack, shared by every block; three outputs as one block of three
             nint* offsets = stackalloc nint[inputsPerOutput];
             for (int i = 0; i < inputsPerOutput; i++) offsets[i] = planes[i] * n * sizeof(float);
+            if (outputs == 3)
+            {
+                BlockRowsAdvSimd<ThreeRows>(ref input, offsets, inputsPerOutput, ref output, weights, bias, n, relu6);
+                return;
+            }
             while (o < outputs)
             {
                 int rest = outputs - o;
