@@ -56,6 +56,30 @@ public class Arm64Tests
     }
 
     /// <summary>
+    /// The per-layer attribution (tools/arm64/layers.sh, the plugin's layers=FILE): every layer of
+    /// the tiny model listed in model order, and the layers together account for the whole count
+    /// per inference (the runner's loop between inferences lands on the last layer).
+    /// </summary>
+    [Fact]
+    public void Per_layer_instruction_counts_add_up_to_the_total()
+    {
+        RequireToolchain();
+        TestEnv.Require(Installed("cc") || Installed("gcc") || Installed("clang"), "a C compiler for the QEMU plugin", "Debian's gcc or clang");
+        var total = TestEnv.Run("bash", new[] { TestEnv.Repo("tools", "arm64", "count-instructions.sh"), Published.Value, "tiny" }, TimeSpan.FromMinutes(10));
+        Assert.True(total.ExitCode == 0, total.ToString());
+        long whole = long.Parse(Regex.Match(total.Stdout, @"instructions_per_inference=(\d+)").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+        var r = TestEnv.Run("bash", new[] { TestEnv.Repo("tools", "arm64", "layers.sh"), Published.Value, "tiny", "Tiny" }, TimeSpan.FromMinutes(10));
+        Assert.True(r.ExitCode == 0, r.ToString());
+        TestContext.Current.TestOutputHelper?.WriteLine(r.Stdout);
+        var rows = Regex.Matches(r.Stdout, @"^\s*([\d,]+)\s+[\d.]+%\s+L(\d{3})_", RegexOptions.Multiline);
+        Assert.True(rows.Count >= 10, "too few layers listed:\n" + r.Stdout);
+        var order = rows.Select(m => int.Parse(m.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+        Assert.Equal(order.OrderBy(i => i).ToArray(), order);
+        long sum = rows.Sum(m => long.Parse(m.Groups[1].Value.Replace(",", ""), System.Globalization.CultureInfo.InvariantCulture));
+        Assert.True(Math.Abs(sum - whole) <= whole / 100, $"the layers add up to {sum:N0}, the whole inference is {whole:N0}");
+    }
+
+    /// <summary>
     /// KernelTests itself (the same file, every case) compiled into a NativeAOT linux-arm64 runner
     /// (tests/MicroNet.Aot.KernelRunner) and run under qemu-aarch64: the AdvSimd kernels against the
     /// reference kernels over the shapes the x64 suite uses, bit for bit where it is bit for bit.
