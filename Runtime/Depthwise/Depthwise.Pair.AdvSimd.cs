@@ -55,6 +55,7 @@ public static unsafe partial class Depthwise
         float* columnWeights, float* columnBias, float* rowWeights, float* rowBias, int height, int width)
         where TColumn : ITapCount where TRow : ITapCount where TClamp : struct, IOutputClamp
     {
+        var zero = Vector128<float>.Zero; var six = Vector128.Create(6f); // ReLU6's limits, loaded once
         int columnPad = TColumn.K / 2;
         nint vectors = (width + 3) / 4;            // column vectors per row, the last one partial
         int valid = width - 4 * ((int)vectors - 1); // its columns inside the row: 1-4
@@ -111,20 +112,20 @@ public static unsafe partial class Depthwise
                 for (; x < bodyEnd; x += 16)
                 {
                     var (nextA, nextB) = ColumnVectors<TColumn>(t0, t1, t2, t3, t4, t5, x + 16, c0, c1, c2, c3, c4, columnB);
-                    Clamp<TClamp>(RowVector<TRow>(previousA, currentA, nextA, r0, r1, r2, r3, r4, rowB)).Store((float*)(dst + x));
-                    Clamp<TClamp>(RowVector<TRow>(previousB, currentB, nextB, r0, r1, r2, r3, r4, rowB)).Store((float*)(below + x));
+                    Clamp<TClamp>(RowVector<TRow>(previousA, currentA, nextA, r0, r1, r2, r3, r4, rowB), zero, six).Store((float*)(dst + x));
+                    Clamp<TClamp>(RowVector<TRow>(previousB, currentB, nextB, r0, r1, r2, r3, r4, rowB), zero, six).Store((float*)(below + x));
                     previousA = currentA; currentA = nextA;
                     previousB = currentB; currentB = nextB;
                 }
                 var (lastA, lastB) = ColumnVectors<TColumn>(t0, t1, t2, t3, t4, t5, lastLoad, c0, c1, c2, c3, c4, columnB);
                 lastA = AdvSimd.Arm64.VectorTableLookup(lastA.AsByte(), realign).AsSingle();
                 lastB = AdvSimd.Arm64.VectorTableLookup(lastB.AsByte(), realign).AsSingle();
-                var beforeA = Clamp<TClamp>(RowVector<TRow>(previousA, currentA, lastA, r0, r1, r2, r3, r4, rowB));
-                var beforeB = Clamp<TClamp>(RowVector<TRow>(previousB, currentB, lastB, r0, r1, r2, r3, r4, rowB));
+                var beforeA = Clamp<TClamp>(RowVector<TRow>(previousA, currentA, lastA, r0, r1, r2, r3, r4, rowB), zero, six);
+                var beforeB = Clamp<TClamp>(RowVector<TRow>(previousB, currentB, lastB, r0, r1, r2, r3, r4, rowB), zero, six);
                 beforeA.Store((float*)(dst + x));
                 beforeB.Store((float*)(below + x));
-                var finalA = Clamp<TClamp>(RowVector<TRow>(currentA, lastA, Vector128<float>.Zero, r0, r1, r2, r3, r4, rowB));
-                var finalB = Clamp<TClamp>(RowVector<TRow>(currentB, lastB, Vector128<float>.Zero, r0, r1, r2, r3, r4, rowB));
+                var finalA = Clamp<TClamp>(RowVector<TRow>(currentA, lastA, Vector128<float>.Zero, r0, r1, r2, r3, r4, rowB), zero, six);
+                var finalB = Clamp<TClamp>(RowVector<TRow>(currentB, lastB, Vector128<float>.Zero, r0, r1, r2, r3, r4, rowB), zero, six);
                 AdvSimd.Arm64.VectorTableLookup((beforeA.AsByte(), finalA.AsByte()), storeLast).AsSingle().Store((float*)(dst + lastLoad));
                 AdvSimd.Arm64.VectorTableLookup((beforeB.AsByte(), finalB.AsByte()), storeLast).AsSingle().Store((float*)(below + lastLoad));
             }
@@ -142,15 +143,15 @@ public static unsafe partial class Depthwise
                 for (; x < bodyEnd; x += 16)
                 {
                     var next = ColumnVector<TColumn>(t0, t1, t2, t3, t4, x + 16, c0, c1, c2, c3, c4, columnB);
-                    Clamp<TClamp>(RowVector<TRow>(previous, current, next, r0, r1, r2, r3, r4, rowB)).Store((float*)(dst + x));
+                    Clamp<TClamp>(RowVector<TRow>(previous, current, next, r0, r1, r2, r3, r4, rowB), zero, six).Store((float*)(dst + x));
                     previous = current;
                     current = next;
                 }
                 // the vector before the last (its right neighbour the realigned last), then the last
                 var last = AdvSimd.Arm64.VectorTableLookup(ColumnVector<TColumn>(t0, t1, t2, t3, t4, lastLoad, c0, c1, c2, c3, c4, columnB).AsByte(), realign).AsSingle();
-                var before = Clamp<TClamp>(RowVector<TRow>(previous, current, last, r0, r1, r2, r3, r4, rowB));
+                var before = Clamp<TClamp>(RowVector<TRow>(previous, current, last, r0, r1, r2, r3, r4, rowB), zero, six);
                 before.Store((float*)(dst + x));
-                var final = Clamp<TClamp>(RowVector<TRow>(current, last, Vector128<float>.Zero, r0, r1, r2, r3, r4, rowB));
+                var final = Clamp<TClamp>(RowVector<TRow>(current, last, Vector128<float>.Zero, r0, r1, r2, r3, r4, rowB), zero, six);
                 // stored to end at the row's last column: its first lanes repeat the vector before
                 // (the same values), so nothing past the row is written
                 AdvSimd.Arm64.VectorTableLookup((before.AsByte(), final.AsByte()), storeLast).AsSingle().Store((float*)(dst + lastLoad));
@@ -163,7 +164,8 @@ public static unsafe partial class Depthwise
     private static byte* RowOrZeros(byte* row, byte* source, byte* end, float* zeros) => row >= source && row < end ? row : (byte*)zeros;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector128<float> Clamp<TClamp>(Vector128<float> v) where TClamp : struct, IOutputClamp => TClamp.Relu6 ? Simd.Relu6(v) : v;
+    private static Vector128<float> Clamp<TClamp>(Vector128<float> v, Vector128<float> zero, Vector128<float> six) where TClamp : struct, IOutputClamp =>
+        TClamp.Relu6 ? AdvSimd.Min(AdvSimd.Max(v, zero), six) : v; // ReLU6 with the limits in registers (Simd.Relu6 rematerializes them per vector)
 
     /// <summary>The k x 1 conv at the four columns <paramref name="x"/> bytes into the k input rows: bias, then the k taps in order.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

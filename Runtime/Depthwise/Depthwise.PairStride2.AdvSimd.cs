@@ -90,6 +90,7 @@ public static unsafe partial class Depthwise
         float* columnWeights, float* columnBias, float* rowWeights, float* rowBias, int inHeight, int inWidth, int outHeight, int outWidth)
         where TColumn : ITapCount where TRow : ITapCount where TInputs : struct, IColumnInputs where TOutputs : struct, IRowOutputs where TClamp : struct, IOutputClamp
     {
+        var zero = Vector128<float>.Zero; var six = Vector128.Create(6f); // ReLU6's limits, loaded once
         bool rgb = TInputs.Count == 3; // then k = 3: three taps for each of three input planes
         bool two = TOutputs.Count == 2;
         int columnPad = TColumn.K / 2;
@@ -159,8 +160,8 @@ public static unsafe partial class Depthwise
                 for (; block + 1 < blocks; block++, x += 16)
                 {
                     (nextEven, nextOdd) = Column<TColumn, TInputs>(t0, t1, t2, t3, t4, u0, u1, u2, v0, v1, v2, (block + 1) * 32, c0, c1, c2, c3, c4, c5, c6, c7, c8, columnB);
-                    Clamp<TClamp>(a.Apply(previousEven, previousOdd, even, odd, nextEven)).Store((float*)(target + x));
-                    if (two) Clamp<TClamp>(b2.Apply(previousEven, previousOdd, even, odd, nextEven)).Store((float*)(target2 + x));
+                    Clamp<TClamp>(a.Apply(previousEven, previousOdd, even, odd, nextEven), zero, six).Store((float*)(target + x));
+                    if (two) Clamp<TClamp>(b2.Apply(previousEven, previousOdd, even, odd, nextEven), zero, six).Store((float*)(target2 + x));
                     previousEven = even; previousOdd = odd;
                     even = nextEven; odd = nextOdd;
                 }
@@ -172,8 +173,8 @@ public static unsafe partial class Depthwise
                     nextOdd = AdvSimd.Arm64.VectorTableLookup(nextOdd.AsByte(), realign).AsSingle();
                 }
                 else { nextEven = Vector128<float>.Zero; nextOdd = Vector128<float>.Zero; }
-                var before = Clamp<TClamp>(a.Apply(previousEven, previousOdd, even, odd, nextEven));
-                var before2 = two ? Clamp<TClamp>(b2.Apply(previousEven, previousOdd, even, odd, nextEven)) : default;
+                var before = Clamp<TClamp>(a.Apply(previousEven, previousOdd, even, odd, nextEven), zero, six);
+                var before2 = two ? Clamp<TClamp>(b2.Apply(previousEven, previousOdd, even, odd, nextEven), zero, six) : default;
                 if (rest == 0)
                 {
                     before.Store((float*)(target + x));
@@ -184,11 +185,11 @@ public static unsafe partial class Depthwise
                 if (two) before2.Store((float*)(target2 + x));
                 // the partial block's outputs, stored to end at the row's last output (its first
                 // lanes repeat the vector before: the same values), nothing past the row written
-                var last = Clamp<TClamp>(a.Apply(even, odd, nextEven, nextOdd, Vector128<float>.Zero));
+                var last = Clamp<TClamp>(a.Apply(even, odd, nextEven, nextOdd, Vector128<float>.Zero), zero, six);
                 AdvSimd.Arm64.VectorTableLookup((before.AsByte(), last.AsByte()), storeLast).AsSingle().Store((float*)(target + lastStore));
                 if (two)
                 {
-                    var last2 = Clamp<TClamp>(b2.Apply(even, odd, nextEven, nextOdd, Vector128<float>.Zero));
+                    var last2 = Clamp<TClamp>(b2.Apply(even, odd, nextEven, nextOdd, Vector128<float>.Zero), zero, six);
                     AdvSimd.Arm64.VectorTableLookup((before2.AsByte(), last2.AsByte()), storeLast).AsSingle().Store((float*)(target2 + lastStore));
                 }
             }

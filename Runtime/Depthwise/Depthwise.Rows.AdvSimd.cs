@@ -117,6 +117,7 @@ public static unsafe partial class Depthwise
         float* weights, float* bias, int height, int width)
         where TRow : ITapCount where TClamp : struct, IOutputClamp
     {
+        var zero = Vector128<float>.Zero; var six = Vector128.Create(6f); // ReLU6's limits, loaded once
         nint vectors = (width + 3) / 4;
         int valid = width - 4 * ((int)vectors - 1);
         nint lastLoad = (width - 4) * sizeof(float);
@@ -150,14 +151,14 @@ public static unsafe partial class Depthwise
                 for (; x < bodyEnd; x += 16)
                 {
                     var next = Vector128.Load((float*)(src + x + 16));
-                    Clamp<TClamp>(RowVector<TRow>(previous, current, next, r0, r1, r2, r3, r4, b0)).Store((float*)(dst + x));
+                    Clamp<TClamp>(RowVector<TRow>(previous, current, next, r0, r1, r2, r3, r4, b0), zero, six).Store((float*)(dst + x));
                     previous = current;
                     current = next;
                 }
                 var last = AdvSimd.Arm64.VectorTableLookup(Vector128.Load((float*)(src + lastLoad)).AsByte(), realign).AsSingle();
-                var before = Clamp<TClamp>(RowVector<TRow>(previous, current, last, r0, r1, r2, r3, r4, b0));
+                var before = Clamp<TClamp>(RowVector<TRow>(previous, current, last, r0, r1, r2, r3, r4, b0), zero, six);
                 before.Store((float*)(dst + x));
-                var final = Clamp<TClamp>(RowVector<TRow>(current, last, Vector128<float>.Zero, r0, r1, r2, r3, r4, b0));
+                var final = Clamp<TClamp>(RowVector<TRow>(current, last, Vector128<float>.Zero, r0, r1, r2, r3, r4, b0), zero, six);
                 AdvSimd.Arm64.VectorTableLookup((before.AsByte(), final.AsByte()), storeLast).AsSingle().Store((float*)(dst + lastLoad));
             }
         }
