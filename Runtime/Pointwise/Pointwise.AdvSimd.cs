@@ -169,16 +169,19 @@ public static unsafe partial class Pointwise
         bool six = TRows.Rows == 6, four = TRows.Rows >= 4;
         float* row0 = w, row1 = w + k, row2 = w + 2 * k, row3 = four ? w + 3 * k : w;
         float* row4 = six ? w + 4 * k : w, row5 = six ? w + 5 * k : w;
+        // the biases broadcast once (registers to spare with at most 12 accumulators), not per tile
+        var b0 = Vector128.Create(bias[0]); var b1 = Vector128.Create(bias[1]); var b2 = Vector128.Create(bias[2]);
+        var b3 = four ? Vector128.Create(bias[3]) : default;
+        var b4 = six ? Vector128.Create(bias[4]) : default; var b5 = six ? Vector128.Create(bias[5]) : default;
         for (nint p = 0; ; p += 8)
         {
             if (p > n - 8) p = n - 8;
             ref float tile = ref Unsafe.Add(ref input, p); // position p of input plane 0
-            var a00 = Vector128.Create(bias[0]); var a01 = a00;
-            var a10 = Vector128.Create(bias[1]); var a11 = a10;
-            var a20 = Vector128.Create(bias[2]); var a21 = a20;
-            var a30 = four ? Vector128.Create(bias[3]) : default; var a31 = a30;
-            Vector128<float> a40 = default, a41 = default, a50 = default, a51 = default;
-            if (six) { a40 = Vector128.Create(bias[4]); a41 = a40; a50 = Vector128.Create(bias[5]); a51 = a50; }
+            var a00 = b0; var a01 = b0;
+            var a10 = b1; var a11 = b1;
+            var a20 = b2; var a21 = b2;
+            var a30 = b3; var a31 = b3;
+            var a40 = b4; var a41 = b4; var a50 = b5; var a51 = b5;
             nint i = 0;
             for (; i + 4 <= k; i += 4)
             {
