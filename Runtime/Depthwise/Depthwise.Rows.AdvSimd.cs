@@ -22,9 +22,6 @@ public static unsafe partial class Depthwise
         else RowStride2K3AdvSimd<NoClamp>(ref input, ref output, taps, bias, height, inWidth, outWidth);
     }
 
-    private interface IOutputClamp { static abstract bool Relu6 { get; } }
-    private struct ClampToRelu6 : IOutputClamp { public static bool Relu6 => true; }
-    private struct NoClamp : IOutputClamp { public static bool Relu6 => false; }
 
     private static void RowStride2K3AdvSimd<TClamp>(ref float input, ref float output, float* taps, float bias, int height, int inWidth, int outWidth)
         where TClamp : struct, IOutputClamp

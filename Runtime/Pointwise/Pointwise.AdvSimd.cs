@@ -95,6 +95,14 @@ public static unsafe partial class Pointwise
     /// </summary>
     private static void Block8AdvSimd(ref float input, nint* planeOffsets, nint k, ref float output, float* w, float* bias, nint n, bool relu6)
     {
+        if (relu6) Block8AdvSimd<ClampToRelu6>(ref input, planeOffsets, k, ref output, w, bias, n);
+        else Block8AdvSimd<NoClamp>(ref input, planeOffsets, k, ref output, w, bias, n);
+    }
+
+    private static void Block8AdvSimd<TClamp>(ref float input, nint* planeOffsets, nint k, ref float output, float* w, float* bias, nint n)
+        where TClamp : struct, IOutputClamp
+    {
+        var zero = Vector128<float>.Zero; var six = Vector128.Create(6f); // ReLU6's limits, loaded once
         // the eight weight rows as pointers of their own: indexed by i they cost one load each,
         // where w + r * k + i is recomputed (a multiply-add) per row and step
         float* row0 = w, row1 = w + k, row2 = w + 2 * k, row3 = w + 3 * k;
@@ -143,14 +151,16 @@ public static unsafe partial class Pointwise
                 v = Vector128.Create(row6[i]); a60 = AdvSimd.FusedMultiplyAdd(a60, x0, v); a61 = AdvSimd.FusedMultiplyAdd(a61, x1, v);
                 v = Vector128.Create(row7[i]); a70 = AdvSimd.FusedMultiplyAdd(a70, x0, v); a71 = AdvSimd.FusedMultiplyAdd(a71, x1, v);
             }
-            Store2(a00, a01, ref output, p, relu6);
-            Store2(a10, a11, ref Unsafe.Add(ref output, n), p, relu6);
-            Store2(a20, a21, ref Unsafe.Add(ref output, 2 * n), p, relu6);
-            Store2(a30, a31, ref Unsafe.Add(ref output, 3 * n), p, relu6);
-            Store2(a40, a41, ref Unsafe.Add(ref output, 4 * n), p, relu6);
-            Store2(a50, a51, ref Unsafe.Add(ref output, 5 * n), p, relu6);
-            Store2(a60, a61, ref Unsafe.Add(ref output, 6 * n), p, relu6);
-            Store2(a70, a71, ref Unsafe.Add(ref output, 7 * n), p, relu6);
+            // output row r at position p: one add per row, its two vectors one STP
+            ref float row = ref Unsafe.Add(ref output, p);
+            Store2<TClamp>(a00, a01, ref row, zero, six); row = ref Unsafe.Add(ref row, n);
+            Store2<TClamp>(a10, a11, ref row, zero, six); row = ref Unsafe.Add(ref row, n);
+            Store2<TClamp>(a20, a21, ref row, zero, six); row = ref Unsafe.Add(ref row, n);
+            Store2<TClamp>(a30, a31, ref row, zero, six); row = ref Unsafe.Add(ref row, n);
+            Store2<TClamp>(a40, a41, ref row, zero, six); row = ref Unsafe.Add(ref row, n);
+            Store2<TClamp>(a50, a51, ref row, zero, six); row = ref Unsafe.Add(ref row, n);
+            Store2<TClamp>(a60, a61, ref row, zero, six); row = ref Unsafe.Add(ref row, n);
+            Store2<TClamp>(a70, a71, ref row, zero, six);
             if (p == n - 8) return;
         }
     }
@@ -166,13 +176,21 @@ public static unsafe partial class Pointwise
     private static void BlockRowsAdvSimd<TRows>(ref float input, nint* planeOffsets, nint k, ref float output, float* w, float* bias, nint n, bool relu6)
         where TRows : struct, IBlockRows
     {
-        bool six = TRows.Rows == 6, four = TRows.Rows >= 4;
+        if (relu6) BlockRowsAdvSimd<TRows, ClampToRelu6>(ref input, planeOffsets, k, ref output, w, bias, n);
+        else BlockRowsAdvSimd<TRows, NoClamp>(ref input, planeOffsets, k, ref output, w, bias, n);
+    }
+
+    private static void BlockRowsAdvSimd<TRows, TClamp>(ref float input, nint* planeOffsets, nint k, ref float output, float* w, float* bias, nint n)
+        where TRows : struct, IBlockRows where TClamp : struct, IOutputClamp
+    {
+        var zero = Vector128<float>.Zero; var six = Vector128.Create(6f); // ReLU6's limits, loaded once
+        bool sixRows = TRows.Rows == 6, four = TRows.Rows >= 4;
         float* row0 = w, row1 = w + k, row2 = w + 2 * k, row3 = four ? w + 3 * k : w;
-        float* row4 = six ? w + 4 * k : w, row5 = six ? w + 5 * k : w;
+        float* row4 = sixRows ? w + 4 * k : w, row5 = sixRows ? w + 5 * k : w;
         // the biases broadcast once (registers to spare with at most 12 accumulators), not per tile
         var b0 = Vector128.Create(bias[0]); var b1 = Vector128.Create(bias[1]); var b2 = Vector128.Create(bias[2]);
         var b3 = four ? Vector128.Create(bias[3]) : default;
-        var b4 = six ? Vector128.Create(bias[4]) : default; var b5 = six ? Vector128.Create(bias[5]) : default;
+        var b4 = sixRows ? Vector128.Create(bias[4]) : default; var b5 = sixRows ? Vector128.Create(bias[5]) : default;
         for (nint p = 0; ; p += 8)
         {
             if (p > n - 8) p = n - 8;
@@ -187,7 +205,7 @@ public static unsafe partial class Pointwise
             {
                 var w0 = Vector128.Load(row0 + i); var w1 = Vector128.Load(row1 + i);
                 var w2 = Vector128.Load(row2 + i); var w3 = four ? Vector128.Load(row3 + i) : default;
-                var w4 = six ? Vector128.Load(row4 + i) : default; var w5 = six ? Vector128.Load(row5 + i) : default;
+                var w4 = sixRows ? Vector128.Load(row4 + i) : default; var w5 = sixRows ? Vector128.Load(row5 + i) : default;
                 nint* at = planeOffsets + i;
                 StepRows<TRows>(ref a00, ref a01, ref a10, ref a11, ref a20, ref a21, ref a30, ref a31, ref a40, ref a41, ref a50, ref a51,
                     ref Unsafe.AddByteOffset(ref tile, at[0]), w0, w1, w2, w3, w4, w5, 0);
@@ -208,20 +226,21 @@ public static unsafe partial class Pointwise
                 v = Vector128.Create(row1[i]); a10 = AdvSimd.FusedMultiplyAdd(a10, x0, v); a11 = AdvSimd.FusedMultiplyAdd(a11, x1, v);
                 v = Vector128.Create(row2[i]); a20 = AdvSimd.FusedMultiplyAdd(a20, x0, v); a21 = AdvSimd.FusedMultiplyAdd(a21, x1, v);
                 if (four) { v = Vector128.Create(row3[i]); a30 = AdvSimd.FusedMultiplyAdd(a30, x0, v); a31 = AdvSimd.FusedMultiplyAdd(a31, x1, v); }
-                if (six)
+                if (sixRows)
                 {
                     v = Vector128.Create(row4[i]); a40 = AdvSimd.FusedMultiplyAdd(a40, x0, v); a41 = AdvSimd.FusedMultiplyAdd(a41, x1, v);
                     v = Vector128.Create(row5[i]); a50 = AdvSimd.FusedMultiplyAdd(a50, x0, v); a51 = AdvSimd.FusedMultiplyAdd(a51, x1, v);
                 }
             }
-            Store2(a00, a01, ref output, p, relu6);
-            Store2(a10, a11, ref Unsafe.Add(ref output, n), p, relu6);
-            Store2(a20, a21, ref Unsafe.Add(ref output, 2 * n), p, relu6);
-            if (four) Store2(a30, a31, ref Unsafe.Add(ref output, 3 * n), p, relu6);
-            if (six)
+            ref float row = ref Unsafe.Add(ref output, p);
+            Store2<TClamp>(a00, a01, ref row, zero, six); row = ref Unsafe.Add(ref row, n);
+            Store2<TClamp>(a10, a11, ref row, zero, six); row = ref Unsafe.Add(ref row, n);
+            Store2<TClamp>(a20, a21, ref row, zero, six);
+            if (four) { row = ref Unsafe.Add(ref row, n); Store2<TClamp>(a30, a31, ref row, zero, six); }
+            if (sixRows)
             {
-                Store2(a40, a41, ref Unsafe.Add(ref output, 4 * n), p, relu6);
-                Store2(a50, a51, ref Unsafe.Add(ref output, 5 * n), p, relu6);
+                row = ref Unsafe.Add(ref row, n); Store2<TClamp>(a40, a41, ref row, zero, six);
+                row = ref Unsafe.Add(ref row, n); Store2<TClamp>(a50, a51, ref row, zero, six);
             }
             if (p == n - 8) return;
         }
@@ -271,9 +290,11 @@ public static unsafe partial class Pointwise
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store2(Vector128<float> a, Vector128<float> b, ref float row, nint p, bool relu6)
+    private static void Store2<TClamp>(Vector128<float> a, Vector128<float> b, ref float at, Vector128<float> zero, Vector128<float> six)
+        where TClamp : struct, IOutputClamp
     {
-        Clamp(a, relu6).StoreUnsafe(ref row, (nuint)p);
-        Clamp(b, relu6).StoreUnsafe(ref row, (nuint)(p + 4));
+        if (TClamp.Relu6) { a = AdvSimd.Min(AdvSimd.Max(a, zero), six); b = AdvSimd.Min(AdvSimd.Max(b, zero), six); }
+        a.StoreUnsafe(ref at);
+        b.StoreUnsafe(ref at, 4);
     }
 }
