@@ -39,7 +39,7 @@ public static unsafe class ShiftMax
         for (; j < n; j++) Unsafe.Add(ref x, j) = (HSigmoid(Unsafe.Add(ref x, j) + bias[j]) - 0.5f) * scale;
     }
 
-    /// <summary>Shift-Max with one mix: dst[i] = x[i]*a + partner[i]*b (two products, then the sum, as PyTorch).</summary>
+    /// <summary>Shift-Max with one mix: dst[i] = x[i]*a + partner[i]*b (two products, then the sum, as PyTorch; on ARM64 one product fused, see <see cref="Mixed"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Mix(ref float dst, ref float x, ref float partner, float a, float b, nint n)
     {
@@ -57,21 +57,21 @@ public static unsafe class ShiftMax
             for (; i <= n - 16; i += 16, xAt = ref Unsafe.Add(ref xAt, 16), pAt = ref Unsafe.Add(ref pAt, 16), dAt = ref Unsafe.Add(ref dAt, 16))
             {
                 // four vectors a step: the loop's pointer updates and branch shared by 16 elements
-                var y0 = Vector128.LoadUnsafe(ref xAt) * av + Vector128.LoadUnsafe(ref pAt) * bv;
-                var y1 = Vector128.LoadUnsafe(ref xAt, 4) * av + Vector128.LoadUnsafe(ref pAt, 4) * bv;
-                var y2 = Vector128.LoadUnsafe(ref xAt, 8) * av + Vector128.LoadUnsafe(ref pAt, 8) * bv;
-                var y3 = Vector128.LoadUnsafe(ref xAt, 12) * av + Vector128.LoadUnsafe(ref pAt, 12) * bv;
+                var y0 = Mixed(Vector128.LoadUnsafe(ref xAt), Vector128.LoadUnsafe(ref pAt), av, bv);
+                var y1 = Mixed(Vector128.LoadUnsafe(ref xAt, 4), Vector128.LoadUnsafe(ref pAt, 4), av, bv);
+                var y2 = Mixed(Vector128.LoadUnsafe(ref xAt, 8), Vector128.LoadUnsafe(ref pAt, 8), av, bv);
+                var y3 = Mixed(Vector128.LoadUnsafe(ref xAt, 12), Vector128.LoadUnsafe(ref pAt, 12), av, bv);
                 y0.StoreUnsafe(ref dAt); y1.StoreUnsafe(ref dAt, 4); y2.StoreUnsafe(ref dAt, 8); y3.StoreUnsafe(ref dAt, 12);
             }
             for (; i <= n - 8; i += 8, xAt = ref Unsafe.Add(ref xAt, 8), pAt = ref Unsafe.Add(ref pAt, 8), dAt = ref Unsafe.Add(ref dAt, 8))
             {
                 var xw = Vector128.LoadUnsafe(ref xAt, 4);
                 var pw = Vector128.LoadUnsafe(ref pAt, 4);
-                (Vector128.LoadUnsafe(ref xAt) * av + Vector128.LoadUnsafe(ref pAt) * bv).StoreUnsafe(ref dAt);
-                (xw * av + pw * bv).StoreUnsafe(ref dAt, 4);
+                (Mixed(Vector128.LoadUnsafe(ref xAt), Vector128.LoadUnsafe(ref pAt), av, bv)).StoreUnsafe(ref dAt);
+                (Mixed(xw, pw, av, bv)).StoreUnsafe(ref dAt, 4);
             }
             for (; i <= n - 4; i += 4)
-                (Vector128.LoadUnsafe(ref x, (nuint)i) * av + Vector128.LoadUnsafe(ref partner, (nuint)i) * bv).StoreUnsafe(ref dst, (nuint)i);
+                (Mixed(Vector128.LoadUnsafe(ref x, (nuint)i), Vector128.LoadUnsafe(ref partner, (nuint)i), av, bv)).StoreUnsafe(ref dst, (nuint)i);
         }
         for (; i < n; i++) Unsafe.Add(ref dst, i) = Unsafe.Add(ref x, i) * a + Unsafe.Add(ref partner, i) * b;
     }
@@ -107,10 +107,10 @@ public static unsafe class ShiftMax
                 var x2 = Vector128.LoadUnsafe(ref xAt, 8); var x3 = Vector128.LoadUnsafe(ref xAt, 12);
                 var p0 = Vector128.LoadUnsafe(ref pAt); var p1 = Vector128.LoadUnsafe(ref pAt, 4);
                 var p2 = Vector128.LoadUnsafe(ref pAt, 8); var p3 = Vector128.LoadUnsafe(ref pAt, 12);
-                var y0 = Simd.MaxNative(x0 * a1v + p0 * b1v, x0 * a2v + p0 * b2v);
-                var y1 = Simd.MaxNative(x1 * a1v + p1 * b1v, x1 * a2v + p1 * b2v);
-                var y2 = Simd.MaxNative(x2 * a1v + p2 * b1v, x2 * a2v + p2 * b2v);
-                var y3 = Simd.MaxNative(x3 * a1v + p3 * b1v, x3 * a2v + p3 * b2v);
+                var y0 = Simd.MaxNative(Mixed(x0, p0, a1v, b1v), Mixed(x0, p0, a2v, b2v));
+                var y1 = Simd.MaxNative(Mixed(x1, p1, a1v, b1v), Mixed(x1, p1, a2v, b2v));
+                var y2 = Simd.MaxNative(Mixed(x2, p2, a1v, b1v), Mixed(x2, p2, a2v, b2v));
+                var y3 = Simd.MaxNative(Mixed(x3, p3, a1v, b1v), Mixed(x3, p3, a2v, b2v));
                 y0.StoreUnsafe(ref dAt); y1.StoreUnsafe(ref dAt, 4); y2.StoreUnsafe(ref dAt, 8); y3.StoreUnsafe(ref dAt, 12);
             }
             for (; i <= n - 8; i += 8, xAt = ref Unsafe.Add(ref xAt, 8), pAt = ref Unsafe.Add(ref pAt, 8), dAt = ref Unsafe.Add(ref dAt, 8))
@@ -119,14 +119,14 @@ public static unsafe class ShiftMax
                 var xw = Vector128.LoadUnsafe(ref xAt, 4);
                 var pv = Vector128.LoadUnsafe(ref pAt);
                 var pw = Vector128.LoadUnsafe(ref pAt, 4);
-                Simd.MaxNative(xv * a1v + pv * b1v, xv * a2v + pv * b2v).StoreUnsafe(ref dAt);
-                Simd.MaxNative(xw * a1v + pw * b1v, xw * a2v + pw * b2v).StoreUnsafe(ref dAt, 4);
+                Simd.MaxNative(Mixed(xv, pv, a1v, b1v), Mixed(xv, pv, a2v, b2v)).StoreUnsafe(ref dAt);
+                Simd.MaxNative(Mixed(xw, pw, a1v, b1v), Mixed(xw, pw, a2v, b2v)).StoreUnsafe(ref dAt, 4);
             }
             for (; i <= n - 4; i += 4)
             {
                 var xv = Vector128.LoadUnsafe(ref x, (nuint)i);
                 var pv = Vector128.LoadUnsafe(ref partner, (nuint)i);
-                Simd.MaxNative(xv * a1v + pv * b1v, xv * a2v + pv * b2v).StoreUnsafe(ref dst, (nuint)i);
+                Simd.MaxNative(Mixed(xv, pv, a1v, b1v), Mixed(xv, pv, a2v, b2v)).StoreUnsafe(ref dst, (nuint)i);
             }
         }
         for (; i < n; i++)
@@ -135,4 +135,13 @@ public static unsafe class ShiftMax
             Unsafe.Add(ref dst, i) = MathF.Max(xs * a1 + ps * b1, xs * a2 + ps * b2);
         }
     }
+
+    /// <summary>
+    /// x * a + p * b per lane: on ARM64 one product fused into the sum (FMUL + FMLA: one rounding
+    /// fewer than PyTorch's two products and a sum, which the kernels' contract allows: they agree to
+    /// rounding), elsewhere the two products and the sum as PyTorch computes them.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<float> Mixed(Vector128<float> x, Vector128<float> p, Vector128<float> a, Vector128<float> b) =>
+        System.Runtime.Intrinsics.Arm.AdvSimd.IsSupported ? System.Runtime.Intrinsics.Arm.AdvSimd.FusedMultiplyAdd(p * b, x, a) : x * a + p * b;
 }
