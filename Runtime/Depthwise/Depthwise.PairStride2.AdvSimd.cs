@@ -40,6 +40,20 @@ public static unsafe partial class Depthwise
         if (columnInputs == 3)
         {
             // the stem: three input planes per intermediate plane, k = 3
+            int middles = inputPlanes.Length / 3, paired = 0;
+            if (rowMultiplier == 2 && rowK == 3 && inWidth % 8 == 0 && SameRgbPlanes(inputPlanes))
+            {
+                // intermediate planes two at a time, every input load shared by both
+                paired = middles & ~1;
+                if (relu6) RgbPairStride2PairsAdvSimd<ClampToRelu6>(ref input, inputPlanes, inPlane, ref output, outPlane, columnWeights, columnBias, rowWeights, rowBias, paired, inHeight, inWidth, outHeight, outWidth);
+                else RgbPairStride2PairsAdvSimd<NoClamp>(ref input, inputPlanes, inPlane, ref output, outPlane, columnWeights, columnBias, rowWeights, rowBias, paired, inHeight, inWidth, outHeight, outWidth);
+                if (paired == middles) return;
+                // an odd last intermediate plane: the plane-by-plane kernel below
+                inputPlanes = inputPlanes.Slice(3 * paired);
+                output = ref Unsafe.Add(ref output, 2 * paired * outPlane);
+                columnWeights += 9 * paired; columnBias += paired;
+                rowWeights += 2 * paired * rowK; rowBias += 2 * paired;
+            }
             if (rowMultiplier == 2)
             {
                 if (relu6) PairStride2VectorsAdvSimd<ThreeTaps, ThreeInputs, TwoOutputs, ClampToRelu6>(ref input, inputPlanes, inPlane, ref output, outPlane, columnWeights, columnBias, rowWeights, rowBias, rowK, inHeight, inWidth, outHeight, outWidth);
@@ -56,6 +70,117 @@ public static unsafe partial class Depthwise
         }
         else if (relu6) PairStride2VectorsAdvSimd<OneOutput, ClampToRelu6>(ref input, inputPlanes, inPlane, ref output, outPlane, columnWeights, columnBias, columnK, rowWeights, rowBias, rowK, inHeight, inWidth, outHeight, outWidth);
         else PairStride2VectorsAdvSimd<OneOutput, NoClamp>(ref input, inputPlanes, inPlane, ref output, outPlane, columnWeights, columnBias, columnK, rowWeights, rowBias, rowK, inHeight, inWidth, outHeight, outWidth);
+    }
+
+    /// <summary>Whether every intermediate plane of the stem reads the same three input planes in the same order (a dense conv over RGB does).</summary>
+    private static bool SameRgbPlanes(ReadOnlySpan<int> inputPlanes)
+    {
+        for (int i = 3; i < inputPlanes.Length; i++)
+            if (inputPlanes[i] != inputPlanes[i - 3]) return false;
+        return true;
+    }
+
+    /// <summary>
+    /// The RGB stem's pair (dense 3 x 1 stride 2 over three planes, then 1 x 3 stride 2 with a
+    /// channel multiplier of 2), two intermediate planes at a time: each of the nine input rows
+    /// (plane, tap) of a block of eight columns is loaded once (one LDP) for both planes' k x 1
+    /// sums, whose weights are applied by lane (FMLA by element) from a copy of the 18 weights, and
+    /// the four output planes' 1 x 3 taps and biases likewise ([t0, t1, t2, bias] per plane). Rows of
+    /// a multiple of 8 floats (no partial block: the 1 x 3 taps 2x - 1 .. 2x + 1 need no right
+    /// neighbour). The sums of the plane-by-plane kernel in its order, bit for bit.
+    /// </summary>
+    private static void RgbPairStride2PairsAdvSimd<TClamp>(ref float input, ReadOnlySpan<int> inputPlanes, nint inPlane, ref float output, nint outPlane,
+        float* columnWeights, float* columnBias, float* rowWeights, float* rowBias, int middles,
+        int inHeight, int inWidth, int outHeight, int outWidth)
+        where TClamp : struct, IOutputClamp
+    {
+        var zero = Vector128<float>.Zero; var six = Vector128.Create(6f); // ReLU6's limits, loaded once
+        nint inRowBytes = (nint)inWidth * sizeof(float);
+        nint outRowBytes = (nint)outWidth * sizeof(float);
+        nint rowEndBytes = inRowBytes; // the blocks cover the row exactly
+        float* zeros = stackalloc float[inWidth];
+        new Span<float>(zeros, inWidth).Clear();
+        float* weights = stackalloc float[20]; // two planes' 3 x 3 column weights, two lanes of padding
+        float* taps = stackalloc float[16];    // four output planes' [t0, t1, t2, bias]
+        fixed (float* inBase = &input)
+        fixed (float* outBase = &output)
+        {
+            byte* source = (byte*)(inBase + inputPlanes[0] * inPlane);
+            byte* end = source + inHeight * inRowBytes;
+            nint second = (inputPlanes[1] - inputPlanes[0]) * inPlane * sizeof(float);
+            nint third = (inputPlanes[2] - inputPlanes[0]) * inPlane * sizeof(float);
+            for (int m = 0; m < middles; m += 2)
+            {
+                for (int i = 0; i < 18; i++) weights[i] = columnWeights[m * 9 + i];
+                weights[18] = weights[19] = 0;
+                for (int o = 0; o < 4; o++)
+                {
+                    taps[4 * o] = rowWeights[(2 * m + o) * 3]; taps[4 * o + 1] = rowWeights[(2 * m + o) * 3 + 1];
+                    taps[4 * o + 2] = rowWeights[(2 * m + o) * 3 + 2]; taps[4 * o + 3] = rowBias[2 * m + o];
+                }
+                var w0 = Vector128.Load(weights); var w1 = Vector128.Load(weights + 4); var w2 = Vector128.Load(weights + 8);
+                var w3 = Vector128.Load(weights + 12); var w4 = Vector128.Load(weights + 16);
+                var r0 = Vector128.Load(taps); var r1 = Vector128.Load(taps + 4); var r2 = Vector128.Load(taps + 8); var r3 = Vector128.Load(taps + 12);
+                var biasA = Vector128.Create(columnBias[m]); var biasB = Vector128.Create(columnBias[m + 1]);
+                byte* target = (byte*)(outBase + 2 * m * outPlane);
+                nint planeBytes = outPlane * sizeof(float);
+                byte* top = source - inRowBytes; // input row 2y - 1: tap 0 of intermediate row y
+                for (int y = 0; y < outHeight; y++, top += 2 * inRowBytes, target += outRowBytes)
+                {
+                    byte* t0 = RowOrZeros(top, source, end, zeros), t1 = RowOrZeros(top + inRowBytes, source, end, zeros), t2 = RowOrZeros(top + 2 * inRowBytes, source, end, zeros);
+                    byte* u0 = t0 == (byte*)zeros ? t0 : t0 + second, u1 = t1 == (byte*)zeros ? t1 : t1 + second, u2 = t2 == (byte*)zeros ? t2 : t2 + second;
+                    byte* v0 = t0 == (byte*)zeros ? t0 : t0 + third, v1 = t1 == (byte*)zeros ? t1 : t1 + third, v2 = t2 == (byte*)zeros ? t2 : t2 + third;
+                    var previousOddA = Vector128<float>.Zero; var previousOddB = Vector128<float>.Zero;
+                    byte* out0 = target, out1 = target + planeBytes, out2 = target + 2 * planeBytes, out3 = target + 3 * planeBytes;
+                    for (nint x = 0, o = 0; x < rowEndBytes; x += 32, o += 16)
+                    {
+                        var lowA = biasA; var highA = biasA; var lowB = biasB; var highB = biasB;
+                        // (plane, tap) j: plane A's weight j, plane B's weight 9 + j, by lane
+                        RgbTap(ref lowA, ref highA, ref lowB, ref highB, t0 + x, w0, 0, w2, 1);
+                        RgbTap(ref lowA, ref highA, ref lowB, ref highB, t1 + x, w0, 1, w2, 2);
+                        RgbTap(ref lowA, ref highA, ref lowB, ref highB, t2 + x, w0, 2, w2, 3);
+                        RgbTap(ref lowA, ref highA, ref lowB, ref highB, u0 + x, w0, 3, w3, 0);
+                        RgbTap(ref lowA, ref highA, ref lowB, ref highB, u1 + x, w1, 0, w3, 1);
+                        RgbTap(ref lowA, ref highA, ref lowB, ref highB, u2 + x, w1, 1, w3, 2);
+                        RgbTap(ref lowA, ref highA, ref lowB, ref highB, v0 + x, w1, 2, w3, 3);
+                        RgbTap(ref lowA, ref highA, ref lowB, ref highB, v1 + x, w1, 3, w4, 0);
+                        RgbTap(ref lowA, ref highA, ref lowB, ref highB, v2 + x, w2, 0, w4, 1);
+                        var evenA = AdvSimd.Arm64.UnzipEven(lowA, highA); var oddA = AdvSimd.Arm64.UnzipOdd(lowA, highA);
+                        var evenB = AdvSimd.Arm64.UnzipEven(lowB, highB); var oddB = AdvSimd.Arm64.UnzipOdd(lowB, highB);
+                        var leftA = AdvSimd.ExtractVector128(previousOddA, oddA, 3); // column 2x - 1
+                        var leftB = AdvSimd.ExtractVector128(previousOddB, oddB, 3);
+                        Clamp<TClamp>(RowTaps3ByLane(leftA, evenA, oddA, r0), zero, six).Store((float*)(out0 + o));
+                        Clamp<TClamp>(RowTaps3ByLane(leftA, evenA, oddA, r1), zero, six).Store((float*)(out1 + o));
+                        Clamp<TClamp>(RowTaps3ByLane(leftB, evenB, oddB, r2), zero, six).Store((float*)(out2 + o));
+                        Clamp<TClamp>(RowTaps3ByLane(leftB, evenB, oddB, r3), zero, six).Store((float*)(out3 + o));
+                        previousOddA = oddA; previousOddB = oddB;
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>One (plane, tap) row of the paired stem: eight columns (one LDP), FMAs into both planes' sums with their weights by lane.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void RgbTap(ref Vector128<float> lowA, ref Vector128<float> highA, ref Vector128<float> lowB, ref Vector128<float> highB, byte* row,
+        Vector128<float> weightsA, [System.Diagnostics.CodeAnalysis.ConstantExpected(Max = 3)] byte laneA,
+        Vector128<float> weightsB, [System.Diagnostics.CodeAnalysis.ConstantExpected(Max = 3)] byte laneB)
+    {
+        var low = Vector128.Load((float*)row); var high = Vector128.Load((float*)row + 4);
+        lowA = AdvSimd.Arm64.FusedMultiplyAddBySelectedScalar(lowA, low, weightsA, laneA);
+        highA = AdvSimd.Arm64.FusedMultiplyAddBySelectedScalar(highA, high, weightsA, laneA);
+        lowB = AdvSimd.Arm64.FusedMultiplyAddBySelectedScalar(lowB, low, weightsB, laneB);
+        highB = AdvSimd.Arm64.FusedMultiplyAddBySelectedScalar(highB, high, weightsB, laneB);
+    }
+
+    /// <summary>A 1 x 3 stride-2 output vector from columns 2x - 1, 2x, 2x + 1 with [t0, t1, t2, bias] in one vector: bias, then the taps in order.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<float> RowTaps3ByLane(Vector128<float> left, Vector128<float> even, Vector128<float> odd, Vector128<float> taps)
+    {
+        var acc = AdvSimd.DuplicateSelectedScalarToVector128(taps, 3);
+        acc = AdvSimd.Arm64.FusedMultiplyAddBySelectedScalar(acc, left, taps, 0);
+        acc = AdvSimd.Arm64.FusedMultiplyAddBySelectedScalar(acc, even, taps, 1);
+        return AdvSimd.Arm64.FusedMultiplyAddBySelectedScalar(acc, odd, taps, 2);
     }
 
     /// <summary>The 1 x k conv's channel multiplier as a type (the output planes per intermediate plane).</summary>
