@@ -63,6 +63,13 @@ public static unsafe partial class Depthwise
             else PairStride2VectorsAdvSimd<ThreeTaps, ThreeInputs, OneOutput, NoClamp>(ref input, inputPlanes, inPlane, ref output, outPlane, columnWeights, columnBias, rowWeights, rowBias, rowK, inHeight, inWidth, outHeight, outWidth);
             return;
         }
+        if (rowMultiplier == 2 && columnK == 3 && rowK == 3 && inWidth % 8 == 0 && PlanesInPairs(inputPlanes))
+        {
+            // a channel multiplier of 2 on both convs: intermediate planes two at a time, each input load shared
+            if (relu6) SharedPairStride2PairsAdvSimd<ClampToRelu6>(ref input, inputPlanes, inPlane, ref output, outPlane, columnWeights, columnBias, rowWeights, rowBias, inHeight, inWidth, outHeight, outWidth);
+            else SharedPairStride2PairsAdvSimd<NoClamp>(ref input, inputPlanes, inPlane, ref output, outPlane, columnWeights, columnBias, rowWeights, rowBias, inHeight, inWidth, outHeight, outWidth);
+            return;
+        }
         if (rowMultiplier == 2)
         {
             if (relu6) PairStride2VectorsAdvSimd<TwoOutputs, ClampToRelu6>(ref input, inputPlanes, inPlane, ref output, outPlane, columnWeights, columnBias, columnK, rowWeights, rowBias, rowK, inHeight, inWidth, outHeight, outWidth);
@@ -70,6 +77,82 @@ public static unsafe partial class Depthwise
         }
         else if (relu6) PairStride2VectorsAdvSimd<OneOutput, ClampToRelu6>(ref input, inputPlanes, inPlane, ref output, outPlane, columnWeights, columnBias, columnK, rowWeights, rowBias, rowK, inHeight, inWidth, outHeight, outWidth);
         else PairStride2VectorsAdvSimd<OneOutput, NoClamp>(ref input, inputPlanes, inPlane, ref output, outPlane, columnWeights, columnBias, columnK, rowWeights, rowBias, rowK, inHeight, inWidth, outHeight, outWidth);
+    }
+
+    /// <summary>Whether the depthwise k x 1 conv's intermediate planes come in pairs that read the same input plane (a channel multiplier of 2).</summary>
+    private static bool PlanesInPairs(ReadOnlySpan<int> inputPlanes)
+    {
+        if (inputPlanes.Length % 2 != 0) return false;
+        for (int i = 0; i < inputPlanes.Length; i += 2)
+            if (inputPlanes[i] != inputPlanes[i + 1]) return false;
+        return true;
+    }
+
+    /// <summary>
+    /// A depthwise stride-2 pair whose k x 1 (k = 3) has a channel multiplier of 2 and whose 1 x 3
+    /// has one too (MicroNet's first downsampling pairs): intermediate planes m and m + 1 read the
+    /// same input plane, so each of its three input rows of a block of eight columns is loaded
+    /// once (one LDP) for both planes' sums, the weights applied by lane from a copy
+    /// ([w0, w1, w2, 0] per plane), and the four output planes' 1 x 3 taps and biases likewise. Rows
+    /// of a multiple of 8 floats. The sums of the plane-by-plane kernel in its order, bit for bit.
+    /// </summary>
+    private static void SharedPairStride2PairsAdvSimd<TClamp>(ref float input, ReadOnlySpan<int> inputPlanes, nint inPlane, ref float output, nint outPlane,
+        float* columnWeights, float* columnBias, float* rowWeights, float* rowBias, int inHeight, int inWidth, int outHeight, int outWidth)
+        where TClamp : struct, IOutputClamp
+    {
+        var zero = Vector128<float>.Zero; var six = Vector128.Create(6f); // ReLU6's limits, loaded once
+        nint inRowBytes = (nint)inWidth * sizeof(float);
+        nint outRowBytes = (nint)outWidth * sizeof(float);
+        nint planeBytes = outPlane * sizeof(float);
+        float* zeros = stackalloc float[inWidth];
+        new Span<float>(zeros, inWidth).Clear();
+        float* weights = stackalloc float[8]; // [w0, w1, w2, 0] of planes m and m + 1
+        float* taps = stackalloc float[16];   // four output planes' [t0, t1, t2, bias]
+        fixed (float* inBase = &input)
+        fixed (float* outBase = &output)
+        for (int m = 0; m < inputPlanes.Length; m += 2)
+        {
+            for (int t = 0; t < 3; t++) { weights[t] = columnWeights[m * 3 + t]; weights[4 + t] = columnWeights[(m + 1) * 3 + t]; }
+            weights[3] = weights[7] = 0;
+            for (int o = 0; o < 4; o++)
+            {
+                taps[4 * o] = rowWeights[(2 * m + o) * 3]; taps[4 * o + 1] = rowWeights[(2 * m + o) * 3 + 1];
+                taps[4 * o + 2] = rowWeights[(2 * m + o) * 3 + 2]; taps[4 * o + 3] = rowBias[2 * m + o];
+            }
+            var wA = Vector128.Load(weights); var wB = Vector128.Load(weights + 4);
+            var r0 = Vector128.Load(taps); var r1 = Vector128.Load(taps + 4); var r2 = Vector128.Load(taps + 8); var r3 = Vector128.Load(taps + 12);
+            var biasA = Vector128.Create(columnBias[m]); var biasB = Vector128.Create(columnBias[m + 1]);
+            byte* source = (byte*)(inBase + inputPlanes[m] * inPlane);
+            byte* end = source + inHeight * inRowBytes;
+            byte* target = (byte*)(outBase + 2 * m * outPlane);
+            byte* top = source - inRowBytes; // input row 2y - 1: tap 0 of intermediate row y
+            for (int y = 0; y < outHeight; y++, top += 2 * inRowBytes, target += outRowBytes)
+            {
+                byte* t0 = top, t1 = top + inRowBytes, t2 = t1 + inRowBytes;
+                if (top < source || top + 3 * inRowBytes > end)
+                {
+                    t0 = RowOrZeros(t0, source, end, zeros); t1 = RowOrZeros(t1, source, end, zeros); t2 = RowOrZeros(t2, source, end, zeros);
+                }
+                var previousOddA = Vector128<float>.Zero; var previousOddB = Vector128<float>.Zero;
+                byte* out0 = target, out1 = target + planeBytes, out2 = target + 2 * planeBytes, out3 = target + 3 * planeBytes;
+                for (nint x = 0, o = 0; x < inRowBytes; x += 32, o += 16)
+                {
+                    var lowA = biasA; var highA = biasA; var lowB = biasB; var highB = biasB;
+                    RgbTap(ref lowA, ref highA, ref lowB, ref highB, t0 + x, wA, 0, wB, 0);
+                    RgbTap(ref lowA, ref highA, ref lowB, ref highB, t1 + x, wA, 1, wB, 1);
+                    RgbTap(ref lowA, ref highA, ref lowB, ref highB, t2 + x, wA, 2, wB, 2);
+                    var evenA = AdvSimd.Arm64.UnzipEven(lowA, highA); var oddA = AdvSimd.Arm64.UnzipOdd(lowA, highA);
+                    var evenB = AdvSimd.Arm64.UnzipEven(lowB, highB); var oddB = AdvSimd.Arm64.UnzipOdd(lowB, highB);
+                    var leftA = AdvSimd.ExtractVector128(previousOddA, oddA, 3); // column 2x - 1
+                    var leftB = AdvSimd.ExtractVector128(previousOddB, oddB, 3);
+                    Clamp<TClamp>(RowTaps3ByLane(leftA, evenA, oddA, r0), zero, six).Store((float*)(out0 + o));
+                    Clamp<TClamp>(RowTaps3ByLane(leftA, evenA, oddA, r1), zero, six).Store((float*)(out1 + o));
+                    Clamp<TClamp>(RowTaps3ByLane(leftB, evenB, oddB, r2), zero, six).Store((float*)(out2 + o));
+                    Clamp<TClamp>(RowTaps3ByLane(leftB, evenB, oddB, r3), zero, six).Store((float*)(out3 + o));
+                    previousOddA = oddA; previousOddB = oddB;
+                }
+            }
+        }
     }
 
     /// <summary>Whether every intermediate plane of the stem reads the same three input planes in the same order (a dense conv over RGB does).</summary>
@@ -160,7 +243,7 @@ public static unsafe partial class Depthwise
         }
     }
 
-    /// <summary>One (plane, tap) row of the paired stem: eight columns (one LDP), FMAs into both planes' sums with their weights by lane.</summary>
+    /// <summary>One input row of a paired kernel: eight columns (one LDP), FMAs into both intermediate planes' sums with their weights by lane.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void RgbTap(ref Vector128<float> lowA, ref Vector128<float> highA, ref Vector128<float> lowB, ref Vector128<float> highB, byte* row,
         Vector128<float> weightsA, [System.Diagnostics.CodeAnalysis.ConstantExpected(Max = 3)] byte laneA,
