@@ -12,12 +12,12 @@ public static unsafe partial class Depthwise
 {
     /// <summary>
     /// Whether <see cref="PairVectorsAdvSimd"/> runs this stride-1 pair: ARM64, k = 3 or 5 on both
-    /// convs with centred padding, rows of at least 5 floats (two vectors or more: the last vector
-    /// is realigned from a load that ends at the row's end).
+    /// convs with centred padding, rows of 5 to <see cref="MaxZeroRowFloats"/> floats (two vectors or
+    /// more: the last vector is realigned from a load that ends at the row's end; the zero row is on the stack).
     /// </summary>
     private static bool PairVectorsAdvSimdApplies(int columnK, int columnPad, int rowK, int rowPad, int width) =>
         AdvSimd.Arm64.IsSupported &&
-        columnK is 3 or 5 && columnPad == columnK / 2 && rowK is 3 or 5 && rowPad == rowK / 2 && width >= 5;
+        columnK is 3 or 5 && columnPad == columnK / 2 && rowK is 3 or 5 && rowPad == rowK / 2 && width >= 5 && width <= MaxZeroRowFloats;
 
     /// <summary>
     /// The stride-1 pair of <see cref="Pair"/> on ARM64, two rows at a time and vector by vector: the k x 1

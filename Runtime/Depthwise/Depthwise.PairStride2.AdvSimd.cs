@@ -14,12 +14,15 @@ public static unsafe partial class Depthwise
     /// Whether <see cref="PairStride2VectorsAdvSimd"/> runs this stride-2 pair: ARM64, a depthwise
     /// k x 1 conv (one input plane each) or the stem's dense 3 x 1 conv over three planes, a 1 x k
     /// conv with a channel multiplier of 1 or 2, k = 3 or 5 on both with centred padding, and even
-    /// rows of at least 8 floats (one block of eight or more).
+    /// rows of 8 to <see cref="MaxZeroRowFloats"/> floats (one block of eight or more).
     /// </summary>
     private static bool PairStride2VectorsAdvSimdApplies(int columnInputs, int rowMultiplier, int columnK, int columnPad, int rowK, int rowPad, int inWidth) =>
         AdvSimd.Arm64.IsSupported && (columnInputs == 1 || columnInputs == 3 && columnK == 3) && rowMultiplier is 1 or 2 &&
         columnK is 3 or 5 && columnPad == columnK / 2 && rowK is 3 or 5 && rowPad == rowK / 2 &&
-        inWidth >= 8 && inWidth % 2 == 0;
+        inWidth >= 8 && inWidth % 2 == 0 && inWidth <= MaxZeroRowFloats;
+
+    /// <summary>Widest rows the ARM64 pair kernels take: their zero row (the padding above and below the plane) is on the stack (16 KB).</summary>
+    private const int MaxZeroRowFloats = 4096;
 
     /// <summary>
     /// The stride-2 pair of <see cref="PairStride2"/> on ARM64, output row by output row: the k x 1
