@@ -46,10 +46,19 @@ public static unsafe partial class Depthwise
             int middles = inputPlanes.Length / 3, paired = 0;
             if (rowMultiplier == 2 && rowK == 3 && inWidth % 8 == 0 && SameRgbPlanes(inputPlanes))
             {
-                // intermediate planes two at a time, every input load shared by both
-                paired = middles & ~1;
+                // intermediate planes two at a time (an odd count's last three together), every input load shared
+                paired = middles >= 3 && middles % 2 == 1 ? middles - 3 : middles & ~1;
                 if (relu6) RgbPairStride2PairsAdvSimd<ClampToRelu6>(ref input, inputPlanes, inPlane, ref output, outPlane, columnWeights, columnBias, rowWeights, rowBias, paired, inHeight, inWidth, outHeight, outWidth);
                 else RgbPairStride2PairsAdvSimd<NoClamp>(ref input, inputPlanes, inPlane, ref output, outPlane, columnWeights, columnBias, rowWeights, rowBias, paired, inHeight, inWidth, outHeight, outWidth);
+                if (middles - paired == 3)
+                {
+                    nint at = 2 * paired * outPlane;
+                    if (relu6) RgbPairStride2TripleAdvSimd<ClampToRelu6>(ref input, inputPlanes, inPlane, ref Unsafe.Add(ref output, at), outPlane,
+                        columnWeights + 9 * paired, columnBias + paired, rowWeights + 6 * paired, rowBias + 2 * paired, inHeight, inWidth, outHeight, outWidth);
+                    else RgbPairStride2TripleAdvSimd<NoClamp>(ref input, inputPlanes, inPlane, ref Unsafe.Add(ref output, at), outPlane,
+                        columnWeights + 9 * paired, columnBias + paired, rowWeights + 6 * paired, rowBias + 2 * paired, inHeight, inWidth, outHeight, outWidth);
+                    return;
+                }
                 if (paired == middles) return;
                 // an odd last intermediate plane: the plane-by-plane kernel below
                 inputPlanes = inputPlanes.Slice(3 * paired);
@@ -244,6 +253,100 @@ public static unsafe partial class Depthwise
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// <see cref="RgbPairStride2PairsAdvSimd"/> for three intermediate planes at once (an odd
+    /// count's last three: M1's stem has three): each input row loaded once for all three, 27
+    /// weights and six output planes' taps by lane. A kernel of its own: folding the third plane
+    /// into the two-plane kernel as a type parameter cost that one 0.5 % of M0 (register allocation).
+    /// </summary>
+    private static void RgbPairStride2TripleAdvSimd<TClamp>(ref float input, ReadOnlySpan<int> inputPlanes, nint inPlane, ref float output, nint outPlane,
+        float* columnWeights, float* columnBias, float* rowWeights, float* rowBias, int inHeight, int inWidth, int outHeight, int outWidth)
+        where TClamp : struct, IOutputClamp
+    {
+        var zero = Vector128<float>.Zero; var six = Vector128.Create(6f); // ReLU6's limits, loaded once
+        nint inRowBytes = (nint)inWidth * sizeof(float);
+        nint outRowBytes = (nint)outWidth * sizeof(float);
+        nint planeBytes = outPlane * sizeof(float);
+        float* zeros = stackalloc float[inWidth];
+        new Span<float>(zeros, inWidth).Clear();
+        float* weights = stackalloc float[28]; // three planes' 3 x 3 column weights, one lane of padding
+        float* taps = stackalloc float[24];    // six output planes' [t0, t1, t2, bias]
+        for (int i = 0; i < 27; i++) weights[i] = columnWeights[i];
+        weights[27] = 0;
+        for (int o = 0; o < 6; o++)
+        {
+            taps[4 * o] = rowWeights[o * 3]; taps[4 * o + 1] = rowWeights[o * 3 + 1];
+            taps[4 * o + 2] = rowWeights[o * 3 + 2]; taps[4 * o + 3] = rowBias[o];
+        }
+        var w0 = Vector128.Load(weights); var w1 = Vector128.Load(weights + 4); var w2 = Vector128.Load(weights + 8);
+        var w3 = Vector128.Load(weights + 12); var w4 = Vector128.Load(weights + 16); var w5 = Vector128.Load(weights + 20);
+        var w6 = Vector128.Load(weights + 24);
+        var r0 = Vector128.Load(taps); var r1 = Vector128.Load(taps + 4); var r2 = Vector128.Load(taps + 8);
+        var r3 = Vector128.Load(taps + 12); var r4 = Vector128.Load(taps + 16); var r5 = Vector128.Load(taps + 20);
+        var biasA = Vector128.Create(columnBias[0]); var biasB = Vector128.Create(columnBias[1]); var biasC = Vector128.Create(columnBias[2]);
+        fixed (float* inBase = &input)
+        fixed (float* outBase = &output)
+        {
+            byte* source = (byte*)(inBase + inputPlanes[0] * inPlane);
+            byte* end = source + inHeight * inRowBytes;
+            nint second = (inputPlanes[1] - inputPlanes[0]) * inPlane * sizeof(float);
+            nint third = (inputPlanes[2] - inputPlanes[0]) * inPlane * sizeof(float);
+            byte* target = (byte*)outBase;
+            byte* top = source - inRowBytes; // input row 2y - 1: tap 0 of intermediate row y
+            for (int y = 0; y < outHeight; y++, top += 2 * inRowBytes, target += outRowBytes)
+            {
+                byte* t0 = RowOrZeros(top, source, end, zeros), t1 = RowOrZeros(top + inRowBytes, source, end, zeros), t2 = RowOrZeros(top + 2 * inRowBytes, source, end, zeros);
+                byte* u0 = t0 == (byte*)zeros ? t0 : t0 + second, u1 = t1 == (byte*)zeros ? t1 : t1 + second, u2 = t2 == (byte*)zeros ? t2 : t2 + second;
+                byte* v0 = t0 == (byte*)zeros ? t0 : t0 + third, v1 = t1 == (byte*)zeros ? t1 : t1 + third, v2 = t2 == (byte*)zeros ? t2 : t2 + third;
+                var previousOddA = Vector128<float>.Zero; var previousOddB = Vector128<float>.Zero; var previousOddC = Vector128<float>.Zero;
+                for (nint x = 0, o = 0; x < inRowBytes; x += 32, o += 16)
+                {
+                    var lowA = biasA; var highA = biasA; var lowB = biasB; var highB = biasB; var lowC = biasC; var highC = biasC;
+                    // (plane, tap) j: plane A's weight j, B's 9 + j, C's 18 + j, by lane
+                    RgbTap3(ref lowA, ref highA, ref lowB, ref highB, ref lowC, ref highC, t0 + x, w0, 0, w2, 1, w4, 2);
+                    RgbTap3(ref lowA, ref highA, ref lowB, ref highB, ref lowC, ref highC, t1 + x, w0, 1, w2, 2, w4, 3);
+                    RgbTap3(ref lowA, ref highA, ref lowB, ref highB, ref lowC, ref highC, t2 + x, w0, 2, w2, 3, w5, 0);
+                    RgbTap3(ref lowA, ref highA, ref lowB, ref highB, ref lowC, ref highC, u0 + x, w0, 3, w3, 0, w5, 1);
+                    RgbTap3(ref lowA, ref highA, ref lowB, ref highB, ref lowC, ref highC, u1 + x, w1, 0, w3, 1, w5, 2);
+                    RgbTap3(ref lowA, ref highA, ref lowB, ref highB, ref lowC, ref highC, u2 + x, w1, 1, w3, 2, w5, 3);
+                    RgbTap3(ref lowA, ref highA, ref lowB, ref highB, ref lowC, ref highC, v0 + x, w1, 2, w3, 3, w6, 0);
+                    RgbTap3(ref lowA, ref highA, ref lowB, ref highB, ref lowC, ref highC, v1 + x, w1, 3, w4, 0, w6, 1);
+                    RgbTap3(ref lowA, ref highA, ref lowB, ref highB, ref lowC, ref highC, v2 + x, w2, 0, w4, 1, w6, 2);
+                    var evenA = AdvSimd.Arm64.UnzipEven(lowA, highA); var oddA = AdvSimd.Arm64.UnzipOdd(lowA, highA);
+                    var leftA = AdvSimd.ExtractVector128(previousOddA, oddA, 3); // column 2x - 1
+                    Clamp<TClamp>(RowTaps3ByLane(leftA, evenA, oddA, r0), zero, six).Store((float*)(target + o));
+                    Clamp<TClamp>(RowTaps3ByLane(leftA, evenA, oddA, r1), zero, six).Store((float*)(target + planeBytes + o));
+                    var evenB = AdvSimd.Arm64.UnzipEven(lowB, highB); var oddB = AdvSimd.Arm64.UnzipOdd(lowB, highB);
+                    var leftB = AdvSimd.ExtractVector128(previousOddB, oddB, 3);
+                    Clamp<TClamp>(RowTaps3ByLane(leftB, evenB, oddB, r2), zero, six).Store((float*)(target + 2 * planeBytes + o));
+                    Clamp<TClamp>(RowTaps3ByLane(leftB, evenB, oddB, r3), zero, six).Store((float*)(target + 3 * planeBytes + o));
+                    var evenC = AdvSimd.Arm64.UnzipEven(lowC, highC); var oddC = AdvSimd.Arm64.UnzipOdd(lowC, highC);
+                    var leftC = AdvSimd.ExtractVector128(previousOddC, oddC, 3);
+                    Clamp<TClamp>(RowTaps3ByLane(leftC, evenC, oddC, r4), zero, six).Store((float*)(target + 4 * planeBytes + o));
+                    Clamp<TClamp>(RowTaps3ByLane(leftC, evenC, oddC, r5), zero, six).Store((float*)(target + 5 * planeBytes + o));
+                    previousOddA = oddA; previousOddB = oddB; previousOddC = oddC;
+                }
+            }
+        }
+    }
+
+    /// <summary>One input row of the three-plane stem pass: eight columns (one LDP), FMAs into each plane's sums with its weight by lane.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void RgbTap3(ref Vector128<float> lowA, ref Vector128<float> highA, ref Vector128<float> lowB, ref Vector128<float> highB,
+        ref Vector128<float> lowC, ref Vector128<float> highC, byte* row,
+        Vector128<float> weightsA, [System.Diagnostics.CodeAnalysis.ConstantExpected(Max = 3)] byte laneA,
+        Vector128<float> weightsB, [System.Diagnostics.CodeAnalysis.ConstantExpected(Max = 3)] byte laneB,
+        Vector128<float> weightsC, [System.Diagnostics.CodeAnalysis.ConstantExpected(Max = 3)] byte laneC)
+    {
+        var low = Vector128.Load((float*)row); var high = Vector128.Load((float*)row + 4);
+        lowA = AdvSimd.Arm64.FusedMultiplyAddBySelectedScalar(lowA, low, weightsA, laneA);
+        highA = AdvSimd.Arm64.FusedMultiplyAddBySelectedScalar(highA, high, weightsA, laneA);
+        lowB = AdvSimd.Arm64.FusedMultiplyAddBySelectedScalar(lowB, low, weightsB, laneB);
+        highB = AdvSimd.Arm64.FusedMultiplyAddBySelectedScalar(highB, high, weightsB, laneB);
+        lowC = AdvSimd.Arm64.FusedMultiplyAddBySelectedScalar(lowC, low, weightsC, laneC);
+        highC = AdvSimd.Arm64.FusedMultiplyAddBySelectedScalar(highC, high, weightsC, laneC);
     }
 
     /// <summary>One input row of a paired kernel: eight columns (one LDP), FMAs into both intermediate planes' sums with their weights by lane.</summary>
