@@ -64,18 +64,8 @@ public static unsafe partial class Depthwise
         nint rowBytes = (nint)width * sizeof(float);
         float* zeros = stackalloc float[width];    // the rows above and below the plane
         new Span<float>(zeros, width).Clear();
-        // TBL indices (bytes). realign: lane i < valid takes lane 4 - valid + i of the last load, the
-        // others 0xFF (TBL writes a zero). storeLast: lane j of the vector stored at width - 4 is
-        // lane valid + j of (output vector before the last, last output vector).
-        byte* indices = stackalloc byte[32];
-        for (int lane = 0; lane < 4; lane++)
-            for (int b = 0; b < 4; b++)
-            {
-                indices[4 * lane + b] = lane < valid ? (byte)(4 * (4 - valid + lane) + b) : (byte)0xFF;
-                indices[16 + 4 * lane + b] = (byte)(4 * (valid + lane) + b);
-            }
-        var realign = Vector128.Load(indices);
-        var storeLast = Vector128.Load(indices + 16);
+        // the last vector: its load realigned (zeros past the row), its store ending at the row's end
+        var (realign, storeLast) = TailLookups(valid, valid);
         fixed (float* inBase = &input)
         fixed (float* outBase = &output)
         for (int m = 0; m < inputPlanes.Length; m++)
@@ -156,6 +146,36 @@ public static unsafe partial class Depthwise
                 // (the same values), so nothing past the row is written
                 AdvSimd.Arm64.VectorTableLookup((before.AsByte(), final.AsByte()), storeLast).AsSingle().Store((float*)(dst + lastLoad));
             }
+        }
+    }
+
+    /// <summary>
+    /// The TBL indices (bytes) of a row's last vector. Realign: lane i below
+    /// <paramref name="realignLanes"/> takes lane 4 - realignLanes + i of a load that ends at the
+    /// row's last column, the others 0xFF (TBL writes a zero: the columns past the row). Store: lane j
+    /// of the vector stored to end at the row's last column is lane storeLanes + j of (the output
+    /// vector before the last, the last one).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static (Vector128<byte> Realign, Vector128<byte> StoreLast) TailLookups(int realignLanes, int storeLanes)
+    {
+        byte* indices = stackalloc byte[32];
+        for (int lane = 0; lane < 4; lane++)
+            for (int b = 0; b < 4; b++)
+            {
+                indices[4 * lane + b] = lane < realignLanes ? (byte)(4 * (4 - realignLanes + lane) + b) : (byte)0xFF;
+                indices[16 + 4 * lane + b] = (byte)(4 * (storeLanes + lane) + b);
+            }
+        return (Vector128.Load(indices), Vector128.Load(indices + 16));
+    }
+
+    /// <summary>[t0, t1, t2, bias] of <paramref name="planes"/> output planes of a 1 x 3 conv, one vector each, for applying by lane.</summary>
+    private static void RowTapsByLane(float* taps, float* rowWeights, float* rowBias, int planes)
+    {
+        for (int o = 0; o < planes; o++)
+        {
+            taps[4 * o] = rowWeights[o * 3]; taps[4 * o + 1] = rowWeights[o * 3 + 1];
+            taps[4 * o + 2] = rowWeights[o * 3 + 2]; taps[4 * o + 3] = rowBias[o];
         }
     }
 

@@ -126,11 +126,7 @@ public static unsafe partial class Depthwise
         {
             for (int t = 0; t < 3; t++) { weights[t] = columnWeights[m * 3 + t]; weights[4 + t] = columnWeights[(m + 1) * 3 + t]; }
             weights[3] = weights[7] = 0;
-            for (int o = 0; o < 4; o++)
-            {
-                taps[4 * o] = rowWeights[(2 * m + o) * 3]; taps[4 * o + 1] = rowWeights[(2 * m + o) * 3 + 1];
-                taps[4 * o + 2] = rowWeights[(2 * m + o) * 3 + 2]; taps[4 * o + 3] = rowBias[2 * m + o];
-            }
+            RowTapsByLane(taps, rowWeights + 2 * m * 3, rowBias + 2 * m, 4);
             var wA = Vector128.Load(weights); var wB = Vector128.Load(weights + 4);
             var r0 = Vector128.Load(taps); var r1 = Vector128.Load(taps + 4); var r2 = Vector128.Load(taps + 8); var r3 = Vector128.Load(taps + 12);
             var biasA = Vector128.Create(columnBias[m]); var biasB = Vector128.Create(columnBias[m + 1]);
@@ -153,15 +149,8 @@ public static unsafe partial class Depthwise
                     RgbTap(ref lowA, ref highA, ref lowB, ref highB, t0 + x, wA, 0, wB, 0);
                     RgbTap(ref lowA, ref highA, ref lowB, ref highB, t1 + x, wA, 1, wB, 1);
                     RgbTap(ref lowA, ref highA, ref lowB, ref highB, t2 + x, wA, 2, wB, 2);
-                    var evenA = AdvSimd.Arm64.UnzipEven(lowA, highA); var oddA = AdvSimd.Arm64.UnzipOdd(lowA, highA);
-                    var evenB = AdvSimd.Arm64.UnzipEven(lowB, highB); var oddB = AdvSimd.Arm64.UnzipOdd(lowB, highB);
-                    var leftA = AdvSimd.ExtractVector128(previousOddA, oddA, 3); // column 2x - 1
-                    var leftB = AdvSimd.ExtractVector128(previousOddB, oddB, 3);
-                    Clamp<TClamp>(RowTaps3ByLane(leftA, evenA, oddA, r0), zero, six).Store((float*)(out0 + o));
-                    Clamp<TClamp>(RowTaps3ByLane(leftA, evenA, oddA, r1), zero, six).Store((float*)(out1 + o));
-                    Clamp<TClamp>(RowTaps3ByLane(leftB, evenB, oddB, r2), zero, six).Store((float*)(out2 + o));
-                    Clamp<TClamp>(RowTaps3ByLane(leftB, evenB, oddB, r3), zero, six).Store((float*)(out3 + o));
-                    previousOddA = oddA; previousOddB = oddB;
+                    previousOddA = StorePlanePair<TClamp>(lowA, highA, previousOddA, r0, r1, out0 + o, out1 + o, zero, six);
+                    previousOddB = StorePlanePair<TClamp>(lowB, highB, previousOddB, r2, r3, out2 + o, out3 + o, zero, six);
                 }
             }
         }
@@ -208,11 +197,7 @@ public static unsafe partial class Depthwise
             {
                 for (int i = 0; i < 18; i++) weights[i] = columnWeights[m * 9 + i];
                 weights[18] = weights[19] = 0;
-                for (int o = 0; o < 4; o++)
-                {
-                    taps[4 * o] = rowWeights[(2 * m + o) * 3]; taps[4 * o + 1] = rowWeights[(2 * m + o) * 3 + 1];
-                    taps[4 * o + 2] = rowWeights[(2 * m + o) * 3 + 2]; taps[4 * o + 3] = rowBias[2 * m + o];
-                }
+                RowTapsByLane(taps, rowWeights + 2 * m * 3, rowBias + 2 * m, 4);
                 var w0 = Vector128.Load(weights); var w1 = Vector128.Load(weights + 4); var w2 = Vector128.Load(weights + 8);
                 var w3 = Vector128.Load(weights + 12); var w4 = Vector128.Load(weights + 16);
                 var r0 = Vector128.Load(taps); var r1 = Vector128.Load(taps + 4); var r2 = Vector128.Load(taps + 8); var r3 = Vector128.Load(taps + 12);
@@ -240,15 +225,8 @@ public static unsafe partial class Depthwise
                         RgbTap(ref lowA, ref highA, ref lowB, ref highB, v0 + x, w1, 2, w3, 3);
                         RgbTap(ref lowA, ref highA, ref lowB, ref highB, v1 + x, w1, 3, w4, 0);
                         RgbTap(ref lowA, ref highA, ref lowB, ref highB, v2 + x, w2, 0, w4, 1);
-                        var evenA = AdvSimd.Arm64.UnzipEven(lowA, highA); var oddA = AdvSimd.Arm64.UnzipOdd(lowA, highA);
-                        var evenB = AdvSimd.Arm64.UnzipEven(lowB, highB); var oddB = AdvSimd.Arm64.UnzipOdd(lowB, highB);
-                        var leftA = AdvSimd.ExtractVector128(previousOddA, oddA, 3); // column 2x - 1
-                        var leftB = AdvSimd.ExtractVector128(previousOddB, oddB, 3);
-                        Clamp<TClamp>(RowTaps3ByLane(leftA, evenA, oddA, r0), zero, six).Store((float*)(out0 + o));
-                        Clamp<TClamp>(RowTaps3ByLane(leftA, evenA, oddA, r1), zero, six).Store((float*)(out1 + o));
-                        Clamp<TClamp>(RowTaps3ByLane(leftB, evenB, oddB, r2), zero, six).Store((float*)(out2 + o));
-                        Clamp<TClamp>(RowTaps3ByLane(leftB, evenB, oddB, r3), zero, six).Store((float*)(out3 + o));
-                        previousOddA = oddA; previousOddB = oddB;
+                        previousOddA = StorePlanePair<TClamp>(lowA, highA, previousOddA, r0, r1, out0 + o, out1 + o, zero, six);
+                        previousOddB = StorePlanePair<TClamp>(lowB, highB, previousOddB, r2, r3, out2 + o, out3 + o, zero, six);
                     }
                 }
             }
@@ -275,11 +253,7 @@ public static unsafe partial class Depthwise
         float* taps = stackalloc float[24];    // six output planes' [t0, t1, t2, bias]
         for (int i = 0; i < 27; i++) weights[i] = columnWeights[i];
         weights[27] = 0;
-        for (int o = 0; o < 6; o++)
-        {
-            taps[4 * o] = rowWeights[o * 3]; taps[4 * o + 1] = rowWeights[o * 3 + 1];
-            taps[4 * o + 2] = rowWeights[o * 3 + 2]; taps[4 * o + 3] = rowBias[o];
-        }
+        RowTapsByLane(taps, rowWeights, rowBias, 6);
         var w0 = Vector128.Load(weights); var w1 = Vector128.Load(weights + 4); var w2 = Vector128.Load(weights + 8);
         var w3 = Vector128.Load(weights + 12); var w4 = Vector128.Load(weights + 16); var w5 = Vector128.Load(weights + 20);
         var w6 = Vector128.Load(weights + 24);
@@ -314,19 +288,9 @@ public static unsafe partial class Depthwise
                     RgbTap3(ref lowA, ref highA, ref lowB, ref highB, ref lowC, ref highC, v0 + x, w1, 2, w3, 3, w6, 0);
                     RgbTap3(ref lowA, ref highA, ref lowB, ref highB, ref lowC, ref highC, v1 + x, w1, 3, w4, 0, w6, 1);
                     RgbTap3(ref lowA, ref highA, ref lowB, ref highB, ref lowC, ref highC, v2 + x, w2, 0, w4, 1, w6, 2);
-                    var evenA = AdvSimd.Arm64.UnzipEven(lowA, highA); var oddA = AdvSimd.Arm64.UnzipOdd(lowA, highA);
-                    var leftA = AdvSimd.ExtractVector128(previousOddA, oddA, 3); // column 2x - 1
-                    Clamp<TClamp>(RowTaps3ByLane(leftA, evenA, oddA, r0), zero, six).Store((float*)(target + o));
-                    Clamp<TClamp>(RowTaps3ByLane(leftA, evenA, oddA, r1), zero, six).Store((float*)(target + planeBytes + o));
-                    var evenB = AdvSimd.Arm64.UnzipEven(lowB, highB); var oddB = AdvSimd.Arm64.UnzipOdd(lowB, highB);
-                    var leftB = AdvSimd.ExtractVector128(previousOddB, oddB, 3);
-                    Clamp<TClamp>(RowTaps3ByLane(leftB, evenB, oddB, r2), zero, six).Store((float*)(target + 2 * planeBytes + o));
-                    Clamp<TClamp>(RowTaps3ByLane(leftB, evenB, oddB, r3), zero, six).Store((float*)(target + 3 * planeBytes + o));
-                    var evenC = AdvSimd.Arm64.UnzipEven(lowC, highC); var oddC = AdvSimd.Arm64.UnzipOdd(lowC, highC);
-                    var leftC = AdvSimd.ExtractVector128(previousOddC, oddC, 3);
-                    Clamp<TClamp>(RowTaps3ByLane(leftC, evenC, oddC, r4), zero, six).Store((float*)(target + 4 * planeBytes + o));
-                    Clamp<TClamp>(RowTaps3ByLane(leftC, evenC, oddC, r5), zero, six).Store((float*)(target + 5 * planeBytes + o));
-                    previousOddA = oddA; previousOddB = oddB; previousOddC = oddC;
+                    previousOddA = StorePlanePair<TClamp>(lowA, highA, previousOddA, r0, r1, target + o, target + planeBytes + o, zero, six);
+                    previousOddB = StorePlanePair<TClamp>(lowB, highB, previousOddB, r2, r3, target + 2 * planeBytes + o, target + 3 * planeBytes + o, zero, six);
+                    previousOddC = StorePlanePair<TClamp>(lowC, highC, previousOddC, r4, r5, target + 4 * planeBytes + o, target + 5 * planeBytes + o, zero, six);
                 }
             }
         }
@@ -360,6 +324,23 @@ public static unsafe partial class Depthwise
         highA = AdvSimd.Arm64.FusedMultiplyAddBySelectedScalar(highA, high, weightsA, laneA);
         lowB = AdvSimd.Arm64.FusedMultiplyAddBySelectedScalar(lowB, low, weightsB, laneB);
         highB = AdvSimd.Arm64.FusedMultiplyAddBySelectedScalar(highB, high, weightsB, laneB);
+    }
+
+    /// <summary>
+    /// The end of a paired kernel's block for one intermediate plane: its k x 1 sums over eight
+    /// columns (low, high) split into even and odd columns, its two output planes' 1 x 3 stride-2
+    /// vectors stored; returns the odd columns (the next block's left neighbour).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<float> StorePlanePair<TClamp>(Vector128<float> low, Vector128<float> high, Vector128<float> previousOdd,
+        Vector128<float> tapsFirst, Vector128<float> tapsSecond, byte* first, byte* second, Vector128<float> zero, Vector128<float> six)
+        where TClamp : struct, IOutputClamp
+    {
+        var even = AdvSimd.Arm64.UnzipEven(low, high); var odd = AdvSimd.Arm64.UnzipOdd(low, high);
+        var left = AdvSimd.ExtractVector128(previousOdd, odd, 3); // column 2x - 1
+        Clamp<TClamp>(RowTaps3ByLane(left, even, odd, tapsFirst), zero, six).Store((float*)first);
+        Clamp<TClamp>(RowTaps3ByLane(left, even, odd, tapsSecond), zero, six).Store((float*)second);
+        return odd;
     }
 
     /// <summary>A 1 x 3 stride-2 output vector from columns 2x - 1, 2x, 2x + 1 with [t0, t1, t2, bias] in one vector: bias, then the taps in order.</summary>
@@ -416,20 +397,10 @@ public static unsafe partial class Depthwise
         nint lastStore = (outWidth - 4) * sizeof(float); // bytes: the last output vector ends at the row's last output
         float* zeros = stackalloc float[inWidth];       // the rows above and below the plane
         new Span<float>(zeros, inWidth).Clear();
-        // TBL indices (bytes). realign: lane i < rest / 2 of the partial block's even (odd) vector
-        // takes lane 4 - rest / 2 + i of its split half, the others 0xFF (a zero). storeLast: lane j of
-        // the vector stored at lastStore is lane valid + j of (output vector before the last, last),
-        // valid = the last vector's outputs inside the row (4 when rest is 0).
+        // the partial block's even / odd halves realigned (rest / 2 columns each, zeros past the row);
+        // the last output vector stored to end at the row's last output (valid of its lanes inside)
         int partial = rest / 2, valid = rest == 0 ? 4 : partial;
-        byte* indices = stackalloc byte[32];
-        for (int lane = 0; lane < 4; lane++)
-            for (int b = 0; b < 4; b++)
-            {
-                indices[4 * lane + b] = lane < partial ? (byte)(4 * (4 - partial + lane) + b) : (byte)0xFF;
-                indices[16 + 4 * lane + b] = (byte)(4 * (valid + lane) + b);
-            }
-        var realign = Vector128.Load(indices);
-        var storeLast = Vector128.Load(indices + 16);
+        var (realign, storeLast) = TailLookups(partial, valid);
         fixed (float* inBase = &input)
         fixed (float* outBase = &output)
         for (int m = 0; m < inputPlanes.Length / TInputs.Count; m++)

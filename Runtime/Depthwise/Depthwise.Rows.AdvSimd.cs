@@ -120,16 +120,8 @@ public static unsafe partial class Depthwise
         nint lastLoad = (width - 4) * sizeof(float);
         nint bodyEnd = (vectors - 2) * 16;
         nint rowBytes = (nint)width * sizeof(float);
-        // TBL indices as in PairVectorsAdvSimd: realign the last load, store the last vector
-        byte* indices = stackalloc byte[32];
-        for (int lane = 0; lane < 4; lane++)
-            for (int b = 0; b < 4; b++)
-            {
-                indices[4 * lane + b] = lane < valid ? (byte)(4 * (4 - valid + lane) + b) : (byte)0xFF;
-                indices[16 + 4 * lane + b] = (byte)(4 * (valid + lane) + b);
-            }
-        var realign = Vector128.Load(indices);
-        var storeLast = Vector128.Load(indices + 16);
+        // the last vector: its load realigned (zeros past the row), its store ending at the row's end
+        var (realign, storeLast) = TailLookups(valid, valid);
         fixed (float* inBase = &input)
         fixed (float* outBase = &output)
         for (int c = 0; c < inputPlanes.Length; c++)
