@@ -52,7 +52,8 @@ public static class PickleGuard
         }
         ReadOnlySpan<byte> Take(long n, byte[] d)
         {
-            if (n < 0 || i + n > d.Length) throw Bad("truncated pickle (an argument runs past the end of the data)");
+            // n > d.Length - i, not i + n > d.Length: an 8-byte length near 2^63 would wrap the sum (BINUNICODE8)
+            if (n < 0 || n > d.Length - i) throw Bad("truncated pickle (an argument runs past the end of the data)");
             var s = d.AsSpan(i, (int)n);
             i += (int)n;
             return s;
