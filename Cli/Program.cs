@@ -6,7 +6,7 @@ using MicroNet.Aot.Cli.Import;
 using MicroNet.Aot.Cli.Inspect;
 
 // micronet: import PyTorch MicroNet checkpoints into MicroNet.Aot model files, print presets,
-// inspect model files. Errors go to stderr as "error: ..." with exit code 1.
+// inspect model files. Results go to stdout; errors to stderr as "error: ..." with exit code 1.
 
 var root = new RootCommand("MicroNet.Aot model tool: import PyTorch checkpoints, print presets, inspect model files.");
 
@@ -19,9 +19,10 @@ var inputSizeOpt = new Option<(int Height, int Width)?>("--input-size") { Descri
 var classesOpt = new Option<int?>("--classes") { Description = "override the number of classes", CustomParser = r => WholeNumber(r, "--classes") };
 var nameOpt = new Option<string>("--name") { Description = "model name: the files are NAME.micronet.json and NAME.weights.bin", Required = true };
 var outOpt = new Option<string>("--out") { Description = "output directory (created if missing)", Required = true };
+var labelsOpt = new Option<string?>("--labels") { Description = "class labels: a UTF-8 text file, one label per line in output order (the generated class's Labels and Classify)" };
 var import = new Command("import", "Check a checkpoint against an architecture, fold BatchNorm, write NAME.micronet.json + NAME.weights.bin")
 {
-    checkpointArg, presetOpt, archOpt, inputSizeOpt, classesOpt, nameOpt, outOpt,
+    checkpointArg, presetOpt, archOpt, inputSizeOpt, classesOpt, nameOpt, outOpt, labelsOpt,
 };
 import.SetAction(parse => Guarded(() => Importer.Run(new ImportOptions
 {
@@ -32,7 +33,8 @@ import.SetAction(parse => Guarded(() => Importer.Run(new ImportOptions
     Classes = parse.GetValue(classesOpt),
     Name = parse.GetValue(nameOpt)!,
     OutDir = parse.GetValue(outOpt)!,
-}, Console.Error)));
+    LabelsPath = parse.GetValue(labelsOpt),
+}, Console.Out, Console.Error)));
 root.Subcommands.Add(import);
 
 // preset

@@ -19,6 +19,8 @@ public sealed class ImportOptions
     public int? Classes { get; init; }
     public string Name { get; init; } = "";
     public string OutDir { get; init; } = "";
+    /// <summary>--labels: a UTF-8 text file with one class label per line, in output order.</summary>
+    public string? LabelsPath { get; init; }
 }
 
 /// <summary>
@@ -27,21 +29,32 @@ public sealed class ImportOptions
 /// </summary>
 public static class Importer
 {
-    public static (string JsonPath, string BlobPath) Run(ImportOptions o, TextWriter log)
+    /// <summary>
+    /// Imports as <paramref name="o"/> says. The summary (architecture, what was written) goes to
+    /// <paramref name="output"/> (stdout); progress to <paramref name="progress"/> (stderr), and only
+    /// where a step takes more than a moment: a checkpoint of 64 MiB or more, anything after the
+    /// first second.
+    /// </summary>
+    public static (string JsonPath, string BlobPath) Run(ImportOptions o, TextWriter output, TextWriter progress)
     {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        void Progress(string line, bool slow = false)
+        {
+            if (slow || clock.ElapsedMilliseconds >= 1000) progress.WriteLine(line);
+        }
         var (spec, archName) = LoadArchitecture(o);
         var network = Architectures.Lower(spec, archName);
-        log.WriteLine($"architecture {archName}: {network.Layers.Count} layers, {network.Parameters:N0} parameters, {network.Macs:N0} MACs");
+        output.WriteLine($"architecture {archName}: {network.Layers.Count} layers, {network.Parameters:N0} parameters, {network.Macs:N0} MACs");
 
         var info = new FileInfo(o.Checkpoint);
-        log.WriteLine($"reading {o.Checkpoint} ({(info.Exists ? info.Length / 1048576.0 : 0):F1} MiB)");
+        Progress($"reading {o.Checkpoint} ({(info.Exists ? info.Length / 1048576.0 : 0):F1} MiB)", slow: info.Exists && info.Length >= 64L << 20);
         // the tensor data a matching checkpoint can hold: every expected tensor in float64, plus 16 MiB
         // (BatchNorm counters, small extras); a file that declares or inflates to more is refused unread
         long budget = network.CheckpointTensors.Sum(t => t.Shape.Aggregate(8L, (n, d) => n * d)) + (16L << 20);
         Checkpoint checkpoint;
         try
         {
-            checkpoint = CheckpointReader.Read(o.Checkpoint, m => log.WriteLine("  " + m), budget);
+            checkpoint = CheckpointReader.Read(o.Checkpoint, m => Progress("  " + m), budget);
         }
         catch (Exception e) when (e is not CliError and not IOException and not OutOfMemoryException)
         {
@@ -49,7 +62,7 @@ public static class Importer
             throw new CliError(o.Checkpoint + ": cannot be read as a checkpoint (" + e.GetType().Name + ": " + e.Message + ")", e);
         }
         if (checkpoint.Ignored.Count > 0)
-            log.WriteLine("  training checkpoint: using 'state_dict', ignoring " + string.Join(", ", checkpoint.Ignored.Select(k => "'" + k + "'")));
+            output.WriteLine("training checkpoint: using 'state_dict', ignoring " + string.Join(", ", checkpoint.Ignored.Select(k => "'" + k + "'")));
         var state = Match(checkpoint, network, o.Checkpoint, archName);
 
         var cache = new Dictionary<string, double[]>(StringComparer.Ordinal);
@@ -63,13 +76,14 @@ public static class Importer
         for (int i = 0; i < stored.Count; i++)
         {
             values.Add(Folding.Fold(stored[i], Source));
-            if (stored.Count >= 100 && (i + 1) % (stored.Count / 4) == 0) log.WriteLine($"  folded {i + 1}/{stored.Count} tensors");
+            if (stored.Count >= 100 && (i + 1) % (stored.Count / 4) == 0) Progress($"  folded {i + 1}/{stored.Count} tensors");
         }
 
         var result = ModelWriter.Write(spec, network, values, o.OutDir);
-        log.WriteLine($"wrote {result.JsonPath} and {result.BlobPath} ({spec.Weights!.Bytes:N0} bytes, sha256 {spec.Weights.Sha256[..16]}...)");
+        if (spec.Labels != null) output.WriteLine($"labels: {spec.Labels.Length} from {o.LabelsPath} ({string.Join(", ", spec.Labels.Take(3))}{(spec.Labels.Length > 3 ? ", ..." : "")})");
+        output.WriteLine($"wrote {result.JsonPath} and {result.BlobPath} ({spec.Weights!.Bytes:N0} bytes, sha256 {spec.Weights.Sha256[..16]}...)");
         // the peak resident memory of the whole import (VmHWM), .NET runtime included: the limits in docs/security.md
-        log.WriteLine($"peak memory {System.Diagnostics.Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0:F0} MiB");
+        output.WriteLine($"peak memory {System.Diagnostics.Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0:F0} MiB");
         return result;
     }
 
@@ -83,6 +97,7 @@ public static class Importer
         if (o.InputSize is var (height, width)) { spec.InputHeight = height; spec.InputWidth = width; }
         if (o.Classes is int classes) spec.Classes = classes;
         spec.Name = o.Name;
+        if (o.LabelsPath != null) spec.Labels = ReadLabels(o.LabelsPath, spec.Classes);
         // the overridden architecture must be a model file this tool (and the generator) accepts:
         // checked by the format's own reader, each problem named by the option that caused it
         ModelSpecReader.Read(ModelJsonWriter.ToJson(spec), requireWeights: false, out var issues);
@@ -95,6 +110,23 @@ public static class Importer
             throw new CliError(string.Join(Environment.NewLine + "error: ", issues.Select(i => Option(i) + ": " + i.Message).Distinct()) + " (nothing was written)");
         }
         return (spec, name);
+    }
+
+    /// <summary>
+    /// One label per line (UTF-8, a BOM and CRLF line ends accepted, one final empty line ignored), as
+    /// many as the model has classes; each is checked as the model file checks its "labels".
+    /// </summary>
+    private static string[] ReadLabels(string path, int classes)
+    {
+        string text = ReadText(path);
+        var lines = text.Replace("\r\n", "\n").Split('\n').ToList();
+        if (lines.Count > 0 && lines[^1].Length == 0) lines.RemoveAt(lines.Count - 1);
+        for (int i = 0; i < lines.Count; i++)
+            if (ModelSpecReader.LabelProblem(lines[i]) is string problem)
+                throw new CliError($"{path}({i + 1}): {problem} (nothing was written)");
+        if (lines.Count != classes)
+            throw new CliError($"{path}: {lines.Count} labels, but the model has {classes} classes: give one label per line, one line per class (nothing was written)");
+        return lines.ToArray();
     }
 
     private static string ReadText(string path)

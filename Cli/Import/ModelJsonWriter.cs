@@ -26,6 +26,12 @@ public static class ModelJsonWriter
           .Append(", \"mean\": ").Append(Numbers(spec.Mean))
           .Append(", \"std\": ").Append(Numbers(spec.Std)).Append(" },\n");
         sb.Append("  \"classes\": ").Append(spec.Classes).Append(",\n");
+        if (spec.Labels is string[] labels)
+        {
+            sb.Append("  \"labels\": [\n");
+            for (int i = 0; i < labels.Length; i++) sb.Append("    ").Append(Str(labels[i])).Append(i < labels.Length - 1 ? ",\n" : "\n");
+            sb.Append("  ],\n");
+        }
         // written only when off: files of the published configurations stay as they were
         if (!spec.Shuffle) sb.Append("  \"shuffle\": false,\n");
         sb.Append("  \"stem\": { \"channels\": ").Append(spec.StemChannels)

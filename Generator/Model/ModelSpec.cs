@@ -72,6 +72,8 @@ public sealed class ModelSpec
     public double[] Mean { get; set; } = new double[0];
     public double[] Std { get; set; } = new double[0];
     public int Classes { get; set; }
+    /// <summary>Optional class labels, one per output in output order (null: the file has none).</summary>
+    public string[]? Labels { get; set; }
     /// <summary>
     /// The authors' MODEL.MICRONETS.SHUFFLE (true in every published configuration). false drops the
     /// channel shuffles their blocks gate on it; the stem's shuffle and one kind-B shuffle stay (as in

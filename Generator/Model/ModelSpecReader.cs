@@ -183,7 +183,7 @@ public sealed class ModelSpecReader
 
     private void ReadRoot(JsonNode node, bool requireWeights)
     {
-        var root = AsObject(node, "", "$schema", "format", "name", "description", "input", "classes", "stem", "stages", "head", "activation", "shuffle", "weights");
+        var root = AsObject(node, "", "$schema", "format", "name", "description", "input", "classes", "labels", "stem", "stages", "head", "activation", "shuffle", "weights");
         if (root == null) return;
 
         var format = String(Required(root, "", "format"), "format");
@@ -219,6 +219,22 @@ public sealed class ModelSpecReader
 
         _spec.Classes = Int(Required(root, "", "classes"), "classes", 1, 1 << 20);
         _spec.Shuffle = Bool(Optional(root, "", "shuffle"), "shuffle", true);
+        var labels = Array(Optional(root, "", "labels"), "labels");
+        if (labels != null)
+        {
+            if (_spec.Classes > 0 && labels.Items.Count != _spec.Classes)
+                Report(IssueIds.InvalidValue, "labels", labels.Position,
+                    "expected one label per class (" + _spec.Classes + "), found " + labels.Items.Count);
+            _spec.Labels = new string[labels.Items.Count];
+            for (int i = 0; i < labels.Items.Count; i++)
+            {
+                string path = "labels[" + i + "]";
+                string label = String(labels.Items[i], path) ?? "";
+                if (labels.Items[i] is JsonString && LabelProblem(label) is string problem)
+                    Report(IssueIds.InvalidValue, path, labels.Items[i].Position, problem);
+                _spec.Labels[i] = label;
+            }
+        }
 
         var stem = Required(root, "", "stem");
         if (stem != null && AsObject(stem, "stem", "channels", "groups") is JsonObject stemObj)
@@ -310,6 +326,29 @@ public sealed class ModelSpecReader
             }
         }
         _spec.Weights = new WeightsSpec(file, bytes, sha, xxh, tensors);
+    }
+
+    /// <summary>The longest class label accepted (in UTF-16 code units).</summary>
+    public const int MaxLabelLength = 256;
+
+    /// <summary>
+    /// Why <paramref name="label"/> cannot be a class label, or null: labels are non-empty, at most
+    /// <see cref="MaxLabelLength"/> characters, without control characters or unpaired surrogates
+    /// (they become C# string literals and are printed), and not surrounded by spaces.
+    /// </summary>
+    public static string? LabelProblem(string label)
+    {
+        if (label.Length == 0) return "a label must not be empty";
+        if (label.Length > MaxLabelLength) return "a label may have at most " + MaxLabelLength + " characters, found " + label.Length;
+        if (label.Trim().Length != label.Length) return "a label must not begin or end with white space: \"" + label + "\"";
+        for (int i = 0; i < label.Length; i++)
+        {
+            char c = label[i];
+            if (char.IsControl(c)) return "a label must not contain control characters (U+" + ((int)c).ToString("X4", CultureInfo.InvariantCulture) + " at " + (i + 1) + ")";
+            if (char.IsHighSurrogate(c) && i + 1 < label.Length && char.IsLowSurrogate(label[i + 1])) { i++; continue; }
+            if (char.IsSurrogate(c)) return "a label must be valid UTF-16 (an unpaired surrogate at " + (i + 1) + ")";
+        }
+        return null;
     }
 
     /// <summary>Letters, digits and '_', not starting with a digit: a model name (and file stem) that is also a C# identifier.</summary>
