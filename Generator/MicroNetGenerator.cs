@@ -26,6 +26,7 @@ public sealed class MicroNetGenerator : IIncrementalGenerator
         public const string Plans = "MicroNet.Plans";
         public const string Results = "MicroNet.Results";
         public const string Collected = "MicroNet.Collected";
+        public const string TargetsImported = "MicroNet.TargetsImported";
     }
 
     public void Initialize(IncrementalGeneratorInitializationContext context)
@@ -48,6 +49,21 @@ public sealed class MicroNetGenerator : IIncrementalGenerator
         var collected = results.Collect().WithTrackingName(TrackingNames.Collected);
 
         context.RegisterSourceOutput(collected, static (spc, all) => Produce(spc, all));
+
+        // The generator is referenced but MicroNet.Aot's targets were not imported (a hand-made
+        // analyzer reference, or a package whose build/ assets were excluded): MicroNetModel items
+        // would then be ignored without a word, so say it once per compilation.
+        var targetsImported = context.AnalyzerConfigOptionsProvider
+            .Select(static (options, _) => options.GlobalOptions.TryGetValue("build_property.MicroNetAotTargetsImported", out var v) &&
+                string.Equals(v?.Trim(), "true", StringComparison.OrdinalIgnoreCase))
+            .WithTrackingName(TrackingNames.TargetsImported);
+        context.RegisterSourceOutput(targetsImported, static (spc, imported) =>
+        {
+            if (imported) return;
+            spc.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.Get(DiagnosticDescriptors.TargetsNotImported), Location.None,
+                "the MicroNet.Aot generator runs without its build targets (MicroNet.Aot.targets), so MicroNetModel items are ignored and no model class is generated: " +
+                "reference the MicroNet.Aot package with PackageReference (without ExcludeAssets=\"build\" or \"buildTransitive\"), or, in a build from source, <Import> Generator/build/MicroNet.Aot.targets"));
+        });
     }
 
     private static ModelInput? ToInput(AdditionalText text, AnalyzerConfigOptionsProvider options, System.Threading.CancellationToken cancellationToken)

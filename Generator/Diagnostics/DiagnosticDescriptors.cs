@@ -6,7 +6,8 @@ namespace MicroNet.Aot.Diagnostics;
 
 /// <summary>
 /// Every diagnostic the generator reports. MNA0001-MNA0010 are the model-file problems shared with
-/// the CLI (Model/IssueIds.cs); MNA0011 and up concern the MSBuild item. See docs/diagnostics.md.
+/// the CLI (Model/IssueIds.cs); MNA0011 and up concern the MSBuild item (MNA0030, a warning: the
+/// build targets that turn MicroNetModel items into the generator's input are missing). See docs/diagnostics.md.
 /// </summary>
 internal static class DiagnosticDescriptors
 {
@@ -15,6 +16,7 @@ internal static class DiagnosticDescriptors
     public const string InvalidItemMetadata = "MNA0011";
     public const string DuplicateClass = "MNA0012";
     public const string WeightsFileMismatch = "MNA0013";
+    public const string TargetsNotImported = "MNA0030";
     public const string InternalError = "MNA0099";
 
     private static readonly Dictionary<string, DiagnosticDescriptor> ById = new()
@@ -32,11 +34,12 @@ internal static class DiagnosticDescriptors
         [InvalidItemMetadata] = Make(InvalidItemMetadata, "Invalid MicroNetModel item metadata"),
         [DuplicateClass] = Make(DuplicateClass, "Two models generate the same class"),
         [WeightsFileMismatch] = Make(WeightsFileMismatch, "Embedded weights file differs from the one the model names"),
+        [TargetsNotImported] = Make(TargetsNotImported, "MicroNet.Aot's build targets are not imported", DiagnosticSeverity.Warning),
         [InternalError] = Make(InternalError, "MicroNet.Aot generator internal error"),
     };
 
-    private static DiagnosticDescriptor Make(string id, string title) =>
-        new(id, title, "{0}", Category, DiagnosticSeverity.Error, isEnabledByDefault: true,
+    private static DiagnosticDescriptor Make(string id, string title, DiagnosticSeverity severity = DiagnosticSeverity.Error) =>
+        new(id, title, "{0}", Category, severity, isEnabledByDefault: true,
             description: "See docs/diagnostics.md in the MicroNet.Aot repository.");
 
     public static bool TryGet(string id, out DiagnosticDescriptor descriptor) => ById.TryGetValue(id, out descriptor!);

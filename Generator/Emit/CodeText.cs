@@ -34,7 +34,24 @@ internal static class CodeText
 
     public static string Bool(bool value) => value ? "true" : "false";
 
-    public static string OneLine(string s) => s.Replace('\r', ' ').Replace('\n', ' ');
+    /// <summary>Text for a // comment: every character C# ends a line at (CR, LF, NEL, LS, PS) becomes a space.</summary>
+    public static string OneLine(string s) => s.Replace('\r', ' ').Replace('\n', ' ').Replace('\u0085', ' ').Replace('\u2028', ' ').Replace('\u2029', ' ');
     public static string Xml(string s) => s.Replace("&", "&amp;").Replace("<", "&lt;").Replace(">", "&gt;");
     public static string Escape(string s) => s.Replace("\\", "\\\\").Replace("\"", "\\\"");
+
+    /// <summary>
+    /// A C# string literal of <paramref name="s"/>: printable ASCII as is, every other UTF-16 unit
+    /// as \uXXXX, so the generated file is ASCII and no character can end the literal or the line.
+    /// </summary>
+    public static string Literal(string s)
+    {
+        var sb = new System.Text.StringBuilder(s.Length + 2).Append('"');
+        foreach (char c in s)
+        {
+            if (c == '"' || c == '\\') sb.Append('\\').Append(c);
+            else if (c >= ' ' && c <= '~') sb.Append(c);
+            else sb.Append("\\u").Append(((int)c).ToString("X4", CultureInfo.InvariantCulture));
+        }
+        return sb.Append('"').ToString();
+    }
 }

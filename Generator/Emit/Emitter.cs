@@ -44,9 +44,12 @@ internal sealed class Emitter
         w.Line("public const long Macs = 0;");
         w.Line("public static global::System.ReadOnlySpan<float> InputMean => default;");
         w.Line("public static global::System.ReadOnlySpan<float> InputStd => default;");
+        w.Line("public static global::System.ReadOnlySpan<string> Labels => default;");
         string message = "\"" + className + " was not generated: see error " + diagnosticId + " in the build output\"";
         w.Line("public static void Run(global::System.ReadOnlySpan<float> input, global::System.Span<float> output) => throw new global::System.InvalidOperationException(" + message + ");");
         w.Line("public static void Run(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, global::System.Span<float> scratch) => throw new global::System.InvalidOperationException(" + message + ");");
+        w.Line("public static global::MicroNet.Aot.Runtime.Prediction Classify(global::System.ReadOnlySpan<float> input) => throw new global::System.InvalidOperationException(" + message + ");");
+        w.Line("public static int TopK(global::System.ReadOnlySpan<float> input, global::System.Span<global::MicroNet.Aot.Runtime.Prediction> top) => throw new global::System.InvalidOperationException(" + message + ");");
         w.Close();
         return w.ToString();
     }
@@ -57,6 +60,7 @@ internal sealed class Emitter
         "InputChannels", "InputHeight", "InputWidth", "InputLength", "OutputLength", "ScratchLength", "ScratchLowerBound", "ScratchWithoutReuse",
         "Parameters", "Macs", "InputMean", "InputStd", "t_arena", "Run", "ThrowLength", "s_weights", "Weights", "OpenWeights",
         "s_profileTicks", "s_profileRuns", "s_profileNames", "s_profileOps", "s_profileMacs", "ResetProfile", "ProfileReport",
+        "Labels", "s_labels", "Classify", "TopK", "t_logits",
     };
 
     /// <summary>Whether a class of this name would clash with one of its own generated members.</summary>
@@ -91,14 +95,18 @@ internal sealed class Emitter
                 (I(b.FirstStep) + ".." + I(b.LastStep)).PadRight(10) + " " + b.Name);
         _w.Line();
         _w.Line("#nullable enable");
-        _w.Line("#pragma warning disable CS1591 // public members are documented in MicroNet.Aot's README");
-        _w.Line();
         _w.Line("// Every type is named with global:: (no using directives): no type or namespace of the consuming");
         _w.Line("// project can change what a name here means.");
         _w.Line();
         if (_plan.Class.Namespace != null) _w.Line("namespace " + _plan.Class.Namespace + ";").Line();
 
-        _w.Line("/// <summary>" + Xml(model.Name) + ": MicroNet compiled ahead of time by MicroNet.Aot (input " + input + ", " + I(model.OutputLength) + " outputs).</summary>");
+        _w.Line("/// <summary>");
+        _w.Line("/// " + Xml(OneLine(model.Name)) + ": MicroNet compiled ahead of time by MicroNet.Aot from " + Xml(_plan.Class.SourceFileName) + " (input " + input + ", " + I(model.OutputLength) + " outputs,");
+        _w.Line("/// " + I(model.Macs) + " MACs). <see cref=\"Run(global::System.ReadOnlySpan{float}, global::System.Span{float})\"/> computes the logits;");
+        _w.Line("/// <see cref=\"Classify\"/> and <see cref=\"TopK\"/> add softmax and the labels. Preprocess images with");
+        _w.Line("/// <see cref=\"global::MicroNet.Aot.Runtime.Preprocessing.ImageNet(global::System.ReadOnlySpan{byte}, int, int, int, int, int, global::System.ReadOnlySpan{float}, global::System.ReadOnlySpan{float}, global::System.Span{float})\"/>");
+        _w.Line("/// and this class's <see cref=\"InputMean\"/> and <see cref=\"InputStd\"/>.");
+        _w.Line("/// </summary>");
         _w.Line("[global::System.CodeDom.Compiler.GeneratedCode(\"MicroNet.Aot.Generator\", \"1.0\")]");
         _w.Open("public static unsafe partial class " + _plan.Class.ClassName);
         WriteApi(input);
@@ -127,22 +135,29 @@ internal sealed class Emitter
         Constant("int", "ScratchWithoutReuse", "Floats all intermediate tensors would take without reusing memory.", I(arena.WithoutReuse));
         Constant("long", "Parameters", "Trainable parameters, as PyTorch counts them (BatchNorm included).", I(model.Parameters));
         Constant("long", "Macs", "Multiply-accumulates of the convolutions and linear layers per image.", I(model.Macs));
-        _w.Line("/// <summary>The per-channel mean the model's input was normalized with.</summary>");
+        _w.Line("/// <summary>The per-channel mean the model's input was normalized with (one value per input channel).</summary>");
         _w.Line("public static global::System.ReadOnlySpan<float> InputMean => new float[] { " + string.Join(", ", model.Mean.Select(F)) + " };");
-        _w.Line("/// <summary>The per-channel standard deviation the model's input was normalized with.</summary>");
+        _w.Line("/// <summary>The per-channel standard deviation the model's input was normalized with (one value per input channel).</summary>");
         _w.Line("public static global::System.ReadOnlySpan<float> InputStd => new float[] { " + string.Join(", ", model.Std.Select(F)) + " };");
+        _w.Line();
+        WriteLabels();
         _w.Line();
         _w.Line("// One arena per thread for the overload without scratch: allocated on a thread's first call,");
         _w.Line("// reused afterwards (no allocation per call, no state shared between threads, and no large");
         _w.Line("// stackalloc, so small thread stacks are fine).");
         _w.Line("[global::System.ThreadStatic] private static float[]? t_arena;");
         _w.Line();
-        _w.Line("/// <summary>Runs the network on one normalized NCHW image; uses a per-thread arena.</summary>");
+        _w.Line("/// <summary>");
+        _w.Line("/// Runs the network on one image, using an arena of <see cref=\"ScratchLength\"/> floats per thread");
+        _w.Line("/// (allocated on the thread's first call, reused afterwards). Thread-safe; allocates nothing after the first call.");
+        _w.Line("/// </summary>");
+        RunParams(scratch: false);
         _w.Open("public static void Run(global::System.ReadOnlySpan<float> input, global::System.Span<float> output)");
         _w.Line("Run(input, output, t_arena ??= new float[ScratchLength]);");
         _w.Close();
         _w.Line();
-        _w.Line("/// <summary>Runs the network on one normalized NCHW image, with caller-provided scratch of at least <see cref=\"ScratchLength\"/> floats.</summary>");
+        _w.Line("/// <summary>Runs the network on one image in caller-provided scratch memory (the arena). Allocates nothing.</summary>");
+        RunParams(scratch: true);
         _w.Open("public static void Run(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, global::System.Span<float> scratch)");
         _w.Line("if (input.Length != InputLength) ThrowLength(nameof(input), \"exactly\", InputLength, input.Length, \"" + input + " normalized NCHW\");");
         _w.Line("if (output.Length != OutputLength) ThrowLength(nameof(output), \"exactly\", OutputLength, output.Length, \"" + I(model.OutputLength) + " outputs\");");
@@ -153,6 +168,8 @@ internal sealed class Emitter
         _w.Line("ref float arena = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(scratch);");
         WriteRunBody();
         _w.Close();
+        _w.Line();
+        WriteClassify();
         if (_plan.Class.Profile) WriteProfileSupport();
         _w.Line();
         _w.Open("private static void ThrowLength(string name, string relation, int expected, int actual, string what)");
@@ -173,6 +190,81 @@ internal sealed class Emitter
         _w.Line("private static float* OpenWeights() => s_weights = global::MicroNet.Aot.Runtime.WeightBlob.Open(typeof(" + _plan.Class.ClassName + ").Assembly, \"" +
             Escape(_plan.Class.ResourceName) + "\", " + I(model.WeightBytes) + ", 0x" + model.WeightXxHash64 + "UL);");
     }
+
+    /// <summary>The labels array and its public view (empty when the model file has none).</summary>
+    private void WriteLabels()
+    {
+        var labels = _plan.Model.Labels;
+        _w.Line("/// <summary>");
+        _w.Line(labels.Count > 0
+            ? "/// The class labels from the model file, one per output, in output order (what <see cref=\"Classify\"/> and <see cref=\"TopK\"/> return)."
+            : "/// The class labels: empty, as the model file has none (<see cref=\"Classify\"/> and <see cref=\"TopK\"/> return null labels; the importer's --labels FILE adds them).");
+        _w.Line("/// </summary>");
+        _w.Line("public static global::System.ReadOnlySpan<string> Labels => s_labels;");
+        if (labels.Count == 0)
+        {
+            _w.Line("private static readonly string[] s_labels = global::System.Array.Empty<string>();");
+            return;
+        }
+        _w.Line("private static readonly string[] s_labels =");
+        _w.Line("{");
+        foreach (var label in labels) _w.Line("    " + Literal(label) + ",");
+        _w.Line("};");
+    }
+
+    private void RunParams(bool scratch)
+    {
+        var model = _plan.Model;
+        _w.Line("/// <param name=\"input\">One image, normalized (see <see cref=\"InputMean\"/>, <see cref=\"InputStd\"/>) in NCHW order: exactly <see cref=\"InputLength\"/> floats (" +
+            I(model.InputChannels) + " x " + I(model.InputHeight) + " x " + I(model.InputWidth) + ").</param>");
+        _w.Line("/// <param name=\"output\">Receives the network's output (the logits): exactly <see cref=\"OutputLength\"/> floats.</param>");
+        if (scratch)
+            _w.Line("/// <param name=\"scratch\">The arena: at least <see cref=\"ScratchLength\"/> floats, not used by another call at the same time; its contents on entry do not matter.</param>");
+        _w.Line("/// <exception cref=\"global::System.ArgumentException\">A span has the wrong length.</exception>");
+        _w.Line("/// <exception cref=\"global::System.IO.InvalidDataException\">The embedded weights are missing or do not match the model file (length or XxHash64); checked on the first call.</exception>");
+    }
+
+    /// <summary>Classify and TopK: Run, then the Runtime's softmax / top-k with the labels. The logits live on the stack (or, for very wide outputs, in a per-thread buffer).</summary>
+    private void WriteClassify()
+    {
+        bool stack = _plan.Model.OutputLength <= MaxStackLogits;
+        _w.Line("/// <summary>Runs the network on one image and returns the most probable class: index, label (null without labels) and softmax probability. Allocates nothing after the thread's first call.</summary>");
+        _w.Line("/// <param name=\"input\">One image, normalized (see <see cref=\"InputMean\"/>, <see cref=\"InputStd\"/>) in NCHW order: exactly <see cref=\"InputLength\"/> floats.</param>");
+        _w.Line("/// <returns>The class with the largest output (ties: the lower index).</returns>");
+        _w.Line("/// <exception cref=\"global::System.ArgumentException\"><paramref name=\"input\"/> has the wrong length.</exception>");
+        _w.Line("/// <exception cref=\"global::System.IO.InvalidDataException\">The embedded weights are missing or do not match the model file (checked on the first call).</exception>");
+        _w.Open("public static global::MicroNet.Aot.Runtime.Prediction Classify(global::System.ReadOnlySpan<float> input)");
+        Logits(stack);
+        _w.Line("return global::MicroNet.Aot.Runtime.Classification.Classify(logits, s_labels);");
+        _w.Close();
+        _w.Line();
+        _w.Line("/// <summary>Runs the network on one image and writes its most probable classes into <paramref name=\"top\"/>, most probable first, with labels and softmax probabilities. Allocates nothing after the thread's first call.</summary>");
+        _w.Line("/// <param name=\"input\">One image, normalized (see <see cref=\"InputMean\"/>, <see cref=\"InputStd\"/>) in NCHW order: exactly <see cref=\"InputLength\"/> floats.</param>");
+        _w.Line("/// <param name=\"top\">Receives the classes; its length is how many (k).</param>");
+        _w.Line("/// <returns>How many predictions were written: k, or <see cref=\"OutputLength\"/> if that is smaller.</returns>");
+        _w.Line("/// <exception cref=\"global::System.ArgumentException\"><paramref name=\"input\"/> has the wrong length.</exception>");
+        _w.Line("/// <exception cref=\"global::System.IO.InvalidDataException\">The embedded weights are missing or do not match the model file (checked on the first call).</exception>");
+        _w.Open("public static int TopK(global::System.ReadOnlySpan<float> input, global::System.Span<global::MicroNet.Aot.Runtime.Prediction> top)");
+        Logits(stack);
+        _w.Line("return global::MicroNet.Aot.Runtime.Classification.TopK(logits, s_labels, top);");
+        _w.Close();
+        if (!stack)
+        {
+            _w.Line();
+            _w.Line("[global::System.ThreadStatic] private static float[]? t_logits;");
+        }
+    }
+
+    private void Logits(bool stack)
+    {
+        _w.Line(stack
+            ? "global::System.Span<float> logits = stackalloc float[OutputLength];"
+            : "global::System.Span<float> logits = t_logits ??= new float[OutputLength];");
+        _w.Line("Run(input, logits);");
+    }
+
+    /// <summary>Outputs up to this many floats (16 KiB) are computed into a stackalloc'ed span by Classify / TopK.</summary>
+    private const int MaxStackLogits = 4096;
 
     /// <summary>Run's body: the steps in order under a header per block, a comment for each layer that runs no code.</summary>
     private void WriteRunBody()
@@ -255,10 +347,11 @@ internal sealed class Emitter
         _w.Line("private static readonly string[] s_profileOps = { " + string.Join(", ", methods.Select(s => "\"" + Escape(Op(s)) + "\"")) + " };");
         _w.Line("private static readonly long[] s_profileMacs = { " + string.Join(", ", methods.Select(s => I(s.Header.Layers.Sum(l => l.Macs)))) + " };");
         _w.Line();
-        _w.Line("/// <summary>Clears the per-layer profile.</summary>");
+        _w.Line("/// <summary>Clears the per-layer profile (the times <see cref=\"ProfileReport\"/> reports).</summary>");
         _w.Line("public static void ResetProfile() { global::System.Array.Clear(s_profileTicks); s_profileRuns = 0; }");
         _w.Line();
-        _w.Line("/// <summary>The per-layer profile as a Markdown table: time per run, share, MACs, GMAC/s.</summary>");
+        _w.Line("/// <summary>The per-layer profile since the last <see cref=\"ResetProfile\"/>.</summary>");
+        _w.Line("/// <returns>A Markdown table, a row per layer method: time per run, share, MACs, GMAC/s.</returns>");
         _w.Open("public static string ProfileReport()");
         _w.Line("var sb = new global::System.Text.StringBuilder();");
         _w.Line("double runs = global::System.Math.Max(1, s_profileRuns), total = 0;");

@@ -32,7 +32,8 @@ internal sealed record ModelInfo(
     EquatableArray<double> Mean,
     EquatableArray<double> Std,
     long WeightBytes,
-    string WeightXxHash64);
+    string WeightXxHash64,
+    EquatableArray<string> Labels);
 
 /// <summary>The static memory plan: the arena's size, its lower bound, and every buffer.</summary>
 internal sealed record ArenaInfo(long Length, long LowerBound, long WithoutReuse, EquatableArray<BufferInfo> Buffers);

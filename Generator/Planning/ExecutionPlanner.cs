@@ -45,7 +45,8 @@ internal sealed class ExecutionPlanner
         NameShuffleTables(steps);
         var model = new ModelInfo(spec.Name, spec.Description, spec.InputChannels, spec.InputHeight, spec.InputWidth, network.OutputLength,
             network.Parameters, network.StoredTensors.Sum(t => t.Elements), network.Macs, network.Layers.Count,
-            new EquatableArray<double>(spec.Mean.ToArray()), new EquatableArray<double>(spec.Std.ToArray()), spec.Weights!.Bytes, spec.Weights.XxHash64);
+            new EquatableArray<double>(spec.Mean.ToArray()), new EquatableArray<double>(spec.Std.ToArray()), spec.Weights!.Bytes, spec.Weights.XxHash64,
+            spec.Labels != null ? new EquatableArray<string>(spec.Labels) : EquatableArray<string>.Empty);
         var buffers = _plan.Buffers.Select(b => new BufferInfo(b.Id, b.Name, b.Offset, b.Size, b.FirstStep, b.LastStep)).ToArray();
         var arena = new ArenaInfo(_plan.ArenaLength, _plan.LowerBound, _plan.NaiveSum, new EquatableArray<BufferInfo>(buffers));
         return new ExecutionPlan(target, model, arena, new EquatableArray<Step>(steps.ToArray()));

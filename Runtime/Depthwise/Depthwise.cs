@@ -19,6 +19,8 @@ namespace MicroNet.Aot.Runtime;
 /// Vector256 / Vector128 / scalar code) by the variants' <c>...Applies</c> predicates;
 /// Runtime/Reference/Reference.Depthwise.cs is the plain definition the tests compare against.
 /// </summary>
+/// <remarks>Called by the generated model classes; not a user API (hidden from IntelliSense), and its signatures may change between versions.</remarks>
+[System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
 public static unsafe partial class Depthwise
 {
     /// <summary>Largest plane <see cref="RowsInPlace"/> takes (its mask table, k x n words, is on the stack and should stay in L1).</summary>

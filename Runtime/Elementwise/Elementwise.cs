@@ -13,6 +13,8 @@ namespace MicroNet.Aot.Runtime;
 /// activation, copies and (Elementwise.Sum.cs) fixed-order sums. Vector256 where accelerated, then
 /// Vector128 (SSE / ARM64 AdvSimd), then scalar. Callers guarantee the ranges: no bounds checks.
 /// </summary>
+/// <remarks>Called by the generated model classes; not a user API (hidden from IntelliSense), and its signatures may change between versions.</remarks>
+[System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
 public static unsafe partial class Elementwise
 {
     /// <summary>x[i] = min(max(x[i], 0), 6), in place.</summary>

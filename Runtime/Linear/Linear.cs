@@ -9,6 +9,8 @@ namespace MicroNet.Aot.Runtime;
 /// Matrix-vector products: the head's linear layers (BatchNorm1d folded) and Shift-Max's
 /// squeeze-excite MLP. Weights row-major [rows, cols], read in place from the blob.
 /// </summary>
+/// <remarks>Called by the generated model classes; not a user API (hidden from IntelliSense), and its signatures may change between versions.</remarks>
+[System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
 public static unsafe class Linear
 {
     /// <summary>

@@ -9,6 +9,8 @@ namespace MicroNet.Aot.Runtime;
 /// positions, every input channel of the group read once per tile and shared by the four
 /// accumulators (instead of one read-modify-write pass of the output plane per input channel).
 /// </summary>
+/// <remarks>Called by the generated model classes; not a user API (hidden from IntelliSense), and its signatures may change between versions.</remarks>
+[System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
 public static unsafe partial class Pointwise
 {
     /// <summary>Most inputs per output whose plane offsets the ARM64 blocks keep on the stack (8 KB); wider groups take the four-output blocks.</summary>

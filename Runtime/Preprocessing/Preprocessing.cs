@@ -37,6 +37,17 @@ public static class Preprocessing
     /// replicated, as PIL's convert("RGB")), 1 takes grayscale (RGB weighted as PIL's convert("L"):
     /// (19595 R + 38470 G + 7471 B + 2^15) >> 16).
     /// </summary>
+    /// <param name="pixels">The image, 8 bits per channel, interleaved, row-major, top row first: at least <paramref name="width"/> x <paramref name="height"/> x <paramref name="channels"/> bytes.</param>
+    /// <param name="width">The image's width in pixels.</param>
+    /// <param name="height">The image's height in pixels.</param>
+    /// <param name="channels">Bytes per pixel: 1 grayscale, 2 grayscale + alpha, 3 RGB, 4 RGBA (alpha is ignored).</param>
+    /// <param name="outputHeight">The output's height: a generated model's <c>InputHeight</c>.</param>
+    /// <param name="outputWidth">The output's width: a generated model's <c>InputWidth</c>.</param>
+    /// <param name="mean">The per-channel mean to subtract after scaling to [0, 1]: a generated model's <c>InputMean</c> (or <see cref="ImageNetMean"/>); its length (1 or 3) is the model's channel count.</param>
+    /// <param name="std">The per-channel standard deviation to divide by: a generated model's <c>InputStd</c> (or <see cref="ImageNetStd"/>); as long as <paramref name="mean"/>.</param>
+    /// <param name="destination">Receives the NCHW tensor, the model's input: exactly mean.Length x outputHeight x outputWidth floats (a generated model's <c>InputLength</c>).</param>
+    /// <exception cref="ArgumentException">A size, channel count or span length does not fit (the message names which).</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="outputHeight"/> or <paramref name="outputWidth"/> is not positive.</exception>
     public static void ImageNet(ReadOnlySpan<byte> pixels, int width, int height, int channels, int outputHeight, int outputWidth,
         ReadOnlySpan<float> mean, ReadOnlySpan<float> std, Span<float> destination)
     {
@@ -107,10 +118,26 @@ public static class Preprocessing
     }
 
     /// <summary>Pillow's Image.resize(BILINEAR) for 8-bit RGB: horizontal pass first, then vertical, fixed point.</summary>
+    /// <param name="source">The image, 3 interleaved bytes per pixel, row-major: at least width x height x 3 bytes.</param>
+    /// <param name="width">The source's width in pixels.</param>
+    /// <param name="height">The source's height in pixels.</param>
+    /// <param name="destination">Receives the resized image: at least newWidth x newHeight x 3 bytes.</param>
+    /// <param name="newWidth">The resized width.</param>
+    /// <param name="newHeight">The resized height.</param>
+    /// <exception cref="ArgumentException">A size is not positive, or a span is smaller than its size says.</exception>
     public static void ResizeBilinear(ReadOnlySpan<byte> source, int width, int height, Span<byte> destination, int newWidth, int newHeight) =>
         ResizeBilinear(source, width, height, destination, newWidth, newHeight, 3);
 
-    /// <summary>Pillow's Image.resize(BILINEAR) for 8-bit images of <paramref name="bands"/> interleaved bands (1: "L", 3: "RGB").</summary>
+    /// <summary>Pillow's Image.resize(BILINEAR) for 8-bit images of <paramref name="bands"/> interleaved bands (1: "L", 3: "RGB"), bit-exact.</summary>
+    /// <param name="source">The image, <paramref name="bands"/> interleaved bytes per pixel, row-major: at least width x height x bands bytes.</param>
+    /// <param name="width">The source's width in pixels.</param>
+    /// <param name="height">The source's height in pixels.</param>
+    /// <param name="destination">Receives the resized image: at least newWidth x newHeight x bands bytes.</param>
+    /// <param name="newWidth">The resized width.</param>
+    /// <param name="newHeight">The resized height.</param>
+    /// <param name="bands">Bytes per pixel, 1 to 4.</param>
+    /// <exception cref="ArgumentException">A size is not positive, or a span is smaller than its size says.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="bands"/> is not 1 to 4.</exception>
     public static void ResizeBilinear(ReadOnlySpan<byte> source, int width, int height, Span<byte> destination, int newWidth, int newHeight, int bands)
     {
         if (bands < 1 || bands > 4) throw new ArgumentOutOfRangeException(nameof(bands), "1 to 4 interleaved bands");

@@ -7,6 +7,8 @@ namespace MicroNet.Aot.Runtime.Reference;
 /// and the k x 1 over groups of several inputs), as plain loops. See Reference.cs for the padding
 /// and summation rules. Same signatures as <see cref="Runtime.Depthwise"/>.
 /// </summary>
+/// <remarks>The tests' oracle for the optimized kernels; not a user API (hidden from IntelliSense).</remarks>
+[System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
 public static unsafe class Depthwise
 {
     /// <summary>Depthwise k x 1: output plane c = bias[c] + sum_t weights[c*k + t] * input plane planes[c] at row oy*stride + t - pad.</summary>

@@ -3,6 +3,8 @@ using System;
 namespace MicroNet.Aot.Runtime.Reference;
 
 /// <summary>The elementwise operators as plain loops. Same signatures as <see cref="Runtime.Elementwise"/>.</summary>
+/// <remarks>The tests' oracle for the optimized kernels; not a user API (hidden from IntelliSense).</remarks>
+[System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
 public static unsafe class Elementwise
 {
     /// <summary>x[i] = min(max(x[i], 0), 6).</summary>

@@ -3,6 +3,8 @@ using System;
 namespace MicroNet.Aot.Runtime.Reference;
 
 /// <summary>The 1x1 group convolution as plain loops (one group per call). Same signature as <see cref="Runtime.Pointwise"/>.</summary>
+/// <remarks>The tests' oracle for the optimized kernels; not a user API (hidden from IntelliSense).</remarks>
+[System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
 public static unsafe class Pointwise
 {
     /// <summary>output[o*n + p] = bias[o] + sum_i weights[o * planes.Length + i] * input[planes[i]*n + p], clamped to [0, 6] with <paramref name="relu6"/>.</summary>

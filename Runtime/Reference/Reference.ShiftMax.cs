@@ -1,6 +1,8 @@
 namespace MicroNet.Aot.Runtime.Reference;
 
 /// <summary>Dynamic Shift-Max as plain loops. Same signatures as <see cref="Runtime.ShiftMax"/>.</summary>
+/// <remarks>The tests' oracle for the optimized kernels; not a user API (hidden from IntelliSense).</remarks>
+[System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
 public static unsafe class ShiftMax
 {
     /// <summary>h_sigmoid(x) = ReLU6(x + 3) / 6, as the official Shift-Max computes it (times 1/6).</summary>

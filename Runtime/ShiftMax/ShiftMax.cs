@@ -10,6 +10,8 @@ namespace MicroNet.Aot.Runtime;
 /// turns fc.2's output into a - init_a / b - init_b; <see cref="Mix"/> is the one-mix form (J = 1),
 /// <see cref="MaxOfTwoMixes"/> the two-mix form (J = 2). The partner map is the generator's.
 /// </summary>
+/// <remarks>Called by the generated model classes; not a user API (hidden from IntelliSense), and its signatures may change between versions.</remarks>
+[System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
 public static unsafe class ShiftMax
 {
     /// <summary>h_sigmoid as the official Shift-Max computes it: ReLU6(x + 3) * (1/6).</summary>

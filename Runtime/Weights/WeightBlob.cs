@@ -10,6 +10,8 @@ namespace MicroNet.Aot.Runtime;
 /// read in place: under the JIT and under NativeAOT, GetManifestResourceStream returns an
 /// UnmanagedMemoryStream over the loaded image, so the floats are used where they lie, never copied.
 /// </summary>
+/// <remarks>Called by the generated model classes; not a user API (hidden from IntelliSense), and its signatures may change between versions.</remarks>
+[System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
 public static unsafe class WeightBlob
 {
     /// <summary>
@@ -20,6 +22,12 @@ public static unsafe class WeightBlob
     /// on Linux, which many boards lack). Throws <see cref="InvalidDataException"/> naming the
     /// resource on any mismatch.
     /// </summary>
+    /// <param name="assembly">The assembly the blob is embedded in (the generated class's).</param>
+    /// <param name="resourceName">The manifest resource's name (MicroNet.Aot.targets gives it: MicroNet.Aot.Weights.NAME).</param>
+    /// <param name="expectedBytes">The blob's length from the model file.</param>
+    /// <param name="expectedXxHash64">The blob's XxHash64 from the model file.</param>
+    /// <returns>The blob's first float, valid for the life of the process.</returns>
+    /// <exception cref="InvalidDataException">The resource is missing, or its length or hash differs.</exception>
     public static float* Open(Assembly assembly, string resourceName, long expectedBytes, ulong expectedXxHash64)
     {
         ArgumentNullException.ThrowIfNull(assembly);

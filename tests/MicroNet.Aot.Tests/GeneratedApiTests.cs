@@ -123,4 +123,105 @@ public class GeneratedApiTests
             Assert.Contains(blob.Length + "", e.Message);
         }
     }
+
+    public delegate MicroNet.Aot.Runtime.Prediction ClassifyDelegate(ReadOnlySpan<float> input);
+    public delegate int TopKDelegate(ReadOnlySpan<float> input, Span<MicroNet.Aot.Runtime.Prediction> top);
+
+    private static string TinyPath => Path.Combine(TestEnv.BaseDir, "models", "Tiny.micronet.json");
+
+    /// <summary>Tiny (4 classes) with the given labels, written beside a copy of its blob.</summary>
+    private static GeneratorHarness.ModelItem TinyWithLabels(params string[] labels)
+    {
+        string dir = TestEnv.NewTempDir("labels");
+        File.Copy(Path.Combine(TestEnv.BaseDir, "models", "Tiny.weights.bin"), Path.Combine(dir, "Tiny.weights.bin"));
+        string text = File.ReadAllText(TinyPath);
+        string withLabels = text.Replace("\"classes\": 4,", "\"classes\": 4,\n  \"labels\": " + System.Text.Json.JsonSerializer.Serialize(labels) + ",");
+        Assert.NotEqual(text, withLabels);
+        string path = Path.Combine(dir, "Tiny.micronet.json");
+        File.WriteAllText(path, withLabels);
+        return GeneratorHarness.ModelItem.FromFile(path);
+    }
+
+    [Fact]
+    public void Classify_and_TopK_give_the_label_index_and_softmax_of_Run()
+    {
+        // labels a C# literal must escape: quotes, a backslash, non-ASCII, a character outside the BMP
+        string[] labels = { "T-shirt/top", "say \"hi\"", @"back\slash", "Größe 🧥" };
+        using var model = GeneratorHarness.Compile(TinyWithLabels(labels));
+        Assert.NotNull(model.Type.GetProperty("Labels"));
+        var classify = model.Type.GetMethod("Classify")!.CreateDelegate<ClassifyDelegate>();
+        var topK = model.Type.GetMethod("TopK")!.CreateDelegate<TopKDelegate>();
+        var generatedLabels = (string[])model.Type.GetField("s_labels", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static)!.GetValue(null)!;
+        Assert.Equal(labels, generatedLabels);
+
+        var random = new Random(7);
+        for (int image = 0; image < 5; image++)
+        {
+            var input = Enumerable.Range(0, model.InputLength).Select(_ => (float)(random.NextDouble() * 4 - 2)).ToArray();
+            var logits = new float[model.OutputLength];
+            model.Run(input, logits);
+            var probabilities = new float[logits.Length];
+            MicroNet.Aot.Runtime.Classification.Softmax(logits, probabilities);
+            int best = Array.IndexOf(logits, logits.Max());
+
+            var p = classify(input);
+            Assert.Equal(best, p.Index);
+            Assert.Equal(labels[best], p.Label);
+            Assert.Equal(probabilities[best], p.Probability); // the same float Softmax gives
+
+            var top = new MicroNet.Aot.Runtime.Prediction[3];
+            Assert.Equal(3, topK(input, top));
+            var order = Enumerable.Range(0, logits.Length).OrderByDescending(i => logits[i]).ThenBy(i => i).ToArray();
+            for (int j = 0; j < 3; j++)
+            {
+                Assert.Equal(order[j], top[j].Index);
+                Assert.Equal(labels[order[j]], top[j].Label);
+                Assert.Equal(probabilities[order[j]], top[j].Probability);
+            }
+            var all = new MicroNet.Aot.Runtime.Prediction[10];
+            Assert.Equal(4, topK(input, all)); // k larger than the classes: all of them
+            Assert.Equal(1.0, all.Take(4).Sum(q => (double)q.Probability), 5);
+        }
+
+        // no allocation after the first call
+        var x = new float[model.InputLength];
+        var k = new MicroNet.Aot.Runtime.Prediction[2];
+        classify(x); topK(x, k);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 20; i++) { classify(x); topK(x, k); }
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Throws<ArgumentException>(() => classify(new float[model.InputLength + 1]));
+    }
+
+    [Fact]
+    public void Without_labels_Labels_is_empty_and_predictions_have_no_label()
+    {
+        using var model = GeneratorHarness.Compile(GeneratorHarness.ModelItem.FromFile(TinyPath));
+        var generatedLabels = (string[])model.Type.GetField("s_labels", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static)!.GetValue(null)!;
+        Assert.Empty(generatedLabels);
+        var p = model.Type.GetMethod("Classify")!.CreateDelegate<ClassifyDelegate>()(new float[model.InputLength]);
+        Assert.Null(p.Label);
+        Assert.InRange(p.Index, 0, 3);
+        Assert.InRange(p.Probability, 0.25f, 1f); // the largest of four probabilities
+    }
+
+    /// <summary>
+    /// IntelliSense is the user's manual: with documentation diagnosed (as GenerateDocumentationFile
+    /// does), the generated class has no CS1591 (undocumented public member), CS1573 (parameter
+    /// without a param tag) or unresolved cref. The control case shows the check can fail.
+    /// </summary>
+    [Fact]
+    public void Every_public_generated_member_is_documented()
+    {
+        var item = TinyWithLabels("a", "b", "c", "d");
+        var result = GeneratorHarness.Generate(item);
+        string source = Assert.Single(result.GeneratedSources).SourceText.ToString();
+        Assert.DoesNotContain("CS1591", source); // no pragma hiding it
+        var ct = TestContext.Current.CancellationToken;
+        var docs = GeneratorHarness.NewCompilation(source).GetDiagnostics(ct).Where(d => d.Id.StartsWith("CS15", StringComparison.Ordinal) || d.Id.StartsWith("CS17", StringComparison.Ordinal)).ToList();
+        Assert.True(docs.Count == 0, string.Join("\n", docs));
+
+        var control = GeneratorHarness.NewCompilation(source, "public static class Undocumented { public static void M(int a) { } }").GetDiagnostics(ct);
+        Assert.Contains(control, d => d.Id == "CS1591");
+    }
 }

@@ -96,6 +96,28 @@ public class GeneratorTests
         Assert.Matches(@"ShiftMax.Coefficients\(x: ref coeff, bias: fc2Bias, n: \d+, scale: 4f\);", first); // act_max 2.0 -> scale 4f, invariant formatting
     }
 
+    /// <summary>
+    /// A generator referenced without MicroNet.Aot.targets never sees MicroNetModel items: it says
+    /// so (MNA0030, a warning, once), instead of generating nothing silently.
+    /// </summary>
+    [Fact]
+    public void Without_the_targets_the_generator_warns_MNA0030_once()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var run = GeneratorHarness.NewDriver(Array.Empty<GeneratorHarness.ModelItem>(), targetsImported: false)
+            .RunGenerators(GeneratorHarness.NewCompilation("class A { }"), ct).GetRunResult().Results.Single();
+        Assert.Null(run.Exception);
+        var d = Assert.Single(run.Diagnostics);
+        Assert.Equal("MNA0030", d.Id);
+        Assert.Equal(DiagnosticSeverity.Warning, d.Severity);
+        Assert.Contains("MicroNet.Aot.targets", d.GetMessage(System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Empty(run.GeneratedSources);
+
+        var imported = GeneratorHarness.NewDriver(new[] { Tiny }).RunGenerators(GeneratorHarness.NewCompilation("class A { }"), ct).GetRunResult().Results.Single();
+        Assert.Empty(imported.Diagnostics);
+        Assert.Single(imported.GeneratedSources);
+    }
+
     [Fact]
     public void An_unrelated_edit_leaves_every_step_cached()
     {

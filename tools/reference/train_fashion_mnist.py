@@ -13,6 +13,7 @@ every side), then (x - mean) / std with the architecture's mean and std.
 
 Writes to --out:
   fashion_micronet.pth      the trained state_dict, official format (torch.save(model.state_dict()))
+  labels.txt                the ten class names, one per line (micronet import --labels)
   training.json             seed, epochs, time, test accuracy (10,000 images) and subset accuracy
   t10k-subset-{images-idx3,labels-idx1}-ubyte.gz   the first --subset test images (bundled sample data)
 """
@@ -153,6 +154,8 @@ def main():
     os.makedirs(a.out, exist_ok=True)
     model.eval()
     torch.save(model.state_dict(), os.path.join(a.out, "fashion_micronet.pth"))
+    with open(os.path.join(a.out, "labels.txt"), "w", encoding="utf-8", newline="\n") as f:
+        f.write("".join(c + "\n" for c in CLASSES))
     write_idx(os.path.join(a.out, "t10k-subset-images-idx3-ubyte.gz"), test_images[:a.subset])
     write_idx(os.path.join(a.out, "t10k-subset-labels-idx1-ubyte.gz"), test_labels[:a.subset].numpy().astype(np.uint8))
     record = {

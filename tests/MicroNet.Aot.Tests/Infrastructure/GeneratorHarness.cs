@@ -70,16 +70,22 @@ public static class GeneratorHarness
         return refs.ToArray();
     });
 
+    /// <summary>
+    /// A compilation of <paramref name="sources"/> against the BCL and the Runtime, with XML
+    /// documentation diagnosed as GenerateDocumentationFile does (a public member without docs,
+    /// a cref that does not resolve or a wrong param name is a warning, which Compile refuses).
+    /// </summary>
     public static CSharpCompilation NewCompilation(params string[] sources) =>
         CSharpCompilation.Create("GeneratedModels_" + Guid.NewGuid().ToString("N")[..8],
-            sources.Select(s => CSharpSyntaxTree.ParseText(s, new CSharpParseOptions(LanguageVersion.Latest))),
+            sources.Select(s => CSharpSyntaxTree.ParseText(s, new CSharpParseOptions(LanguageVersion.Latest, DocumentationMode.Diagnose))),
             References.Value,
             new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, allowUnsafe: true, optimizationLevel: OptimizationLevel.Release,
                 nullableContextOptions: NullableContextOptions.Enable));
 
     /// <param name="texts">When given, receives the AdditionalTexts the driver holds (for ReplaceAdditionalText).</param>
+    /// <param name="targetsImported">Whether the build sets MicroNetAotTargetsImported, as MicroNet.Aot.targets does (false: the generator warns MNA0030).</param>
     public static GeneratorDriver NewDriver(IEnumerable<ModelItem> items, bool track = true, string? rootNamespace = "Tests.Root", bool profile = false,
-        List<AdditionalText>? texts = null)
+        List<AdditionalText>? texts = null, bool targetsImported = true)
     {
         var perFile = new Dictionary<string, Dictionary<string, string>>();
         texts ??= new List<AdditionalText>();
@@ -101,6 +107,7 @@ public static class GeneratorHarness
         var global = new Dictionary<string, string>();
         if (rootNamespace != null) global["build_property.RootNamespace"] = rootNamespace;
         if (profile) global["build_property.MicroNetProfile"] = "true";
+        if (targetsImported) global["build_property.MicroNetAotTargetsImported"] = "true";
         return CSharpGeneratorDriver.Create(
             new[] { new generator::MicroNet.Aot.MicroNetGenerator().AsSourceGenerator() },
             texts,

@@ -90,14 +90,18 @@
 //   b77          0       128  77..78     classifier.0 output
 
 #nullable enable
-#pragma warning disable CS1591 // public members are documented in MicroNet.Aot's README
-
 // Every type is named with global:: (no using directives): no type or namespace of the consuming
 // project can change what a name here means.
 
 namespace Tests.Models;
 
-/// <summary>CustomMixed: MicroNet compiled ahead of time by MicroNet.Aot (input 3x128x128, 17 outputs).</summary>
+/// <summary>
+/// CustomMixed: MicroNet compiled ahead of time by MicroNet.Aot from CustomMixed.micronet.json (input 3x128x128, 17 outputs,
+/// 3711200 MACs). <see cref="Run(global::System.ReadOnlySpan{float}, global::System.Span{float})"/> computes the logits;
+/// <see cref="Classify"/> and <see cref="TopK"/> add softmax and the labels. Preprocess images with
+/// <see cref="global::MicroNet.Aot.Runtime.Preprocessing.ImageNet(global::System.ReadOnlySpan{byte}, int, int, int, int, int, global::System.ReadOnlySpan{float}, global::System.ReadOnlySpan{float}, global::System.Span{float})"/>
+/// and this class's <see cref="InputMean"/> and <see cref="InputStd"/>.
+/// </summary>
 [global::System.CodeDom.Compiler.GeneratedCode("MicroNet.Aot.Generator", "1.0")]
 public static unsafe partial class CustomMixed
 {
@@ -121,23 +125,41 @@ public static unsafe partial class CustomMixed
     public const long Parameters = 42131;
     /// <summary>Multiply-accumulates of the convolutions and linear layers per image.</summary>
     public const long Macs = 3711200;
-    /// <summary>The per-channel mean the model's input was normalized with.</summary>
+    /// <summary>The per-channel mean the model's input was normalized with (one value per input channel).</summary>
     public static global::System.ReadOnlySpan<float> InputMean => new float[] { 0.5f, 0.5f, 0.5f };
-    /// <summary>The per-channel standard deviation the model's input was normalized with.</summary>
+    /// <summary>The per-channel standard deviation the model's input was normalized with (one value per input channel).</summary>
     public static global::System.ReadOnlySpan<float> InputStd => new float[] { 0.25f, 0.25f, 0.25f };
+
+    /// <summary>
+    /// The class labels: empty, as the model file has none (<see cref="Classify"/> and <see cref="TopK"/> return null labels; the importer's --labels FILE adds them).
+    /// </summary>
+    public static global::System.ReadOnlySpan<string> Labels => s_labels;
+    private static readonly string[] s_labels = global::System.Array.Empty<string>();
 
     // One arena per thread for the overload without scratch: allocated on a thread's first call,
     // reused afterwards (no allocation per call, no state shared between threads, and no large
     // stackalloc, so small thread stacks are fine).
     [global::System.ThreadStatic] private static float[]? t_arena;
 
-    /// <summary>Runs the network on one normalized NCHW image; uses a per-thread arena.</summary>
+    /// <summary>
+    /// Runs the network on one image, using an arena of <see cref="ScratchLength"/> floats per thread
+    /// (allocated on the thread's first call, reused afterwards). Thread-safe; allocates nothing after the first call.
+    /// </summary>
+    /// <param name="input">One image, normalized (see <see cref="InputMean"/>, <see cref="InputStd"/>) in NCHW order: exactly <see cref="InputLength"/> floats (3 x 128 x 128).</param>
+    /// <param name="output">Receives the network's output (the logits): exactly <see cref="OutputLength"/> floats.</param>
+    /// <exception cref="global::System.ArgumentException">A span has the wrong length.</exception>
+    /// <exception cref="global::System.IO.InvalidDataException">The embedded weights are missing or do not match the model file (length or XxHash64); checked on the first call.</exception>
     public static void Run(global::System.ReadOnlySpan<float> input, global::System.Span<float> output)
     {
         Run(input, output, t_arena ??= new float[ScratchLength]);
     }
 
-    /// <summary>Runs the network on one normalized NCHW image, with caller-provided scratch of at least <see cref="ScratchLength"/> floats.</summary>
+    /// <summary>Runs the network on one image in caller-provided scratch memory (the arena). Allocates nothing.</summary>
+    /// <param name="input">One image, normalized (see <see cref="InputMean"/>, <see cref="InputStd"/>) in NCHW order: exactly <see cref="InputLength"/> floats (3 x 128 x 128).</param>
+    /// <param name="output">Receives the network's output (the logits): exactly <see cref="OutputLength"/> floats.</param>
+    /// <param name="scratch">The arena: at least <see cref="ScratchLength"/> floats, not used by another call at the same time; its contents on entry do not matter.</param>
+    /// <exception cref="global::System.ArgumentException">A span has the wrong length.</exception>
+    /// <exception cref="global::System.IO.InvalidDataException">The embedded weights are missing or do not match the model file (length or XxHash64); checked on the first call.</exception>
     public static void Run(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, global::System.Span<float> scratch)
     {
         if (input.Length != InputLength) ThrowLength(nameof(input), "exactly", InputLength, input.Length, "3x128x128 normalized NCHW");
@@ -236,6 +258,31 @@ public static unsafe partial class CustomMixed
         L076_avgpool(ref x, ref arena, ref y, w);
         L077_classifier_0(ref x, ref arena, ref y, w);
         L078_classifier_2(ref x, ref arena, ref y, w);
+    }
+
+    /// <summary>Runs the network on one image and returns the most probable class: index, label (null without labels) and softmax probability. Allocates nothing after the thread's first call.</summary>
+    /// <param name="input">One image, normalized (see <see cref="InputMean"/>, <see cref="InputStd"/>) in NCHW order: exactly <see cref="InputLength"/> floats.</param>
+    /// <returns>The class with the largest output (ties: the lower index).</returns>
+    /// <exception cref="global::System.ArgumentException"><paramref name="input"/> has the wrong length.</exception>
+    /// <exception cref="global::System.IO.InvalidDataException">The embedded weights are missing or do not match the model file (checked on the first call).</exception>
+    public static global::MicroNet.Aot.Runtime.Prediction Classify(global::System.ReadOnlySpan<float> input)
+    {
+        global::System.Span<float> logits = stackalloc float[OutputLength];
+        Run(input, logits);
+        return global::MicroNet.Aot.Runtime.Classification.Classify(logits, s_labels);
+    }
+
+    /// <summary>Runs the network on one image and writes its most probable classes into <paramref name="top"/>, most probable first, with labels and softmax probabilities. Allocates nothing after the thread's first call.</summary>
+    /// <param name="input">One image, normalized (see <see cref="InputMean"/>, <see cref="InputStd"/>) in NCHW order: exactly <see cref="InputLength"/> floats.</param>
+    /// <param name="top">Receives the classes; its length is how many (k).</param>
+    /// <returns>How many predictions were written: k, or <see cref="OutputLength"/> if that is smaller.</returns>
+    /// <exception cref="global::System.ArgumentException"><paramref name="input"/> has the wrong length.</exception>
+    /// <exception cref="global::System.IO.InvalidDataException">The embedded weights are missing or do not match the model file (checked on the first call).</exception>
+    public static int TopK(global::System.ReadOnlySpan<float> input, global::System.Span<global::MicroNet.Aot.Runtime.Prediction> top)
+    {
+        global::System.Span<float> logits = stackalloc float[OutputLength];
+        Run(input, logits);
+        return global::MicroNet.Aot.Runtime.Classification.TopK(logits, s_labels, top);
     }
 
     private static void ThrowLength(string name, string relation, int expected, int actual, string what)
