@@ -8,7 +8,7 @@ using StbImageSharp;
 // micronet-classify IMAGE [--runs N]
 // Decodes an image (PNG, JPEG, BMP, ... via StbImageSharp, pure managed), applies the ImageNet
 // evaluation preprocessing, runs the generated MicroNetM0 and prints the top-5 classes with
-// their probabilities and the latency.
+// their probabilities and the warm latency.
 
 if (args.Length < 1 || args[0] is "-h" or "--help")
 {
@@ -34,19 +34,29 @@ var input = new float[MicroNetM0.InputLength];
 Preprocessing.ImageNet(image.Data, image.Width, image.Height, 3, MicroNetM0.InputHeight, MicroNetM0.InputWidth,
     MicroNetM0.InputMean, MicroNetM0.InputStd, input);
 
+// Warm-up, untimed: the first call opens and verifies the weights and allocates the per-thread
+// arena; under the JIT the hot methods start at tier 0 and are recompiled optimized after about 30
+// calls and a pause in new compilations, so run for half a second first. Then the median of the
+// timed runs: the steady-state latency (NativeAOT has no warm-up; it does no harm there).
 var output = new float[MicroNetM0.OutputLength];
-MicroNetM0.Run(input, output); // first call: opens and verifies the weights, allocates the arena
-var clock = Stopwatch.StartNew();
-for (int i = 0; i < runs; i++) MicroNetM0.Run(input, output);
-double milliseconds = clock.Elapsed.TotalMilliseconds / runs;
+var warmup = Stopwatch.StartNew();
+for (int i = 0; i < 30 || warmup.ElapsedMilliseconds < 500; i++) MicroNetM0.Run(input, output);
+var times = new double[runs];
+for (int i = 0; i < runs; i++)
+{
+    long start = Stopwatch.GetTimestamp();
+    MicroNetM0.Run(input, output);
+    times[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+}
+Array.Sort(times);
+double median = runs % 2 == 1 ? times[runs / 2] : (times[runs / 2 - 1] + times[runs / 2]) / 2;
 
-var probabilities = new float[output.Length];
-Classification.Softmax(output, probabilities);
-Span<int> top = stackalloc int[5];
-Classification.TopK(probabilities, top);
+// the five most probable classes: index, label (this model file has none: null) and probability
+var top = new Prediction[5];
+int shown = MicroNetM0.TopK(input, top);
 
 Console.WriteLine($"{Path.GetFileName(path)}: {image.Width}x{image.Height}, MicroNetM0 ({MicroNetM0.Macs:N0} MACs)");
-for (int i = 0; i < top.Length; i++)
-    Console.WriteLine($"  top-{i + 1}: class {top[i],4}  p = {probabilities[top[i]]:F6}");
-Console.WriteLine($"latency: {milliseconds:F3} ms per image (mean of {runs} runs, one thread)");
+for (int i = 0; i < shown; i++)
+    Console.WriteLine($"  top-{i + 1}: class {top[i].Index,4}  p = {top[i].Probability:F6}{(top[i].Label is string label ? "  " + label : "")}");
+Console.WriteLine($"latency: {median:F3} ms per image (median of {runs} warm runs, one thread; min {times[0]:F3}, max {times[^1]:F3})");
 return 0;
