@@ -57,7 +57,10 @@ public static class TestEnv
         public override string ToString() => "exit " + ExitCode + "\n--- stdout\n" + Stdout + "\n--- stderr\n" + Stderr;
     }
 
-    public static ProcessResult Run(string file, IEnumerable<string> args, TimeSpan? timeout = null)
+    /// <param name="environment">Variables to set (a null value removes the variable) for the child process.</param>
+    /// <param name="workingDirectory">The child's working directory (default: the test's).</param>
+    public static ProcessResult Run(string file, IEnumerable<string> args, TimeSpan? timeout = null,
+        IReadOnlyDictionary<string, string?>? environment = null, string? workingDirectory = null)
     {
         var psi = new ProcessStartInfo(file)
         {
@@ -68,6 +71,10 @@ public static class TestEnv
             StandardErrorEncoding = Encoding.UTF8,
         };
         foreach (var a in args) psi.ArgumentList.Add(a);
+        if (workingDirectory != null) psi.WorkingDirectory = workingDirectory;
+        if (environment != null)
+            foreach (var (name, value) in environment)
+                if (value == null) psi.Environment.Remove(name); else psi.Environment[name] = value;
         using var p = Process.Start(psi) ?? throw new InvalidOperationException("cannot start " + file);
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEndAsync();
