@@ -118,7 +118,21 @@ public static class Importer
     /// </summary>
     private static string[] ReadLabels(string path, int classes)
     {
-        string text = ReadText(path);
+        if (!File.Exists(path)) throw new CliError(path + ": no such file");
+        // a label is at most MaxLabelLength UTF-16 units, so a file far larger than the labels it may hold is a wrong file
+        long limit = (long)(classes + 1) * (ModelSpecReader.MaxLabelLength * 4 + 2) + 3;
+        if (new FileInfo(path).Length > limit)
+            throw new CliError($"{path}: {new FileInfo(path).Length:N0} bytes is more than {classes} labels can take: is it the labels file (one label per line)? (nothing was written)");
+        string text;
+        try
+        {
+            text = new System.Text.UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true).GetString(File.ReadAllBytes(path));
+        }
+        catch (System.Text.DecoderFallbackException e)
+        {
+            throw new CliError($"{path}: not UTF-8 text (invalid byte sequence at byte {e.Index}): save the labels as UTF-8 (nothing was written)");
+        }
+        if (text.Length > 0 && text[0] == '\uFEFF') text = text[1..]; // the byte order mark
         var lines = text.Replace("\r\n", "\n").Split('\n').ToList();
         if (lines.Count > 0 && lines[^1].Length == 0) lines.RemoveAt(lines.Count - 1);
         for (int i = 0; i < lines.Count; i++)

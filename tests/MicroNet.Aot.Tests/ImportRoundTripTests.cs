@@ -127,4 +127,69 @@ public class ImportRoundTripTests
         TestContext.Current.TestOutputHelper?.WriteLine($"{label}: checkpoint {checkpointMiB:F1} MiB, peak {peakMiB} MiB, limit {limit:F0} MiB");
         Assert.True(peakMiB <= limit, $"{label}: the import peaked at {peakMiB} MiB, more than 64 + 8 x {checkpointMiB:F1} MiB");
     }
+
+    private static string BundledM0 => TestEnv.Repo("Models", "checkpoints", "micronet-m0-random-seed1.pth");
+
+    /// <summary>
+    /// --labels FILE: one label per line (here with a byte order mark, CRLF line ends and non-ASCII
+    /// labels) lands in the model file's "labels", which the format reader reads back; the summary
+    /// is on stdout, and a small import prints nothing on stderr.
+    /// </summary>
+    [Fact]
+    public void Labels_from_a_file_go_into_the_model_file_and_the_summary_goes_to_stdout()
+    {
+        string dir = TestEnv.NewTempDir("labels");
+        var labels = Enumerable.Range(0, 1000).Select(i => i == 7 ? "Größe \"7\" \\ 🧥" : "class " + i).ToArray();
+        string labelsPath = Path.Combine(dir, "labels.txt");
+        File.WriteAllText(labelsPath, string.Join("\r\n", labels) + "\r\n", new System.Text.UTF8Encoding(encoderShouldEmitUTF8Identifier: true));
+        string outDir = Path.Combine(dir, "out");
+        var r = TestEnv.Cli("import", BundledM0, "--preset", "m0", "--name", "Labelled", "--out", outDir, "--labels", labelsPath);
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.Contains("labels: 1000 from " + labelsPath, r.Stdout);
+        Assert.Contains("wrote ", r.Stdout);
+        Assert.DoesNotContain("wrote ", r.Stderr);
+        Assert.DoesNotContain("architecture", r.Stderr);
+        var spec = ModelSpecReader.Read(File.ReadAllText(Path.Combine(outDir, "Labelled.micronet.json")), requireWeights: false, out var issues);
+        Assert.Empty(issues);
+        Assert.Equal(labels, spec!.Labels);
+    }
+
+    public static TheoryData<string, string, string> BadLabelFiles => new()
+    {
+        { "too few", string.Join("\n", Enumerable.Range(0, 999).Select(i => "c" + i)) + "\n", "999 labels, but the model has 1000 classes" },
+        { "a blank line", string.Join("\n", Enumerable.Range(0, 1000).Select(i => i == 41 ? "" : "c" + i)) + "\n", "(42): " },
+        { "leading space", string.Join("\n", Enumerable.Range(0, 1000).Select(i => i == 9 ? " c9" : "c" + i)) + "\n", "(10): " },
+        { "a tab inside", string.Join("\n", Enumerable.Range(0, 1000).Select(i => i == 0 ? "c\t0" : "c" + i)) + "\n", "(1): " },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadLabelFiles))]
+    public void A_bad_labels_file_is_refused_naming_the_line_and_nothing_is_written(string what, string text, string expected)
+    {
+        string dir = TestEnv.NewTempDir("badlabels");
+        string labelsPath = Path.Combine(dir, "labels.txt");
+        File.WriteAllText(labelsPath, text);
+        string outDir = Path.Combine(dir, "out");
+        var r = TestEnv.Cli("import", BundledM0, "--preset", "m0", "--name", "Bad", "--out", outDir, "--labels", labelsPath);
+        Assert.True(r.ExitCode != 0, what + ": accepted\n" + r);
+        Assert.Contains("error: " + labelsPath, r.Stderr);
+        Assert.Contains(expected, r.Stderr);
+        Assert.Contains("nothing was written", r.Stderr);
+        Assert.False(Directory.Exists(outDir) && Directory.EnumerateFileSystemEntries(outDir).Any(), what + ": files left behind");
+    }
+
+    [Fact]
+    public void A_labels_file_that_is_not_UTF8_is_refused()
+    {
+        string dir = TestEnv.NewTempDir("badlabels");
+        string labelsPath = Path.Combine(dir, "labels.txt");
+        var bytes = new List<byte>();
+        for (int i = 0; i < 1000; i++) bytes.AddRange(System.Text.Encoding.Latin1.GetBytes((i == 3 ? "Gr\u00f6\u00dfe" : "c" + i) + "\n")); // Latin-1, not UTF-8
+        File.WriteAllBytes(labelsPath, bytes.ToArray());
+        string outDir = Path.Combine(dir, "out");
+        var r = TestEnv.Cli("import", BundledM0, "--preset", "m0", "--name", "Bad", "--out", outDir, "--labels", labelsPath);
+        Assert.True(r.ExitCode != 0, r.ToString());
+        Assert.Contains("not UTF-8", r.Stderr);
+        Assert.False(Directory.Exists(outDir) && Directory.EnumerateFileSystemEntries(outDir).Any());
+    }
 }
