@@ -75,6 +75,10 @@ public sealed class MicroNetGenerator : IIncrementalGenerator
         string? Get(string key) => fileOptions.TryGetValue("build_metadata.AdditionalFiles." + key, out var v) && !string.IsNullOrWhiteSpace(v) ? v.Trim() : null;
         options.GlobalOptions.TryGetValue("build_property.RootNamespace", out var rootNamespace);
         options.GlobalOptions.TryGetValue("build_property.MicroNetProfile", out var profile);
+        // MicroNetParallelMinMicroseconds: the cost model's threshold for splitting a layer across a pool's threads (a number >= 0; anything else: the default)
+        options.GlobalOptions.TryGetValue("build_property.MicroNetParallelMinMicroseconds", out var parallelText);
+        double parallelMin = double.TryParse(parallelText?.Trim(), System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var parsed) && parsed >= 0 && parsed < 1e9
+            ? parsed : MicroNet.Aot.Planning.ParallelPlanner.MinParallelMicroseconds;
         var source = text.GetText(cancellationToken);
         return new ModelInput(
             text.Path,
@@ -86,7 +90,8 @@ public sealed class MicroNetGenerator : IIncrementalGenerator
             Get("MicroNetWeightsFile"),
             !string.Equals(Get("MicroNetWeightsExist"), "false", StringComparison.OrdinalIgnoreCase),
             string.Equals(profile?.Trim(), "true", StringComparison.OrdinalIgnoreCase),
-            Get("MicroNetWeightsSha256"));
+            Get("MicroNetWeightsSha256"),
+            parallelMin);
     }
 
     private static void Produce(SourceProductionContext context, ImmutableArray<GenerationResult> results)

@@ -118,7 +118,7 @@ internal static class ModelCompiler
             if (tooLarge.Count > 0) return Fail(tooLarge.Take(1));
 
             // stage 5: the execution plan (every decision; Emit only prints it)
-            var target = new ClassInfo(className, string.IsNullOrEmpty(ns) ? null : ns, input.ResourceName ?? "MicroNet.Aot.Weights." + spec.Weights!.File, fileName, input.Profile);
+            var target = new ClassInfo(className, string.IsNullOrEmpty(ns) ? null : ns, input.ResourceName ?? "MicroNet.Aot.Weights." + spec.Weights!.File, fileName, input.Profile, input.ParallelMinMicroseconds);
             var execution = ExecutionPlanner.Build(plan, target, out string? stepError);
             if (execution == null)
                 return Fail(new[] { new ModelIssue(DiagnosticDescriptors.InternalError, "execution planning failed: " + stepError, "", spec.Locate("")) });

@@ -11,7 +11,7 @@ using static MicroNet.Aot.Emit.CodeText;
 
 namespace MicroNet.Aot.Emit;
 
-internal sealed class Emitter
+internal sealed partial class Emitter
 {
     private readonly ExecutionPlan _plan;
     private readonly SourceWriter _w = new SourceWriter();
@@ -48,6 +48,8 @@ internal sealed class Emitter
         string message = "\"" + className + " was not generated: see error " + diagnosticId + " in the build output\"";
         w.Line("public static void Run(global::System.ReadOnlySpan<float> input, global::System.Span<float> output) => throw new global::System.InvalidOperationException(" + message + ");");
         w.Line("public static void Run(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, global::System.Span<float> scratch) => throw new global::System.InvalidOperationException(" + message + ");");
+        w.Line("public static void Run(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, global::MicroNet.Aot.Runtime.InferencePool pool) => throw new global::System.InvalidOperationException(" + message + ");");
+        w.Line("public static void RunBatch(global::System.ReadOnlySpan<float> inputs, global::System.Span<float> outputs, global::MicroNet.Aot.Runtime.InferencePool pool) => throw new global::System.InvalidOperationException(" + message + ");");
         w.Line("public static global::MicroNet.Aot.Runtime.Prediction Classify(global::System.ReadOnlySpan<float> input) => throw new global::System.InvalidOperationException(" + message + ");");
         w.Line("public static int TopK(global::System.ReadOnlySpan<float> input, global::System.Span<global::MicroNet.Aot.Runtime.Prediction> top) => throw new global::System.InvalidOperationException(" + message + ");");
         w.Close();
@@ -60,7 +62,7 @@ internal sealed class Emitter
         "InputChannels", "InputHeight", "InputWidth", "InputLength", "OutputLength", "ScratchLength", "ScratchLowerBound", "ScratchWithoutReuse",
         "Parameters", "Macs", "InputMean", "InputStd", "t_arena", "Run", "ThrowLength", "s_weights", "Weights", "OpenWeights",
         "s_profileTicks", "s_profileRuns", "s_profileNames", "s_profileOps", "s_profileMacs", "ResetProfile", "ProfileReport",
-        "Labels", "s_labels", "Classify", "TopK", "t_logits",
+        "Labels", "s_labels", "Classify", "TopK", "t_logits", "RunBatch", "RunState", "BatchState", "RunPart", "BatchPart",
     };
 
     /// <summary>Whether a class of this name would clash with one of its own generated members.</summary>
@@ -116,6 +118,8 @@ internal sealed class Emitter
             if (step is KernelStep kernel) WriteMethod(kernel);
             else WriteNoCode((NoCodeStep)step);
         }
+        foreach (var phase in _plan.Phases)
+            if (phase.Partition is PartitionInfo partition) WritePartMethod((KernelStep)_plan.Steps[phase.Steps[0]], partition);
         WriteTables(methods);
         _w.Close();
         return _w.ToString();
@@ -168,6 +172,8 @@ internal sealed class Emitter
         _w.Line("ref float arena = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(scratch);");
         WriteRunBody();
         _w.Close();
+        _w.Line();
+        WritePoolApi(input);
         _w.Line();
         WriteClassify();
         if (_plan.Class.Profile) WriteProfileSupport();

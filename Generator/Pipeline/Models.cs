@@ -17,7 +17,8 @@ internal sealed record ModelInput(
     string? WeightsFile,
     bool WeightsExist,
     bool Profile,
-    string? WeightsSha256 = null);
+    string? WeightsSha256 = null,
+    double ParallelMinMicroseconds = MicroNet.Aot.Planning.ParallelPlanner.MinParallelMicroseconds);
 
 /// <summary>A diagnostic carried as values: the descriptor's ID, the message and where it points.</summary>
 internal sealed record DiagnosticInfo(string Id, string Message, string FilePath, TextSpan Span, LinePositionSpan LineSpan)

@@ -7,15 +7,17 @@ using MicroNet.Aot.Pipeline;
 
 namespace MicroNet.Aot.Planning;
 
-/// <summary>The generated class: names, the model's constants, the memory plan's table, and the steps in order.</summary>
+/// <summary>The generated class: names, the model's constants, the memory plan's table, the steps in order, and their phases on several threads.</summary>
 internal sealed record ExecutionPlan(
     ClassInfo Class,
     ModelInfo Model,
     ArenaInfo Arena,
-    EquatableArray<Step> Steps);
+    EquatableArray<Step> Steps,
+    EquatableArray<Phase> Phases);
 
 /// <summary>Where the class goes and what it embeds (from the MSBuild item and the model file).</summary>
-internal sealed record ClassInfo(string ClassName, string? Namespace, string ResourceName, string SourceFileName, bool Profile);
+internal sealed record ClassInfo(string ClassName, string? Namespace, string ResourceName, string SourceFileName, bool Profile,
+    double ParallelMinMicroseconds = ParallelPlanner.MinParallelMicroseconds);
 
 /// <summary>The model-level facts the generated header and constants state.</summary>
 internal sealed record ModelInfo(

@@ -49,7 +49,7 @@ internal sealed class ExecutionPlanner
             spec.Labels != null ? new EquatableArray<string>(spec.Labels) : EquatableArray<string>.Empty);
         var buffers = _plan.Buffers.Select(b => new BufferInfo(b.Id, b.Name, b.Offset, b.Size, b.FirstStep, b.LastStep)).ToArray();
         var arena = new ArenaInfo(_plan.ArenaLength, _plan.LowerBound, _plan.NaiveSum, new EquatableArray<BufferInfo>(buffers));
-        return new ExecutionPlan(target, model, arena, new EquatableArray<Step>(steps.ToArray()));
+        return new ExecutionPlan(target, model, arena, new EquatableArray<Step>(steps.ToArray()), ParallelPlanner.Plan(steps, target.ParallelMinMicroseconds));
     }
 
     // --- the step of each layer ---------------------------------------------------------------

@@ -85,7 +85,7 @@ public static class GeneratorHarness
     /// <param name="texts">When given, receives the AdditionalTexts the driver holds (for ReplaceAdditionalText).</param>
     /// <param name="targetsImported">Whether the build sets MicroNetAotTargetsImported, as MicroNet.Aot.targets does (false: the generator warns MNA0030).</param>
     public static GeneratorDriver NewDriver(IEnumerable<ModelItem> items, bool track = true, string? rootNamespace = "Tests.Root", bool profile = false,
-        List<AdditionalText>? texts = null, bool targetsImported = true)
+        List<AdditionalText>? texts = null, bool targetsImported = true, double? parallelMinMicroseconds = null)
     {
         var perFile = new Dictionary<string, Dictionary<string, string>>();
         texts ??= new List<AdditionalText>();
@@ -108,6 +108,7 @@ public static class GeneratorHarness
         if (rootNamespace != null) global["build_property.RootNamespace"] = rootNamespace;
         if (profile) global["build_property.MicroNetProfile"] = "true";
         if (targetsImported) global["build_property.MicroNetAotTargetsImported"] = "true";
+        if (parallelMinMicroseconds is double min) global["build_property.MicroNetParallelMinMicroseconds"] = min.ToString(System.Globalization.CultureInfo.InvariantCulture);
         return CSharpGeneratorDriver.Create(
             new[] { new generator::MicroNet.Aot.MicroNetGenerator().AsSourceGenerator() },
             texts,
@@ -117,9 +118,12 @@ public static class GeneratorHarness
     }
 
     /// <summary>Runs the generator; asserts it did not throw; returns its result.</summary>
-    public static GeneratorRunResult Generate(params ModelItem[] items)
+    public static GeneratorRunResult Generate(params ModelItem[] items) => Generate(null, items);
+
+    /// <summary>Runs the generator with the parallel cost model's threshold (0: every layer that can split, splits).</summary>
+    public static GeneratorRunResult Generate(double? parallelMinMicroseconds, params ModelItem[] items)
     {
-        var driver = NewDriver(items).RunGenerators(NewCompilation(), TestContext.Current.CancellationToken);
+        var driver = NewDriver(items, parallelMinMicroseconds: parallelMinMicroseconds).RunGenerators(NewCompilation(), TestContext.Current.CancellationToken);
         var result = driver.GetRunResult().Results.Single();
         Assert.Null(result.Exception);
         return result;
@@ -127,6 +131,7 @@ public static class GeneratorHarness
 
     public delegate void RunDelegate(ReadOnlySpan<float> input, Span<float> output);
     public delegate void RunScratchDelegate(ReadOnlySpan<float> input, Span<float> output, Span<float> scratch);
+    public delegate void RunPoolDelegate(ReadOnlySpan<float> input, Span<float> output, MicroNet.Aot.Runtime.InferencePool pool);
 
     /// <summary>A generated model compiled and loaded into a collectible load context.</summary>
     public sealed class CompiledModel : IDisposable
@@ -139,11 +144,15 @@ public static class GeneratorHarness
             Source = source;
             Run = type.GetMethod("Run", new[] { typeof(ReadOnlySpan<float>), typeof(Span<float>) })!.CreateDelegate<RunDelegate>();
             RunWithScratch = type.GetMethod("Run", new[] { typeof(ReadOnlySpan<float>), typeof(Span<float>), typeof(Span<float>) })!.CreateDelegate<RunScratchDelegate>();
+            RunOnPool = type.GetMethod("Run", new[] { typeof(ReadOnlySpan<float>), typeof(Span<float>), typeof(MicroNet.Aot.Runtime.InferencePool) })!.CreateDelegate<RunPoolDelegate>();
+            RunBatch = type.GetMethod("RunBatch")!.CreateDelegate<RunPoolDelegate>();
         }
         public Type Type { get; }
         public string Source { get; }
         public RunDelegate Run { get; }
         public RunScratchDelegate RunWithScratch { get; }
+        public RunPoolDelegate RunOnPool { get; }
+        public RunPoolDelegate RunBatch { get; }
         public T Constant<T>(string name) => (T)Type.GetField(name)!.GetRawConstantValue()!;
         public int InputLength => Constant<int>("InputLength");
         public int OutputLength => Constant<int>("OutputLength");
@@ -152,9 +161,9 @@ public static class GeneratorHarness
     }
 
     /// <summary>Generates, compiles and loads the model; <paramref name="blob"/> overrides the embedded weights.</summary>
-    public static CompiledModel Compile(ModelItem item, byte[]? blob = null)
+    public static CompiledModel Compile(ModelItem item, byte[]? blob = null, double? parallelMinMicroseconds = null)
     {
-        var result = Generate(item);
+        var result = Generate(parallelMinMicroseconds, item);
         Assert.True(result.Diagnostics.IsEmpty, "generator diagnostics:\n" + string.Join("\n", result.Diagnostics));
         string source = Assert.Single(result.GeneratedSources).SourceText.ToString();
         var compilation = NewCompilation(source);

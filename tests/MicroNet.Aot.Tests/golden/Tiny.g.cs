@@ -190,6 +190,117 @@ public static unsafe partial class Tiny
         L041_classifier_2(ref x, ref arena, ref y, w);
     }
 
+    /// <summary>
+    /// Runs the network on one image on all of <paramref name="pool"/>'s threads: each split layer's channels, groups or rows
+    /// are divided between the threads, the small layers run on one. The outputs equal <see cref="Run(global::System.ReadOnlySpan{float}, global::System.Span{float})"/>'s
+    /// bit for bit, whatever the number of threads. Uses the calling thread's arena; allocates nothing after the thread's first call.
+    /// </summary>
+    /// <param name="input">One image, normalized (see <see cref="InputMean"/>, <see cref="InputStd"/>) in NCHW order: exactly <see cref="InputLength"/> floats.</param>
+    /// <param name="output">Receives the network's output (the logits): exactly <see cref="OutputLength"/> floats.</param>
+    /// <param name="pool">The threads to run on (the caller is one of them); one inference at a time per pool.</param>
+    /// <exception cref="global::System.ArgumentException">A span has the wrong length.</exception>
+    /// <exception cref="global::System.ArgumentNullException"><paramref name="pool"/> is null.</exception>
+    /// <exception cref="global::System.ObjectDisposedException"><paramref name="pool"/> was disposed.</exception>
+    /// <exception cref="global::System.IO.InvalidDataException">The embedded weights are missing or do not match the model file (checked on the first call).</exception>
+    public static void Run(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, global::MicroNet.Aot.Runtime.InferencePool pool)
+    {
+        if (pool is null) throw new global::System.ArgumentNullException(nameof(pool));
+        if (input.Length != InputLength) ThrowLength(nameof(input), "exactly", InputLength, input.Length, "3x32x32 normalized NCHW");
+        if (output.Length != OutputLength) ThrowLength(nameof(output), "exactly", OutputLength, output.Length, "4 outputs");
+        float[] arena = t_arena ??= new float[ScratchLength];
+        RunState state;
+        state.W = Weights;
+        fixed (float* px = input, py = output, pa = arena)
+        {
+            state.X = px; state.Y = py; state.Arena = pa;
+            pool.Execute(&RunPart, &state);
+        }
+    }
+
+    /// <summary>
+    /// Runs the network on a batch of images on <paramref name="pool"/>'s threads, one image per thread at a time, each thread in its own arena.
+    /// The outputs equal those of one <see cref="Run(global::System.ReadOnlySpan{float}, global::System.Span{float})"/> per image, bit for bit.
+    /// Allocates nothing after each pool thread's first call.
+    /// </summary>
+    /// <param name="inputs">The images back to back, each normalized NCHW: a positive multiple of <see cref="InputLength"/> floats.</param>
+    /// <param name="outputs">Receives the outputs back to back: <see cref="OutputLength"/> floats per image.</param>
+    /// <param name="pool">The threads to run on (the caller is one of them); one batch at a time per pool.</param>
+    /// <exception cref="global::System.ArgumentException">The spans' lengths do not fit (the message says how).</exception>
+    /// <exception cref="global::System.ArgumentNullException"><paramref name="pool"/> is null.</exception>
+    /// <exception cref="global::System.ObjectDisposedException"><paramref name="pool"/> was disposed.</exception>
+    /// <exception cref="global::System.IO.InvalidDataException">The embedded weights are missing or do not match the model file (checked on the first call).</exception>
+    public static void RunBatch(global::System.ReadOnlySpan<float> inputs, global::System.Span<float> outputs, global::MicroNet.Aot.Runtime.InferencePool pool)
+    {
+        if (pool is null) throw new global::System.ArgumentNullException(nameof(pool));
+        if (inputs.Length == 0 || inputs.Length % InputLength != 0)
+            throw new global::System.ArgumentException($"inputs must hold a positive multiple of {InputLength} floats (3x32x32 normalized NCHW per image); it holds {inputs.Length}.", nameof(inputs));
+        int images = inputs.Length / InputLength;
+        if (outputs.Length != (long)images * OutputLength)
+            throw new global::System.ArgumentException($"outputs must hold {(long)images * OutputLength} floats ({images} images x {OutputLength}); it holds {outputs.Length}.", nameof(outputs));
+        _ = Weights; // opened (and checked) once, here, not by every thread
+        BatchState state;
+        state.Images = images; state.Next = 0;
+        fixed (float* px = inputs, py = outputs)
+        {
+            state.X = px; state.Y = py;
+            pool.Execute(&BatchPart, &state);
+        }
+    }
+
+    // What the pool's threads read: the caller's pinned spans, valid while Execute runs.
+    private struct RunState { public float* X, Y, Arena, W; }
+    private struct BatchState { public float* X, Y; public int Images, Next; }
+
+    // A batch: each thread takes the next image (an atomic counter) and runs it in its own arena.
+    private static void BatchPart(global::MicroNet.Aot.Runtime.InferencePool pool, int thread, void* state)
+    {
+        var s = (BatchState*)state;
+        float[] arena = t_arena ??= new float[ScratchLength];
+        for (int i = global::System.Threading.Interlocked.Increment(ref s->Next) - 1; i < s->Images; i = global::System.Threading.Interlocked.Increment(ref s->Next) - 1)
+            Run(new global::System.ReadOnlySpan<float>(s->X + (long)i * InputLength, InputLength), new global::System.Span<float>(s->Y + (long)i * OutputLength, OutputLength), arena);
+    }
+
+    // One image on every thread of the pool: the phases of the plan in order, a barrier after each.
+    // 1 phases: 0 split layers (their Lnnn_Part), the others on thread 0; a layer splits when
+    // it is estimated at 4.0 us or more on one thread (Planning/ParallelPlanner.cs).
+    private static void RunPart(global::MicroNet.Aot.Runtime.InferencePool pool, int thread, void* state)
+    {
+        var s = (RunState*)state;
+        int threads = pool.Threads;
+        float* w = s->W;
+        ref float x = ref *s->X;
+        ref float y = ref *s->Y;
+        ref float arena = ref *s->Arena;
+        if (thread == 0)
+        {
+            L000_features_0_stem_0_conv_0_and_conv_2(ref x, ref arena, ref y, w);
+            L003_features_0_stem_1(ref x, ref arena, ref y, w);
+            L004_features_1_layers_0_conv_0_and_conv_2(ref x, ref arena, ref y, w);
+            L006_features_1_layers_1(ref x, ref arena, ref y, w);
+            L009_features_1_layers_4_conv_0(ref x, ref arena, ref y, w);
+            L010_features_1_layers_5(ref x, ref arena, ref y, w);
+            L013_features_2_layers_0_conv_0(ref x, ref arena, ref y, w);
+            L014_features_2_layers_1(ref x, ref arena, ref y, w);
+            L016_features_2_layers_3_conv_0_and_conv_2(ref x, ref arena, ref y, w);
+            L018_features_2_layers_5(ref x, ref arena, ref y, w);
+            L020_features_2_layers_7_conv_0(ref x, ref arena, ref y, w);
+            L021_features_2_layers_8(ref x, ref arena, ref y, w);
+            L024_features_2(ref x, ref arena, ref y, w);
+            L025_features_3_layers_0_conv_0(ref x, ref arena, ref y, w);
+            L026_features_3_layers_1(ref x, ref arena, ref y, w);
+            L028_features_3_layers_3_conv_0_and_conv_2(ref x, ref arena, ref y, w);
+            L030_features_3_layers_5(ref x, ref arena, ref y, w);
+            L032_features_3_layers_7_conv_0(ref x, ref arena, ref y, w);
+            L033_features_3_layers_8(ref x, ref arena, ref y, w);
+            L036_features_3(ref x, ref arena, ref y, w);
+            L037_features_4_layers_0_conv_0(ref x, ref arena, ref y, w);
+            L038_features_4_layers_1(ref x, ref arena, ref y, w);
+            L039_avgpool(ref x, ref arena, ref y, w);
+            L040_classifier_0(ref x, ref arena, ref y, w);
+            L041_classifier_2(ref x, ref arena, ref y, w);
+        }
+    }
+
     /// <summary>Runs the network on one image and returns the most probable class: index, label (null without labels) and softmax probability. Allocates nothing after the thread's first call.</summary>
     /// <param name="input">One image, normalized (see <see cref="InputMean"/>, <see cref="InputStd"/>) in NCHW order: exactly <see cref="InputLength"/> floats.</param>
     /// <returns>The class with the largest output (ties: the lower index).</returns>
