@@ -82,8 +82,9 @@ internal sealed partial class Emitter
         _w.Close();
         _w.Line();
         _w.Line("// One image on every thread of the pool: the phases of the plan in order, a barrier after each.");
-        _w.Line("// " + I(_plan.Phases.Count) + " phases: " + I(parallel) + " split layers (their Lnnn_Part), the others on thread 0; a layer splits when");
-        _w.Line("// it is estimated at " + ParallelPlanner.MinParallelMicroseconds.ToString("0.0", System.Globalization.CultureInfo.InvariantCulture) + " us or more on one thread (Planning/ParallelPlanner.cs).");
+        _w.Line("// " + I(_plan.Phases.Count) + " phases: " + I(parallel) + " split layers (their Lnnn_Part), the others on thread 0; a layer splits when two");
+        _w.Line("// threads are estimated to save " + _plan.Class.ParallelMinMicroseconds.ToString("0.0", System.Globalization.CultureInfo.InvariantCulture) +
+            " us or more on it, its input's move between cores counted (Planning/ParallelPlanner.cs).");
         _w.Open("private static void RunPart(" + Pool + " pool, int thread, void* state)");
         _w.Line("var s = (RunState*)state;");
         _w.Line("int threads = pool.Threads;");
@@ -98,7 +99,8 @@ internal sealed partial class Emitter
             if (phase.Partition is PartitionInfo part)
             {
                 _w.Line(steps[0].Header.Method + "_Part(ref x, ref arena, ref y, w, thread, threads, pool); // " + I(part.Units) + " " + part.Unit + ", ~" +
-                    part.EstimatedMicroseconds.ToString("0.0", System.Globalization.CultureInfo.InvariantCulture) + " us on one thread");
+                    part.EstimatedMicroseconds.ToString("0.0", System.Globalization.CultureInfo.InvariantCulture) + " us on one thread, ~" +
+                    ParallelPlanner.Gain(steps[0], part).ToString("0.0", System.Globalization.CultureInfo.InvariantCulture) + " us saved on two");
             }
             else
             {

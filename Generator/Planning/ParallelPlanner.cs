@@ -5,12 +5,19 @@
 // kernel blocks its work, so each value is computed by the same code, in the same order, as on one
 // thread: outputs are bit-identical for every thread count (docs/determinism.md).
 //
-// The cost model: a step splits when its estimated time on one thread is at least
-// MinParallelMicroseconds, a few times what a barrier costs (about 1 us on this 2-core VM). The
-// estimates use the rates the per-layer profile of M3 measured per operator (docs/benchmarks/
-// profile-M3.md: 1x1 group convs 35-50 GMAC/s, depthwise 15-30, the classifier's matrix-vector
-// products 10.6, Shift-Max's mixing about 1.5 G plane floats/s). Consecutive steps that do not
-// split run on thread 0 as one phase, the others waiting at the phase's closing barrier.
+// The cost model, from measurements on this project's 2-core VM (docs/benchmarks/threads.md):
+// a step's time on one thread is estimated from the rates the per-layer profile of M3 measured
+// per operator (docs/benchmarks/profile-M3.md: 1x1 group convs 35-50 GMAC/s, depthwise 15-30,
+// the classifier's matrix-vector products 10.6, Shift-Max's mixing about 1.5 G plane floats/s).
+// Split on two threads it takes half that, plus two barriers (about 0.5 us each), plus moving the
+// half of its input that the other core wrote: `micronet-bench handoff` measured 0.2-0.4 ms per MB
+// written on one core and read on the other (against about 0.03 locally). Channel-wise splits
+// make every layer read half its input from the other core, so on that machine only the steps
+// whose input is small beside their work gain (the classifier: a 1,000-float input, megabytes of
+// weights each thread reads on its own); forcing every split (MicroNetParallelMinMicroseconds=0)
+// made M3 1.7x slower. A step splits when the estimate says it gains at least
+// MinParallelMicroseconds. Consecutive steps that do not split run on thread 0 as one phase, the
+// others waiting at the phase's closing barrier.
 using System.Collections.Generic;
 using System.Linq;
 using MicroNet.Aot.Pipeline;
@@ -35,6 +42,10 @@ internal static class ParallelPlanner
     private const double ShiftMaxFloatsPerMicrosecond = 1_500;
     private const double PoolFloatsPerMicrosecond = 4_000;
 
+    // a float written by one core and read by the other: 0.25 ms per MB (micronet-bench handoff)
+    private const double CrossCoreMicrosecondsPerFloat = 0.25e3 / (1 << 20) * 4;
+    private const double BarrierMicroseconds = 0.5;
+
     // kernels that block their work by eight channels / rows: parts start on those blocks
     private const int KernelBlock = 8;
 
@@ -53,7 +64,7 @@ internal static class ParallelPlanner
         {
             if (steps[i] is not KernelStep kernel) continue;
             var partition = Partition(kernel);
-            if (partition == null || partition.EstimatedMicroseconds < minMicroseconds || partition.Units < 2 * partition.Align)
+            if (partition == null || partition.Units < 2 * partition.Align || minMicroseconds > 0 && Gain(kernel, partition) < minMicroseconds)
             {
                 serial.Add(i);
                 continue;
@@ -64,6 +75,14 @@ internal static class ParallelPlanner
         Flush();
         return new EquatableArray<Phase>(phases.ToArray());
     }
+
+    /// <summary>
+    /// The time two threads save on the step, estimated: half its work, less two barriers and the
+    /// half of its input that crosses from the other core. With a threshold of 0 every step that
+    /// can split does (the tests, to run every split path), whatever the estimate.
+    /// </summary>
+    public static double Gain(KernelStep step, PartitionInfo partition) =>
+        partition.EstimatedMicroseconds / 2 - 2 * BarrierMicroseconds - step.Input.Floats / 2.0 * CrossCoreMicrosecondsPerFloat;
 
     /// <summary>How a step would split (null: it never does: in-place steps, the cheap elementwise ones).</summary>
     public static PartitionInfo? Partition(KernelStep step)

@@ -53,16 +53,20 @@ public class ParallelTests
         }
     }
 
-    /// <summary>The default cost model (what users get) splits M3's big layers and still matches bit for bit.</summary>
+    /// <summary>
+    /// The default cost model (what users get) counts the input's move between cores: on M3 it splits
+    /// the classifier's matrix-vector products (small inputs, megabytes of weights) and keeps the
+    /// channel-wise layers on one thread; the result still matches bit for bit.
+    /// </summary>
     [Fact]
-    public void The_default_cost_model_splits_M3_and_matches_bit_for_bit()
+    public void The_default_cost_model_splits_what_gains_and_matches_bit_for_bit()
     {
         var p = ModelFixtures.Get("m3");
         using var model = GeneratorHarness.Compile(ModelFixtures.Item(p));
-        int split = model.Source.Split('\n').Count(l => l.TrimStart().StartsWith("L", StringComparison.Ordinal) && l.Contains("_Part(ref x"));
-        int all = model.Source.Split('\n').Count(l => l.TrimStart().StartsWith("private static void L", StringComparison.Ordinal) && !l.Contains("_Part("));
-        TestContext.Current.TestOutputHelper?.WriteLine($"M3: {split} of {all} layer methods split");
-        Assert.InRange(split, all / 3, all - 1); // most of the work splits, the cheapest layers do not
+        var split = model.Source.Split('\n').Where(l => l.TrimStart().StartsWith("L", StringComparison.Ordinal) && l.Contains("_Part(ref x")).ToList();
+        TestContext.Current.TestOutputHelper?.WriteLine("M3, split:\n" + string.Join("\n", split));
+        Assert.NotEmpty(split);
+        Assert.All(split, l => Assert.Contains("classifier", l));
         var single = new float[model.OutputLength];
         var two = new float[model.OutputLength];
         model.Run(p.Inputs.AsSpan(0, model.InputLength), single);

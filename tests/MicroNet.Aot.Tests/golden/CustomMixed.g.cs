@@ -331,8 +331,8 @@ public static unsafe partial class CustomMixed
     }
 
     // One image on every thread of the pool: the phases of the plan in order, a barrier after each.
-    // 34 phases: 20 split layers (their Lnnn_Part), the others on thread 0; a layer splits when
-    // it is estimated at 4.0 us or more on one thread (Planning/ParallelPlanner.cs).
+    // 1 phases: 0 split layers (their Lnnn_Part), the others on thread 0; a layer splits when two
+    // threads are estimated to save 4.0 us or more on it, its input's move between cores counted (Planning/ParallelPlanner.cs).
     private static void RunPart(global::MicroNet.Aot.Runtime.InferencePool pool, int thread, void* state)
     {
         var s = (RunState*)state;
@@ -344,118 +344,46 @@ public static unsafe partial class CustomMixed
         if (thread == 0)
         {
             L000_features_0_stem_0_conv_0(ref x, ref arena, ref y, w);
-        }
-        pool.Barrier();
-        L001_features_0_stem_0_conv_2_Part(ref x, ref arena, ref y, w, thread, threads, pool); // 16 channels, ~9.8 us on one thread
-        pool.Barrier();
-        if (thread == 0)
-        {
+            L001_features_0_stem_0_conv_2(ref x, ref arena, ref y, w);
             L003_features_0_stem_1(ref x, ref arena, ref y, w);
-        }
-        pool.Barrier();
-        L004_features_1_layers_0_conv_0_and_conv_2_Part(ref x, ref arena, ref y, w, thread, threads, pool); // 16 intermediate planes, ~9.8 us on one thread
-        pool.Barrier();
-        if (thread == 0)
-        {
+            L004_features_1_layers_0_conv_0_and_conv_2(ref x, ref arena, ref y, w);
             L006_features_1_layers_1(ref x, ref arena, ref y, w);
-        }
-        pool.Barrier();
-        L009_features_1_layers_4_conv_0_Part(ref x, ref arena, ref y, w, thread, threads, pool); // 2 groups, ~4.9 us on one thread
-        pool.Barrier();
-        if (thread == 0)
-        {
+            L009_features_1_layers_4_conv_0(ref x, ref arena, ref y, w);
             L010_features_1_layers_5(ref x, ref arena, ref y, w);
             L013_features_2_layers_0_conv_0(ref x, ref arena, ref y, w);
-        }
-        pool.Barrier();
-        L014_features_2_layers_0_conv_2_Part(ref x, ref arena, ref y, w, thread, threads, pool); // 48 channels, ~7.4 us on one thread
-        pool.Barrier();
-        if (thread == 0)
-        {
+            L014_features_2_layers_0_conv_2(ref x, ref arena, ref y, w);
             L015_features_2_layers_1(ref x, ref arena, ref y, w);
-        }
-        pool.Barrier();
-        L018_features_2_layers_4_conv_0_Part(ref x, ref arena, ref y, w, thread, threads, pool); // 2 groups, ~7.4 us on one thread
-        pool.Barrier();
-        if (thread == 0)
-        {
+            L018_features_2_layers_4_conv_0(ref x, ref arena, ref y, w);
             L019_features_2_layers_5(ref x, ref arena, ref y, w);
             L022_features_2(ref x, ref arena, ref y, w);
             L023_features_3_layers_0_conv_0(ref x, ref arena, ref y, w);
             L024_features_3_layers_0_conv_2(ref x, ref arena, ref y, w);
             L027_features_3_layers_4_conv_0(ref x, ref arena, ref y, w);
             L028_features_3_layers_5(ref x, ref arena, ref y, w);
-        }
-        pool.Barrier();
-        L031_features_4_layers_0_conv_0_Part(ref x, ref arena, ref y, w, thread, threads, pool); // 4 groups, ~6.6 us on one thread
-        pool.Barrier();
-        if (thread == 0)
-        {
+            L031_features_4_layers_0_conv_0(ref x, ref arena, ref y, w);
             L032_features_4_layers_1(ref x, ref arena, ref y, w);
-        }
-        pool.Barrier();
-        L034_features_4_layers_3_conv_0_and_conv_2_Part(ref x, ref arena, ref y, w, thread, threads, pool); // 64 intermediate planes, ~12.3 us on one thread
-        pool.Barrier();
-        if (thread == 0)
-        {
+            L034_features_4_layers_3_conv_0_and_conv_2(ref x, ref arena, ref y, w);
             L038_features_4_layers_7_conv_0(ref x, ref arena, ref y, w);
-        }
-        pool.Barrier();
-        L039_features_4_layers_8_Part(ref x, ref arena, ref y, w, thread, threads, pool); // 24 channels, ~4.1 us on one thread
-        pool.Barrier();
-        if (thread == 0)
-        {
+            L039_features_4_layers_8(ref x, ref arena, ref y, w);
             L042_features_5_layers_0_conv_0(ref x, ref arena, ref y, w);
-        }
-        pool.Barrier();
-        L043_features_5_layers_1_Part(ref x, ref arena, ref y, w, thread, threads, pool); // 96 channels, ~16.4 us on one thread
-        pool.Barrier();
-        L045_features_5_layers_3_conv_0_and_conv_2_Part(ref x, ref arena, ref y, w, thread, threads, pool); // 96 channels, ~12.3 us on one thread
-        pool.Barrier();
-        if (thread == 0)
-        {
+            L043_features_5_layers_1(ref x, ref arena, ref y, w);
+            L045_features_5_layers_3_conv_0_and_conv_2(ref x, ref arena, ref y, w);
             L049_features_5_layers_7_conv_0(ref x, ref arena, ref y, w);
-        }
-        pool.Barrier();
-        L050_features_5_layers_8_Part(ref x, ref arena, ref y, w, thread, threads, pool); // 24 channels, ~4.1 us on one thread
-        pool.Barrier();
-        if (thread == 0)
-        {
+            L050_features_5_layers_8(ref x, ref arena, ref y, w);
             L053_features_5(ref x, ref arena, ref y, w);
             L054_features_6_layers_0_conv_0(ref x, ref arena, ref y, w);
-        }
-        pool.Barrier();
-        L057_features_6_layers_3_conv_0_and_conv_2_Part(ref x, ref arena, ref y, w, thread, threads, pool); // 96 channels, ~7.4 us on one thread
-        pool.Barrier();
-        L059_features_6_layers_5_Part(ref x, ref arena, ref y, w, thread, threads, pool); // 96 channels, ~16.4 us on one thread
-        pool.Barrier();
-        if (thread == 0)
-        {
+            L057_features_6_layers_3_conv_0_and_conv_2(ref x, ref arena, ref y, w);
+            L059_features_6_layers_5(ref x, ref arena, ref y, w);
             L061_features_6_layers_7_conv_0(ref x, ref arena, ref y, w);
-        }
-        pool.Barrier();
-        L063_features_7_layers_0_conv_0_Part(ref x, ref arena, ref y, w, thread, threads, pool); // 4 groups, ~4.9 us on one thread
-        pool.Barrier();
-        L064_features_7_layers_1_Part(ref x, ref arena, ref y, w, thread, threads, pool); // 96 channels, ~16.4 us on one thread
-        pool.Barrier();
-        L066_features_7_layers_3_conv_0_and_conv_2_Part(ref x, ref arena, ref y, w, thread, threads, pool); // 96 channels, ~7.4 us on one thread
-        pool.Barrier();
-        L068_features_7_layers_5_Part(ref x, ref arena, ref y, w, thread, threads, pool); // 96 channels, ~16.4 us on one thread
-        pool.Barrier();
-        L070_features_7_layers_7_conv_0_Part(ref x, ref arena, ref y, w, thread, threads, pool); // 4 groups, ~4.9 us on one thread
-        pool.Barrier();
-        L071_features_7_layers_8_Part(ref x, ref arena, ref y, w, thread, threads, pool); // 32 channels, ~5.5 us on one thread
-        pool.Barrier();
-        if (thread == 0)
-        {
+            L063_features_7_layers_0_conv_0(ref x, ref arena, ref y, w);
+            L064_features_7_layers_1(ref x, ref arena, ref y, w);
+            L066_features_7_layers_3_conv_0_and_conv_2(ref x, ref arena, ref y, w);
+            L068_features_7_layers_5(ref x, ref arena, ref y, w);
+            L070_features_7_layers_7_conv_0(ref x, ref arena, ref y, w);
+            L071_features_7_layers_8(ref x, ref arena, ref y, w);
             L074_features_7(ref x, ref arena, ref y, w);
             L075_features_8_layers_0_conv_0(ref x, ref arena, ref y, w);
-        }
-        pool.Barrier();
-        L076_avgpool_Part(ref x, ref arena, ref y, w, thread, threads, pool); // 64 channels, ~4.1 us on one thread
-        pool.Barrier();
-        if (thread == 0)
-        {
+            L076_avgpool(ref x, ref arena, ref y, w);
             L077_classifier_0(ref x, ref arena, ref y, w);
             L078_classifier_2(ref x, ref arena, ref y, w);
         }
@@ -1718,475 +1646,6 @@ public static unsafe partial class CustomMixed
         float* bias = w + 40608; // classifier.2.linear.0.bias [17]
         global::MicroNet.Aot.Runtime.Linear.MatVec(weights: weight, input: ref src, output: ref dst, rows: 17, cols: 128);
         global::MicroNet.Aot.Runtime.Elementwise.AddBiasHSwish(x: ref dst, bias: bias, n: 17);
-    }
-
-    // L001_features_0_stem_0_conv_2 on several threads: this thread's part (the same calls over fewer channels)
-    private static void L001_features_0_stem_0_conv_2_Part(ref float x, ref float arena, ref float y, float* w, int thread, int threads, global::MicroNet.Aot.Runtime.InferencePool pool)
-    {
-        // this thread's channels: [lo, hi) of 16, in blocks of 8
-        int lo = global::MicroNet.Aot.Runtime.InferencePool.PartStart(16, 8, thread, threads);
-        int hi = global::MicroNet.Aot.Runtime.InferencePool.PartStart(16, 8, thread + 1, threads);
-        if (lo >= hi) return;
-        float* weight = w + 64; // features.0.stem.0.conv.2.weight [16, 1, 1, 3]
-        float* bias = w + 112; // features.0.stem.0.conv.2.bias [16]
-        global::MicroNet.Aot.Runtime.Depthwise.Rows(input: ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 65536), inputPlanes: L001_InputPlanes.Slice(lo, hi - lo), inPlane: 8192,
-            output: ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 0 + lo * 4096), outPlane: 4096, weights: weight + lo * 3, bias: bias + lo,
-            k: 3, pad: 1, stride: 2, height: 64, inWidth: 128, outWidth: 64, relu6: false);
-    }
-
-    // L004_features_1_layers_0_conv_0_and_conv_2 on several threads: this thread's part (the same calls over fewer intermediate planes)
-    private static void L004_features_1_layers_0_conv_0_and_conv_2_Part(ref float x, ref float arena, ref float y, float* w, int thread, int threads, global::MicroNet.Aot.Runtime.InferencePool pool)
-    {
-        // this thread's intermediate planes: [lo, hi) of 16, in blocks of 8
-        int lo = global::MicroNet.Aot.Runtime.InferencePool.PartStart(16, 8, thread, threads);
-        int hi = global::MicroNet.Aot.Runtime.InferencePool.PartStart(16, 8, thread + 1, threads);
-        if (lo >= hi) return;
-        float* columnWeight = w + 128; // features.1.layers.0.conv.0.weight [16, 1, 3, 1]
-        float* columnBias = w + 176; // features.1.layers.0.conv.0.bias [16]
-        float* rowWeight = w + 192; // features.1.layers.0.conv.2.weight [32, 1, 1, 3]
-        float* rowBias = w + 288; // features.1.layers.0.conv.2.bias [32]
-        global::MicroNet.Aot.Runtime.Depthwise.PairStride2(input: ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 65536), inputPlanes: L005_InputPlanes.Slice(lo, hi - lo), columnInputs: 1, inPlane: 4096,
-            output: ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 0 + lo * 2 * 1024), outPlane: 1024,
-            columnWeights: columnWeight + lo * 3, columnBias: columnBias + lo, columnK: 3, columnPad: 1,
-            rowWeights: rowWeight + lo * 2 * 3, rowBias: rowBias + lo * 2, rowK: 3, rowPad: 1, rowMultiplier: 2,
-            inHeight: 64, inWidth: 64, relu6: false);
-    }
-
-    // L009_features_1_layers_4_conv_0 on several threads: this thread's part (the same calls over fewer groups)
-    private static void L009_features_1_layers_4_conv_0_Part(ref float x, ref float arena, ref float y, float* w, int thread, int threads, global::MicroNet.Aot.Runtime.InferencePool pool)
-    {
-        // this thread's groups: [lo, hi) of 2
-        int lo = global::MicroNet.Aot.Runtime.InferencePool.PartStart(2, 1, thread, threads);
-        int hi = global::MicroNet.Aot.Runtime.InferencePool.PartStart(2, 1, thread + 1, threads);
-        if (lo >= hi) return;
-        ref float src = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 0);
-        ref float dst = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 73728);
-        float* weight = w + 784; // features.1.layers.4.conv.0.weight [12, 16, 1, 1]
-        float* bias = w + 976; // features.1.layers.4.conv.0.bias [12]
-        for (int g = lo; g < hi; g++)
-        {
-            global::MicroNet.Aot.Runtime.Pointwise.GroupConv(input: ref src, planes: L009_InputPlanes.Slice(g * 16, 16),
-                output: ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dst, g * 6144), weights: weight + g * 96, bias: bias + g * 6,
-                outputs: 6, n: 1024, relu6: false);
-        }
-    }
-
-    // L014_features_2_layers_0_conv_2 on several threads: this thread's part (the same calls over fewer channels)
-    private static void L014_features_2_layers_0_conv_2_Part(ref float x, ref float arena, ref float y, float* w, int thread, int threads, global::MicroNet.Aot.Runtime.InferencePool pool)
-    {
-        // this thread's channels: [lo, hi) of 48, in blocks of 8
-        int lo = global::MicroNet.Aot.Runtime.InferencePool.PartStart(48, 8, thread, threads);
-        int hi = global::MicroNet.Aot.Runtime.InferencePool.PartStart(48, 8, thread + 1, threads);
-        if (lo >= hi) return;
-        float* weight = w + 1296; // features.2.layers.0.conv.2.weight [48, 1, 1, 3]
-        float* bias = w + 1440; // features.2.layers.0.conv.2.bias [48]
-        global::MicroNet.Aot.Runtime.Depthwise.Rows(input: ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 49152), inputPlanes: L014_InputPlanes.Slice(lo, hi - lo), inPlane: 1024,
-            output: ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 0 + lo * 1024), outPlane: 1024, weights: weight + lo * 3, bias: bias + lo,
-            k: 3, pad: 1, stride: 1, height: 32, inWidth: 32, outWidth: 32, relu6: false);
-    }
-
-    // L018_features_2_layers_4_conv_0 on several threads: this thread's part (the same calls over fewer groups)
-    private static void L018_features_2_layers_4_conv_0_Part(ref float x, ref float arena, ref float y, float* w, int thread, int threads, global::MicroNet.Aot.Runtime.InferencePool pool)
-    {
-        // this thread's groups: [lo, hi) of 2
-        int lo = global::MicroNet.Aot.Runtime.InferencePool.PartStart(2, 1, thread, threads);
-        int hi = global::MicroNet.Aot.Runtime.InferencePool.PartStart(2, 1, thread + 1, threads);
-        if (lo >= hi) return;
-        ref float src = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 0);
-        ref float dst = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 49152);
-        float* weight = w + 2752; // features.2.layers.4.conv.0.weight [12, 24, 1, 1]
-        float* bias = w + 3040; // features.2.layers.4.conv.0.bias [12]
-        for (int g = lo; g < hi; g++)
-        {
-            global::MicroNet.Aot.Runtime.Pointwise.GroupConv(input: ref src, planes: L018_InputPlanes.Slice(g * 24, 24),
-                output: ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dst, g * 6144), weights: weight + g * 144, bias: bias + g * 6,
-                outputs: 6, n: 1024, relu6: false);
-        }
-    }
-
-    // L031_features_4_layers_0_conv_0 on several threads: this thread's part (the same calls over fewer groups)
-    private static void L031_features_4_layers_0_conv_0_Part(ref float x, ref float arena, ref float y, float* w, int thread, int threads, global::MicroNet.Aot.Runtime.InferencePool pool)
-    {
-        // this thread's groups: [lo, hi) of 4
-        int lo = global::MicroNet.Aot.Runtime.InferencePool.PartStart(4, 1, thread, threads);
-        int hi = global::MicroNet.Aot.Runtime.InferencePool.PartStart(4, 1, thread + 1, threads);
-        if (lo >= hi) return;
-        ref float src = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 65536);
-        ref float dst = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 0);
-        float* weight = w + 3776; // features.4.layers.0.conv.0.weight [64, 4, 1, 1]
-        float* bias = w + 4032; // features.4.layers.0.conv.0.bias [64]
-        for (int g = lo; g < hi; g++)
-        {
-            global::MicroNet.Aot.Runtime.Pointwise.GroupConv(input: ref src, planes: L031_InputPlanes.Slice(g * 4, 4),
-                output: ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dst, g * 16384), weights: weight + g * 64, bias: bias + g * 16,
-                outputs: 16, n: 1024, relu6: false);
-        }
-    }
-
-    // L034_features_4_layers_3_conv_0_and_conv_2 on several threads: this thread's part (the same calls over fewer intermediate planes)
-    private static void L034_features_4_layers_3_conv_0_and_conv_2_Part(ref float x, ref float arena, ref float y, float* w, int thread, int threads, global::MicroNet.Aot.Runtime.InferencePool pool)
-    {
-        // this thread's intermediate planes: [lo, hi) of 64, in blocks of 8
-        int lo = global::MicroNet.Aot.Runtime.InferencePool.PartStart(64, 8, thread, threads);
-        int hi = global::MicroNet.Aot.Runtime.InferencePool.PartStart(64, 8, thread + 1, threads);
-        if (lo >= hi) return;
-        float* columnWeight = w + 5776; // features.4.layers.3.conv.0.weight [64, 1, 5, 1]
-        float* columnBias = w + 6096; // features.4.layers.3.conv.0.bias [64]
-        float* rowWeight = w + 6160; // features.4.layers.3.conv.2.weight [64, 1, 1, 5]
-        float* rowBias = w + 6480; // features.4.layers.3.conv.2.bias [64]
-        global::MicroNet.Aot.Runtime.Depthwise.PairStride2(input: ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 0), inputPlanes: L035_InputPlanes.Slice(lo, hi - lo), columnInputs: 1, inPlane: 1024,
-            output: ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 65536 + lo * 256), outPlane: 256,
-            columnWeights: columnWeight + lo * 5, columnBias: columnBias + lo, columnK: 5, columnPad: 2,
-            rowWeights: rowWeight + lo * 5, rowBias: rowBias + lo, rowK: 5, rowPad: 2, rowMultiplier: 1,
-            inHeight: 32, inWidth: 32, relu6: true);
-    }
-
-    // L039_features_4_layers_8 on several threads: this thread's part (the same calls over fewer channels)
-    private static void L039_features_4_layers_8_Part(ref float x, ref float arena, ref float y, float* w, int thread, int threads, global::MicroNet.Aot.Runtime.InferencePool pool)
-    {
-        // this thread's channels: [lo, hi) of 24
-        int lo = global::MicroNet.Aot.Runtime.InferencePool.PartStart(24, 1, thread, threads);
-        int hi = global::MicroNet.Aot.Runtime.InferencePool.PartStart(24, 1, thread + 1, threads);
-        ref float src = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 0);
-        ref float dst = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 49152);
-        ref float means = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 6192);
-        ref float squeeze = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 6224);
-        ref float coeff = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 6144);
-        for (int c = lo; c < hi; c++) global::System.Runtime.CompilerServices.Unsafe.Add(ref means, c) = global::MicroNet.Aot.Runtime.Elementwise.Sum(x: ref global::System.Runtime.CompilerServices.Unsafe.Add(ref src, c * 256), n: 256) / 256f;
-        pool.Barrier(); // every channel's mean is in
-        if (thread == 0)
-        {
-            float* fc0 = w + 6960; // features.4.layers.8.fc.0.weight [8, 24]
-            float* fc0Bias = w + 7152; // features.4.layers.8.fc.0.bias [8]
-            float* fc2 = w + 7168; // features.4.layers.8.fc.2.weight [48, 8]
-            float* fc2Bias = w + 7552; // features.4.layers.8.fc.2.bias [48]
-            global::MicroNet.Aot.Runtime.Linear.MatVec(weights: fc0, input: ref means, output: ref squeeze, rows: 8, cols: 24);
-            global::MicroNet.Aot.Runtime.Elementwise.AddBiasRelu(x: ref squeeze, bias: fc0Bias, n: 8);
-            global::MicroNet.Aot.Runtime.Linear.MatVec(weights: fc2, input: ref squeeze, output: ref coeff, rows: 48, cols: 8);
-            global::MicroNet.Aot.Runtime.ShiftMax.Coefficients(x: ref coeff, bias: fc2Bias, n: 48, scale: 4f);
-        }
-        pool.Barrier(); // the coefficients are in
-        for (int c = lo; c < hi; c++)
-        {
-            ref float own = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref src, c * 256);
-            ref float other = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref src, L039_PartnerPlanes[c] * 256);
-            float a1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref coeff, c) + 1f, b1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref coeff, 24 + c) + 0f;
-            global::MicroNet.Aot.Runtime.ShiftMax.Mix(dst: ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dst, c * 256), x: ref own, partner: ref other, a: a1, b: b1, n: 256);
-        }
-    }
-
-    // L043_features_5_layers_1 on several threads: this thread's part (the same calls over fewer channels)
-    private static void L043_features_5_layers_1_Part(ref float x, ref float arena, ref float y, float* w, int thread, int threads, global::MicroNet.Aot.Runtime.InferencePool pool)
-    {
-        // this thread's channels: [lo, hi) of 96
-        int lo = global::MicroNet.Aot.Runtime.InferencePool.PartStart(96, 1, thread, threads);
-        int hi = global::MicroNet.Aot.Runtime.InferencePool.PartStart(96, 1, thread + 1, threads);
-        ref float src = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 0);
-        ref float dst = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 24576);
-        ref float means = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 55488);
-        ref float squeeze = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 55584);
-        ref float coeff = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 55296);
-        for (int c = lo; c < hi; c++) global::System.Runtime.CompilerServices.Unsafe.Add(ref means, c) = global::MicroNet.Aot.Runtime.Elementwise.Sum(x: ref global::System.Runtime.CompilerServices.Unsafe.Add(ref src, c * 256), n: 256) / 256f;
-        pool.Barrier(); // every channel's mean is in
-        if (thread == 0)
-        {
-            float* fc0 = w + 8272; // features.5.layers.1.fc.0.weight [12, 96]
-            float* fc0Bias = w + 9424; // features.5.layers.1.fc.0.bias [12]
-            float* fc2 = w + 9440; // features.5.layers.1.fc.2.weight [192, 12]
-            float* fc2Bias = w + 11744; // features.5.layers.1.fc.2.bias [192]
-            global::MicroNet.Aot.Runtime.Linear.MatVec(weights: fc0, input: ref means, output: ref squeeze, rows: 12, cols: 96);
-            global::MicroNet.Aot.Runtime.Elementwise.AddBiasRelu(x: ref squeeze, bias: fc0Bias, n: 12);
-            global::MicroNet.Aot.Runtime.Linear.MatVec(weights: fc2, input: ref squeeze, output: ref coeff, rows: 192, cols: 12);
-            global::MicroNet.Aot.Runtime.ShiftMax.Coefficients(x: ref coeff, bias: fc2Bias, n: 192, scale: 4f);
-        }
-        pool.Barrier(); // the coefficients are in
-        for (int c = lo; c < hi; c++)
-        {
-            ref float own = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref src, c * 256);
-            ref float other = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref src, L043_PartnerPlanes[c] * 256);
-            float a1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref coeff, c) + 1f, b1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref coeff, 96 + c) + 0f;
-            global::MicroNet.Aot.Runtime.ShiftMax.Mix(dst: ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dst, c * 256), x: ref own, partner: ref other, a: a1, b: b1, n: 256);
-        }
-    }
-
-    // L045_features_5_layers_3_conv_0_and_conv_2 on several threads: this thread's part (the same calls over fewer channels)
-    private static void L045_features_5_layers_3_conv_0_and_conv_2_Part(ref float x, ref float arena, ref float y, float* w, int thread, int threads, global::MicroNet.Aot.Runtime.InferencePool pool)
-    {
-        // this thread's channels: [lo, hi) of 96, in blocks of 8
-        int lo = global::MicroNet.Aot.Runtime.InferencePool.PartStart(96, 8, thread, threads);
-        int hi = global::MicroNet.Aot.Runtime.InferencePool.PartStart(96, 8, thread + 1, threads);
-        if (lo >= hi) return;
-        float* columnWeight = w + 11936; // features.5.layers.3.conv.0.weight [96, 1, 5, 1]
-        float* columnBias = w + 12416; // features.5.layers.3.conv.0.bias [96]
-        float* rowWeight = w + 12512; // features.5.layers.3.conv.2.weight [96, 1, 1, 5]
-        float* rowBias = w + 12992; // features.5.layers.3.conv.2.bias [96]
-        global::MicroNet.Aot.Runtime.Depthwise.Pair(input: ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 24576), inputPlanes: L046_InputPlanes.Slice(lo, hi - lo), inPlane: 256,
-            output: ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 0 + lo * 256), outPlane: 256,
-            columnWeights: columnWeight + lo * 5, columnBias: columnBias + lo, columnK: 5, columnPad: 2,
-            rowWeights: rowWeight + lo * 5, rowBias: rowBias + lo, rowK: 5, rowPad: 2,
-            height: 16, width: 16, relu6: true);
-    }
-
-    // L050_features_5_layers_8 on several threads: this thread's part (the same calls over fewer channels)
-    private static void L050_features_5_layers_8_Part(ref float x, ref float arena, ref float y, float* w, int thread, int threads, global::MicroNet.Aot.Runtime.InferencePool pool)
-    {
-        // this thread's channels: [lo, hi) of 24
-        int lo = global::MicroNet.Aot.Runtime.InferencePool.PartStart(24, 1, thread, threads);
-        int hi = global::MicroNet.Aot.Runtime.InferencePool.PartStart(24, 1, thread + 1, threads);
-        ref float src = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 24576);
-        ref float dst = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 30720);
-        ref float means = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 48);
-        ref float squeeze = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 80);
-        ref float coeff = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 0);
-        for (int c = lo; c < hi; c++) global::System.Runtime.CompilerServices.Unsafe.Add(ref means, c) = global::MicroNet.Aot.Runtime.Elementwise.Sum(x: ref global::System.Runtime.CompilerServices.Unsafe.Add(ref src, c * 256), n: 256) / 256f;
-        pool.Barrier(); // every channel's mean is in
-        if (thread == 0)
-        {
-            float* fc0 = w + 13696; // features.5.layers.8.fc.0.weight [8, 24]
-            float* fc0Bias = w + 13888; // features.5.layers.8.fc.0.bias [8]
-            float* fc2 = w + 13904; // features.5.layers.8.fc.2.weight [48, 8]
-            float* fc2Bias = w + 14288; // features.5.layers.8.fc.2.bias [48]
-            global::MicroNet.Aot.Runtime.Linear.MatVec(weights: fc0, input: ref means, output: ref squeeze, rows: 8, cols: 24);
-            global::MicroNet.Aot.Runtime.Elementwise.AddBiasRelu(x: ref squeeze, bias: fc0Bias, n: 8);
-            global::MicroNet.Aot.Runtime.Linear.MatVec(weights: fc2, input: ref squeeze, output: ref coeff, rows: 48, cols: 8);
-            global::MicroNet.Aot.Runtime.ShiftMax.Coefficients(x: ref coeff, bias: fc2Bias, n: 48, scale: 4f);
-        }
-        pool.Barrier(); // the coefficients are in
-        for (int c = lo; c < hi; c++)
-        {
-            ref float own = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref src, c * 256);
-            ref float other = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref src, L050_PartnerPlanes[c] * 256);
-            float a1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref coeff, c) + 1f, b1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref coeff, 24 + c) + 0f;
-            global::MicroNet.Aot.Runtime.ShiftMax.Mix(dst: ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dst, c * 256), x: ref own, partner: ref other, a: a1, b: b1, n: 256);
-        }
-    }
-
-    // L057_features_6_layers_3_conv_0_and_conv_2 on several threads: this thread's part (the same calls over fewer channels)
-    private static void L057_features_6_layers_3_conv_0_and_conv_2_Part(ref float x, ref float arena, ref float y, float* w, int thread, int threads, global::MicroNet.Aot.Runtime.InferencePool pool)
-    {
-        // this thread's channels: [lo, hi) of 96, in blocks of 8
-        int lo = global::MicroNet.Aot.Runtime.InferencePool.PartStart(96, 8, thread, threads);
-        int hi = global::MicroNet.Aot.Runtime.InferencePool.PartStart(96, 8, thread + 1, threads);
-        if (lo >= hi) return;
-        float* columnWeight = w + 14720; // features.6.layers.3.conv.0.weight [96, 1, 3, 1]
-        float* columnBias = w + 15008; // features.6.layers.3.conv.0.bias [96]
-        float* rowWeight = w + 15104; // features.6.layers.3.conv.2.weight [96, 1, 1, 3]
-        float* rowBias = w + 15392; // features.6.layers.3.conv.2.bias [96]
-        global::MicroNet.Aot.Runtime.Depthwise.Pair(input: ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 0), inputPlanes: L058_InputPlanes.Slice(lo, hi - lo), inPlane: 256,
-            output: ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 24576 + lo * 256), outPlane: 256,
-            columnWeights: columnWeight + lo * 3, columnBias: columnBias + lo, columnK: 3, columnPad: 1,
-            rowWeights: rowWeight + lo * 3, rowBias: rowBias + lo, rowK: 3, rowPad: 1,
-            height: 16, width: 16, relu6: false);
-    }
-
-    // L059_features_6_layers_5 on several threads: this thread's part (the same calls over fewer channels)
-    private static void L059_features_6_layers_5_Part(ref float x, ref float arena, ref float y, float* w, int thread, int threads, global::MicroNet.Aot.Runtime.InferencePool pool)
-    {
-        // this thread's channels: [lo, hi) of 96
-        int lo = global::MicroNet.Aot.Runtime.InferencePool.PartStart(96, 1, thread, threads);
-        int hi = global::MicroNet.Aot.Runtime.InferencePool.PartStart(96, 1, thread + 1, threads);
-        ref float src = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 24576);
-        ref float dst = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 0);
-        ref float means = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 49536);
-        ref float squeeze = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 49632);
-        ref float coeff = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 49152);
-        for (int c = lo; c < hi; c++) global::System.Runtime.CompilerServices.Unsafe.Add(ref means, c) = global::MicroNet.Aot.Runtime.Elementwise.Sum(x: ref global::System.Runtime.CompilerServices.Unsafe.Add(ref src, c * 256), n: 256) / 256f;
-        pool.Barrier(); // every channel's mean is in
-        if (thread == 0)
-        {
-            float* fc0 = w + 15488; // features.6.layers.5.fc.0.weight [8, 96]
-            float* fc0Bias = w + 16256; // features.6.layers.5.fc.0.bias [8]
-            float* fc2 = w + 16272; // features.6.layers.5.fc.2.weight [384, 8]
-            float* fc2Bias = w + 19344; // features.6.layers.5.fc.2.bias [384]
-            global::MicroNet.Aot.Runtime.Linear.MatVec(weights: fc0, input: ref means, output: ref squeeze, rows: 8, cols: 96);
-            global::MicroNet.Aot.Runtime.Elementwise.AddBiasRelu(x: ref squeeze, bias: fc0Bias, n: 8);
-            global::MicroNet.Aot.Runtime.Linear.MatVec(weights: fc2, input: ref squeeze, output: ref coeff, rows: 384, cols: 8);
-            global::MicroNet.Aot.Runtime.ShiftMax.Coefficients(x: ref coeff, bias: fc2Bias, n: 384, scale: 4f);
-        }
-        pool.Barrier(); // the coefficients are in
-        for (int c = lo; c < hi; c++)
-        {
-            ref float own = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref src, c * 256);
-            ref float other = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref src, L059_PartnerPlanes[c] * 256);
-            float a1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref coeff, c) + 1f, b1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref coeff, 96 + c) + 0f;
-            float a2 = global::System.Runtime.CompilerServices.Unsafe.Add(ref coeff, 192 + c) + 0.5f, b2 = global::System.Runtime.CompilerServices.Unsafe.Add(ref coeff, 288 + c) + 0.5f;
-            global::MicroNet.Aot.Runtime.ShiftMax.MaxOfTwoMixes(dst: ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dst, c * 256), x: ref own, partner: ref other, a1: a1, b1: b1, a2: a2, b2: b2, n: 256);
-        }
-    }
-
-    // L063_features_7_layers_0_conv_0 on several threads: this thread's part (the same calls over fewer groups)
-    private static void L063_features_7_layers_0_conv_0_Part(ref float x, ref float arena, ref float y, float* w, int thread, int threads, global::MicroNet.Aot.Runtime.InferencePool pool)
-    {
-        // this thread's groups: [lo, hi) of 4
-        int lo = global::MicroNet.Aot.Runtime.InferencePool.PartStart(4, 1, thread, threads);
-        int hi = global::MicroNet.Aot.Runtime.InferencePool.PartStart(4, 1, thread + 1, threads);
-        if (lo >= hi) return;
-        ref float src = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 49152);
-        ref float dst = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 0);
-        float* weight = w + 20144; // features.7.layers.0.conv.0.weight [96, 8, 1, 1]
-        float* bias = w + 20912; // features.7.layers.0.conv.0.bias [96]
-        for (int g = lo; g < hi; g++)
-        {
-            global::MicroNet.Aot.Runtime.Pointwise.GroupConv(input: ref src, planes: L063_InputPlanes.Slice(g * 8, 8),
-                output: ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dst, g * 6144), weights: weight + g * 192, bias: bias + g * 24,
-                outputs: 24, n: 256, relu6: false);
-        }
-    }
-
-    // L064_features_7_layers_1 on several threads: this thread's part (the same calls over fewer channels)
-    private static void L064_features_7_layers_1_Part(ref float x, ref float arena, ref float y, float* w, int thread, int threads, global::MicroNet.Aot.Runtime.InferencePool pool)
-    {
-        // this thread's channels: [lo, hi) of 96
-        int lo = global::MicroNet.Aot.Runtime.InferencePool.PartStart(96, 1, thread, threads);
-        int hi = global::MicroNet.Aot.Runtime.InferencePool.PartStart(96, 1, thread + 1, threads);
-        ref float src = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 0);
-        ref float dst = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 24576);
-        ref float means = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 57728);
-        ref float squeeze = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 57824);
-        ref float coeff = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 57344);
-        for (int c = lo; c < hi; c++) global::System.Runtime.CompilerServices.Unsafe.Add(ref means, c) = global::MicroNet.Aot.Runtime.Elementwise.Sum(x: ref global::System.Runtime.CompilerServices.Unsafe.Add(ref src, c * 256), n: 256) / 256f;
-        pool.Barrier(); // every channel's mean is in
-        if (thread == 0)
-        {
-            float* fc0 = w + 21008; // features.7.layers.1.fc.0.weight [8, 96]
-            float* fc0Bias = w + 21776; // features.7.layers.1.fc.0.bias [8]
-            float* fc2 = w + 21792; // features.7.layers.1.fc.2.weight [384, 8]
-            float* fc2Bias = w + 24864; // features.7.layers.1.fc.2.bias [384]
-            global::MicroNet.Aot.Runtime.Linear.MatVec(weights: fc0, input: ref means, output: ref squeeze, rows: 8, cols: 96);
-            global::MicroNet.Aot.Runtime.Elementwise.AddBiasRelu(x: ref squeeze, bias: fc0Bias, n: 8);
-            global::MicroNet.Aot.Runtime.Linear.MatVec(weights: fc2, input: ref squeeze, output: ref coeff, rows: 384, cols: 8);
-            global::MicroNet.Aot.Runtime.ShiftMax.Coefficients(x: ref coeff, bias: fc2Bias, n: 384, scale: 4f);
-        }
-        pool.Barrier(); // the coefficients are in
-        for (int c = lo; c < hi; c++)
-        {
-            ref float own = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref src, c * 256);
-            ref float other = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref src, L064_PartnerPlanes[c] * 256);
-            float a1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref coeff, c) + 1f, b1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref coeff, 96 + c) + 0f;
-            float a2 = global::System.Runtime.CompilerServices.Unsafe.Add(ref coeff, 192 + c) + 0.5f, b2 = global::System.Runtime.CompilerServices.Unsafe.Add(ref coeff, 288 + c) + 0.5f;
-            global::MicroNet.Aot.Runtime.ShiftMax.MaxOfTwoMixes(dst: ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dst, c * 256), x: ref own, partner: ref other, a1: a1, b1: b1, a2: a2, b2: b2, n: 256);
-        }
-    }
-
-    // L066_features_7_layers_3_conv_0_and_conv_2 on several threads: this thread's part (the same calls over fewer channels)
-    private static void L066_features_7_layers_3_conv_0_and_conv_2_Part(ref float x, ref float arena, ref float y, float* w, int thread, int threads, global::MicroNet.Aot.Runtime.InferencePool pool)
-    {
-        // this thread's channels: [lo, hi) of 96, in blocks of 8
-        int lo = global::MicroNet.Aot.Runtime.InferencePool.PartStart(96, 8, thread, threads);
-        int hi = global::MicroNet.Aot.Runtime.InferencePool.PartStart(96, 8, thread + 1, threads);
-        if (lo >= hi) return;
-        float* columnWeight = w + 25248; // features.7.layers.3.conv.0.weight [96, 1, 3, 1]
-        float* columnBias = w + 25536; // features.7.layers.3.conv.0.bias [96]
-        float* rowWeight = w + 25632; // features.7.layers.3.conv.2.weight [96, 1, 1, 3]
-        float* rowBias = w + 25920; // features.7.layers.3.conv.2.bias [96]
-        global::MicroNet.Aot.Runtime.Depthwise.Pair(input: ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 24576), inputPlanes: L067_InputPlanes.Slice(lo, hi - lo), inPlane: 256,
-            output: ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 0 + lo * 256), outPlane: 256,
-            columnWeights: columnWeight + lo * 3, columnBias: columnBias + lo, columnK: 3, columnPad: 1,
-            rowWeights: rowWeight + lo * 3, rowBias: rowBias + lo, rowK: 3, rowPad: 1,
-            height: 16, width: 16, relu6: false);
-    }
-
-    // L068_features_7_layers_5 on several threads: this thread's part (the same calls over fewer channels)
-    private static void L068_features_7_layers_5_Part(ref float x, ref float arena, ref float y, float* w, int thread, int threads, global::MicroNet.Aot.Runtime.InferencePool pool)
-    {
-        // this thread's channels: [lo, hi) of 96
-        int lo = global::MicroNet.Aot.Runtime.InferencePool.PartStart(96, 1, thread, threads);
-        int hi = global::MicroNet.Aot.Runtime.InferencePool.PartStart(96, 1, thread + 1, threads);
-        ref float src = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 0);
-        ref float dst = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 24576);
-        ref float means = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 57536);
-        ref float squeeze = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 57632);
-        ref float coeff = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 57344);
-        for (int c = lo; c < hi; c++) global::System.Runtime.CompilerServices.Unsafe.Add(ref means, c) = global::MicroNet.Aot.Runtime.Elementwise.Sum(x: ref global::System.Runtime.CompilerServices.Unsafe.Add(ref src, c * 256), n: 256) / 256f;
-        pool.Barrier(); // every channel's mean is in
-        if (thread == 0)
-        {
-            float* fc0 = w + 26016; // features.7.layers.5.fc.0.weight [8, 96]
-            float* fc0Bias = w + 26784; // features.7.layers.5.fc.0.bias [8]
-            float* fc2 = w + 26800; // features.7.layers.5.fc.2.weight [192, 8]
-            float* fc2Bias = w + 28336; // features.7.layers.5.fc.2.bias [192]
-            global::MicroNet.Aot.Runtime.Linear.MatVec(weights: fc0, input: ref means, output: ref squeeze, rows: 8, cols: 96);
-            global::MicroNet.Aot.Runtime.Elementwise.AddBiasRelu(x: ref squeeze, bias: fc0Bias, n: 8);
-            global::MicroNet.Aot.Runtime.Linear.MatVec(weights: fc2, input: ref squeeze, output: ref coeff, rows: 192, cols: 8);
-            global::MicroNet.Aot.Runtime.ShiftMax.Coefficients(x: ref coeff, bias: fc2Bias, n: 192, scale: 4f);
-        }
-        pool.Barrier(); // the coefficients are in
-        for (int c = lo; c < hi; c++)
-        {
-            ref float own = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref src, c * 256);
-            ref float other = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref src, L068_PartnerPlanes[c] * 256);
-            float a1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref coeff, c) + 1f, b1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref coeff, 96 + c) + 0f;
-            global::MicroNet.Aot.Runtime.ShiftMax.Mix(dst: ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dst, c * 256), x: ref own, partner: ref other, a: a1, b: b1, n: 256);
-        }
-    }
-
-    // L070_features_7_layers_7_conv_0 on several threads: this thread's part (the same calls over fewer groups)
-    private static void L070_features_7_layers_7_conv_0_Part(ref float x, ref float arena, ref float y, float* w, int thread, int threads, global::MicroNet.Aot.Runtime.InferencePool pool)
-    {
-        // this thread's groups: [lo, hi) of 4
-        int lo = global::MicroNet.Aot.Runtime.InferencePool.PartStart(4, 1, thread, threads);
-        int hi = global::MicroNet.Aot.Runtime.InferencePool.PartStart(4, 1, thread + 1, threads);
-        if (lo >= hi) return;
-        ref float src = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 24576);
-        ref float dst = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 0);
-        float* weight = w + 28528; // features.7.layers.7.conv.0.weight [32, 24, 1, 1]
-        float* bias = w + 29296; // features.7.layers.7.conv.0.bias [32]
-        for (int g = lo; g < hi; g++)
-        {
-            global::MicroNet.Aot.Runtime.Pointwise.GroupConv(input: ref src, planes: L070_InputPlanes.Slice(g * 24, 24),
-                output: ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dst, g * 2048), weights: weight + g * 192, bias: bias + g * 8,
-                outputs: 8, n: 256, relu6: false);
-        }
-    }
-
-    // L071_features_7_layers_8 on several threads: this thread's part (the same calls over fewer channels)
-    private static void L071_features_7_layers_8_Part(ref float x, ref float arena, ref float y, float* w, int thread, int threads, global::MicroNet.Aot.Runtime.InferencePool pool)
-    {
-        // this thread's channels: [lo, hi) of 32
-        int lo = global::MicroNet.Aot.Runtime.InferencePool.PartStart(32, 1, thread, threads);
-        int hi = global::MicroNet.Aot.Runtime.InferencePool.PartStart(32, 1, thread + 1, threads);
-        ref float src = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 0);
-        ref float dst = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 16384);
-        ref float means = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 8256);
-        ref float squeeze = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 8288);
-        ref float coeff = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 8192);
-        for (int c = lo; c < hi; c++) global::System.Runtime.CompilerServices.Unsafe.Add(ref means, c) = global::MicroNet.Aot.Runtime.Elementwise.Sum(x: ref global::System.Runtime.CompilerServices.Unsafe.Add(ref src, c * 256), n: 256) / 256f;
-        pool.Barrier(); // every channel's mean is in
-        if (thread == 0)
-        {
-            float* fc0 = w + 29328; // features.7.layers.8.fc.0.weight [4, 32]
-            float* fc0Bias = w + 29456; // features.7.layers.8.fc.0.bias [4]
-            float* fc2 = w + 29472; // features.7.layers.8.fc.2.weight [64, 4]
-            float* fc2Bias = w + 29728; // features.7.layers.8.fc.2.bias [64]
-            global::MicroNet.Aot.Runtime.Linear.MatVec(weights: fc0, input: ref means, output: ref squeeze, rows: 4, cols: 32);
-            global::MicroNet.Aot.Runtime.Elementwise.AddBiasRelu(x: ref squeeze, bias: fc0Bias, n: 4);
-            global::MicroNet.Aot.Runtime.Linear.MatVec(weights: fc2, input: ref squeeze, output: ref coeff, rows: 64, cols: 4);
-            global::MicroNet.Aot.Runtime.ShiftMax.Coefficients(x: ref coeff, bias: fc2Bias, n: 64, scale: 4f);
-        }
-        pool.Barrier(); // the coefficients are in
-        for (int c = lo; c < hi; c++)
-        {
-            ref float own = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref src, c * 256);
-            ref float other = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref src, L071_PartnerPlanes[c] * 256);
-            float a1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref coeff, c) + 1f, b1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref coeff, 32 + c) + 0f;
-            global::MicroNet.Aot.Runtime.ShiftMax.Mix(dst: ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dst, c * 256), x: ref own, partner: ref other, a: a1, b: b1, n: 256);
-        }
-    }
-
-    // L076_avgpool on several threads: this thread's part (the same calls over fewer channels)
-    private static void L076_avgpool_Part(ref float x, ref float arena, ref float y, float* w, int thread, int threads, global::MicroNet.Aot.Runtime.InferencePool pool)
-    {
-        // this thread's channels: [lo, hi) of 64
-        int lo = global::MicroNet.Aot.Runtime.InferencePool.PartStart(64, 1, thread, threads);
-        int hi = global::MicroNet.Aot.Runtime.InferencePool.PartStart(64, 1, thread + 1, threads);
-        if (lo >= hi) return;
-        ref float src = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 0);
-        ref float dst = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 16384);
-        for (int c = lo; c < hi; c++)
-        {
-            ref float plane = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref src, c * 256);
-            global::System.Runtime.CompilerServices.Unsafe.Add(ref dst, c) = global::MicroNet.Aot.Runtime.Elementwise.HSwish(global::MicroNet.Aot.Runtime.Elementwise.SumRelu6(x: ref plane, n: 256) / 256f);
-        }
     }
 
     // Channel tables, computed by the generator: entry c of an ...Planes table is the arena plane that

@@ -261,8 +261,8 @@ public static unsafe partial class Tiny
     }
 
     // One image on every thread of the pool: the phases of the plan in order, a barrier after each.
-    // 1 phases: 0 split layers (their Lnnn_Part), the others on thread 0; a layer splits when
-    // it is estimated at 4.0 us or more on one thread (Planning/ParallelPlanner.cs).
+    // 1 phases: 0 split layers (their Lnnn_Part), the others on thread 0; a layer splits when two
+    // threads are estimated to save 4.0 us or more on it, its input's move between cores counted (Planning/ParallelPlanner.cs).
     private static void RunPart(global::MicroNet.Aot.Runtime.InferencePool pool, int thread, void* state)
     {
         var s = (RunState*)state;
