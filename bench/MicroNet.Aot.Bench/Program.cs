@@ -11,6 +11,7 @@ using MicroNet.Aot.Bench;
 // micronet-bench harness MODE OUT.json [MODELS]     the documented harness (MODE: jit or aot)
 // micronet-bench interleaved OUT.json [MODELS]      ONNX Runtime and generated in alternating rounds, one process
 // micronet-bench threads OUT.json [MODELS]         1, 2, 4 threads and batches of 16 in paired rounds (InferencePool)
+// micronet-bench handoff                           the cost of handing a buffer between two cores (the parallel cost model's input)
 // micronet-bench coldstart MODEL                    first call, calls 2-51, steady state of a fresh process (one JSON line)
 // micronet-bench profile MODEL [OUT.md]             per-layer table (a MicroNetProfile=true build)
 // micronet-bench fma-peak OUT.json                  this core's measured FP32 FMA throughput (the peak for "of FMA peak")
@@ -45,6 +46,9 @@ switch (args.FirstOrDefault())
             Threads.Save(args[1], Threads.Run(models));
             return 0;
         }
+    case "handoff":
+        Handoff.Run();
+        return 0;
     case "coldstart" when args.Length >= 2:
         Console.WriteLine(ColdStart.Measure(args[1], "jit"));
         return 0;
@@ -66,6 +70,6 @@ switch (args.FirstOrDefault())
         Report.Write(args[1], args[2]);
         return 0;
     default:
-        Console.Error.WriteLine("usage: micronet-bench bdn | harness jit|aot OUT.json [M0,M1,..] | interleaved OUT.json [M0,M1,..] | threads OUT.json [M0,..] | coldstart MODEL | profile MODEL [OUT.md] | fma-peak OUT.json | report RESULTS_DIR OUT_DIR");
+        Console.Error.WriteLine("usage: micronet-bench bdn | harness jit|aot OUT.json [M0,M1,..] | interleaved OUT.json [M0,M1,..] | threads OUT.json [M0,..] | handoff | coldstart MODEL | profile MODEL [OUT.md] | fma-peak OUT.json | report RESULTS_DIR OUT_DIR");
         return 2;
 }
