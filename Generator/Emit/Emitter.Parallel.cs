@@ -74,6 +74,7 @@ internal sealed partial class Emitter
         _w.Line("private struct BatchState { public float* X, Y; public int Images, Next; }");
         _w.Line();
         _w.Line("// A batch: each thread takes the next image (an atomic counter) and runs it in its own arena.");
+        _w.Line(Optimized);
         _w.Open("private static void BatchPart(" + Pool + " pool, int thread, void* state)");
         _w.Line("var s = (BatchState*)state;");
         _w.Line("float[] arena = t_arena ??= new float[ScratchLength];");
@@ -85,6 +86,7 @@ internal sealed partial class Emitter
         _w.Line("// " + I(_plan.Phases.Count) + " phases: " + I(parallel) + " split layers (their Lnnn_Part), the others on thread 0; a layer splits when two");
         _w.Line("// threads are estimated to save " + _plan.Class.ParallelMinMicroseconds.ToString("0.0", System.Globalization.CultureInfo.InvariantCulture) +
             " us or more on it, its input's move between cores counted (Planning/ParallelPlanner.cs).");
+        _w.Line(Optimized);
         _w.Open("private static void RunPart(" + Pool + " pool, int thread, void* state)");
         _w.Line("var s = (RunState*)state;");
         _w.Line("int threads = pool.Threads;");
@@ -119,6 +121,7 @@ internal sealed partial class Emitter
     {
         _w.Line();
         _w.Line("// " + step.Header.Method + " on several threads: this thread's part (the same calls over fewer " + partition.Unit + ")");
+        _w.Line(Optimized);
         _w.Open("private static void " + step.Header.Method + "_Part(ref float x, ref float arena, ref float y, float* w, int thread, int threads, " + Pool + " pool)");
         PartPrinters.Print(step, partition, _w);
         _w.Close();

@@ -69,6 +69,13 @@ internal sealed partial class Emitter
     public static bool IsMemberName(string name) =>
         MemberNames.Contains(name) || name.Length > 5 && name[0] == 'L' && char.IsDigit(name[1]) && char.IsDigit(name[2]) && char.IsDigit(name[3]) && name[4] == '_';
 
+    /// <summary>
+    /// On every method an inference runs: compiled optimized at its first call, not at tier 0 first
+    /// (a fresh process's first 50 calls ran 9-16x slower than steady state without it; see
+    /// docs/benchmarks/coldstart.md). NativeAOT ignores it.
+    /// </summary>
+    internal const string Optimized = "[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]";
+
     private List<KernelStep> Methods => _plan.Steps.OfType<KernelStep>().ToList();
 
     private string Write()
@@ -162,6 +169,7 @@ internal sealed partial class Emitter
         _w.Line();
         _w.Line("/// <summary>Runs the network on one image in caller-provided scratch memory (the arena). Allocates nothing.</summary>");
         RunParams(scratch: true);
+        _w.Line(Optimized);
         _w.Open("public static void Run(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, global::System.Span<float> scratch)");
         _w.Line("if (input.Length != InputLength) ThrowLength(nameof(input), \"exactly\", InputLength, input.Length, \"" + input + " normalized NCHW\");");
         _w.Line("if (output.Length != OutputLength) ThrowLength(nameof(output), \"exactly\", OutputLength, output.Length, \"" + I(model.OutputLength) + " outputs\");");
@@ -335,6 +343,7 @@ internal sealed partial class Emitter
         if (macs > 0) _w.Line("//   MACs " + I(macs) + ", parameters " + I(parameters));
         foreach (var t in h.Weights) _w.Line("//   weights " + t.Name + " " + t.Shape + " @ blob float " + I(t.Offset));
         foreach (var t in h.Scratch) _w.Line("//   scratch " + t.Name + " @ arena[" + I(t.Offset) + ".." + I(t.Offset + t.Floats) + ")");
+        _w.Line(Optimized);
         _w.Open("private static void " + h.Method + "(ref float x, ref float arena, ref float y, float* w)");
         StepPrinters.Print(step, _w);
         _w.Close();

@@ -18,6 +18,7 @@ public static unsafe partial class Depthwise
     /// broadcasts each weight. Replaces one k x 1 pass per input and output (the generic path
     /// reloads and re-stores every output row three times: 9 % of M3's ARM64 instructions).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RgbColumn3Vector128(ref float input, ReadOnlySpan<int> planes, nint inPlane, ref float output, nint outPlane,
         float* weights, float* bias, int outputs, int pad, int stride, int inHeight, int outHeight, nint width)
     {

@@ -12,6 +12,7 @@ public static unsafe partial class Depthwise
     /// group's input planes (<paramref name="planes"/>, channel maps applied). Four outputs at a time
     /// share every input load; weights are [outputs, planes.Length, k].
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void ColumnGroup(ref float input, ReadOnlySpan<int> planes, nint inPlane, ref float output, nint outPlane,
         float* weights, float* bias, int outputs, int k, int pad, int stride, int inHeight, int outHeight, nint width)
     {
@@ -91,6 +92,7 @@ public static unsafe partial class Depthwise
     /// every output channel a chain of nine FMAs over them (bias, then input 0's taps, input 1's,
     /// input 2's - the order of the general path).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RgbColumn3(ref float input, ReadOnlySpan<int> planes, nint inPlane, ref float output, nint outPlane,
         float* weights, float* bias, int outputs, int pad, int stride, int inHeight, int outHeight, nint width)
     {
@@ -166,6 +168,7 @@ public static unsafe partial class Depthwise
     /// loop has four nine-FMA chains whose latency it waits on; the same order per output (bias,
     /// then input 0's taps, input 1's, input 2's), so the same sums bit for bit.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RgbColumn3Block4(ref float r0, ref float r1, ref float r2, nint below, ref float output, nint outPlane, float* w, float* bias, nint width)
     {
         fixed (float* p0 = &r0) fixed (float* p1 = &r1) fixed (float* p2 = &r2)

@@ -12,6 +12,7 @@ public static unsafe partial class Depthwise
     /// <paramref name="width"/> (the same in and out). With <paramref name="accumulate"/> the
     /// result is added to the output (further input channels of a dense conv) and bias is ignored.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void Column(ref float input, ref float output, float* taps, float bias, int k, int pad, int stride,
         int inHeight, int outHeight, nint width, bool accumulate)
     {
@@ -29,6 +30,7 @@ public static unsafe partial class Depthwise
     /// <paramref name="inputPlanes"/>[c] with taps weights[c*k .. c*k + k) and bias[c]. The
     /// per-layer work (zero rows around the staging copy of small planes) is done once.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Columns(ref float input, ReadOnlySpan<int> inputPlanes, nint inPlane, ref float output, nint outPlane,
         float* weights, float* bias, int k, int pad, int stride, int inHeight, int outHeight, int width)
     {
@@ -96,6 +98,7 @@ public static unsafe partial class Depthwise
     /// first (one flat loop, no edge cases); large ones run the interior rows flat in place and the
     /// few edge rows with their valid taps only.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ColumnStride1(ref float input, ref float output, float* taps, float bias, int k, int pad, int height, nint width)
     {
         nint n = height * width;
@@ -131,6 +134,7 @@ public static unsafe partial class Depthwise
     /// output vectors, where copying the even and odd rows into blocks first cost two more loads and
     /// stores per output vector. Rows whose taps leave the plane keep only the taps inside.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ColumnStride2Pairs(ref float input, ref float output, float* taps, float bias, int k, int inHeight, int outHeight, nint width)
     {
         int pad = k / 2;
@@ -196,6 +200,7 @@ public static unsafe partial class Depthwise
     }
 
     /// <summary>k x 1 with any stride, row by row: rows with all taps inside run the flat tap loop, edge rows their valid taps.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ColumnRows(ref float input, ref float output, float* taps, float bias, int k, int pad, int stride, int inHeight, int outHeight, nint width)
     {
         nint* offsets = stackalloc nint[k];
@@ -211,6 +216,7 @@ public static unsafe partial class Depthwise
     }
 
     /// <summary>One output row of a k x 1 conv whose taps are partly outside the input (top or bottom rows).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ColumnEdgeRow(ref float input, ref float output, float* taps, float bias, int k, int pad, int stride, int inHeight, int oy, nint width)
     {
         int top = oy * stride - pad;
@@ -246,6 +252,7 @@ public static unsafe partial class Depthwise
     }
 
     /// <summary>k x 1 that adds into the output (further input channels of a dense conv), or an unusual padding.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ColumnGeneric(ref float input, ref float output, float* taps, float bias, int k, int pad, int stride,
         int inHeight, int outHeight, nint width, bool accumulate)
     {
@@ -293,6 +300,7 @@ public static unsafe partial class Depthwise
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ColumnInterior(ref float input, ref float output, float* taps, float bias, int k, int pad, nint start, nint end, nint width, bool accumulate)
     {
         nint j = start;

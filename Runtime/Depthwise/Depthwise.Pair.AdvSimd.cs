@@ -15,6 +15,7 @@ public static unsafe partial class Depthwise
     /// convs with centred padding, rows of 5 to <see cref="MaxZeroRowFloats"/> floats (two vectors or
     /// more: the last vector is realigned from a load that ends at the row's end; the zero row is on the stack).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static bool PairVectorsAdvSimdApplies(int columnK, int columnPad, int rowK, int rowPad, int width) =>
         AdvSimd.Arm64.IsSupported &&
         columnK is 3 or 5 && columnPad == columnK / 2 && rowK is 3 or 5 && rowPad == rowK / 2 && width >= 5 && width <= MaxZeroRowFloats;
@@ -31,6 +32,7 @@ public static unsafe partial class Depthwise
     /// (bias, then taps in order, a tap outside the plane adding a zero product): bit for bit.
     /// Replaces the staged plane-by-plane path (copy, flat k x 1 loop, masked flat 1 x k loop).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PairVectorsAdvSimd(ref float input, ReadOnlySpan<int> inputPlanes, nint inPlane, ref float output, nint outPlane,
         float* columnWeights, float* columnBias, int columnK, float* rowWeights, float* rowBias, int rowK, int height, int width, bool relu6)
     {
@@ -43,6 +45,7 @@ public static unsafe partial class Depthwise
         else PairVectorsAdvSimd<ThreeTaps, ThreeTaps>(ref input, inputPlanes, inPlane, ref output, outPlane, columnWeights, columnBias, rowWeights, rowBias, height, width, relu6);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PairVectorsAdvSimd<TColumn, TRow>(ref float input, ReadOnlySpan<int> inputPlanes, nint inPlane, ref float output, nint outPlane,
         float* columnWeights, float* columnBias, float* rowWeights, float* rowBias, int height, int width, bool relu6)
         where TColumn : ITapCount where TRow : ITapCount
@@ -51,6 +54,7 @@ public static unsafe partial class Depthwise
         else PairVectorsAdvSimd<TColumn, TRow, NoClamp>(ref input, inputPlanes, inPlane, ref output, outPlane, columnWeights, columnBias, rowWeights, rowBias, height, width);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PairVectorsAdvSimd<TColumn, TRow, TClamp>(ref float input, ReadOnlySpan<int> inputPlanes, nint inPlane, ref float output, nint outPlane,
         float* columnWeights, float* columnBias, float* rowWeights, float* rowBias, int height, int width)
         where TColumn : ITapCount where TRow : ITapCount where TClamp : struct, IOutputClamp
@@ -156,7 +160,7 @@ public static unsafe partial class Depthwise
     /// of the vector stored to end at the row's last column is lane storeLanes + j of (the output
     /// vector before the last, the last one).
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
     private static (Vector128<byte> Realign, Vector128<byte> StoreLast) TailLookups(int realignLanes, int storeLanes)
     {
         byte* indices = stackalloc byte[32];
@@ -170,6 +174,7 @@ public static unsafe partial class Depthwise
     }
 
     /// <summary>[t0, t1, t2, bias] of <paramref name="planes"/> output planes of a 1 x 3 conv, one vector each, for applying by lane.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RowTapsByLane(float* taps, float* rowWeights, float* rowBias, int planes)
     {
         for (int o = 0; o < planes; o++)
@@ -180,15 +185,15 @@ public static unsafe partial class Depthwise
     }
 
     /// <summary><paramref name="row"/> where it lies in the plane [source, end), else the zero row.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
     private static byte* RowOrZeros(byte* row, byte* source, byte* end, float* zeros) => row >= source && row < end ? row : (byte*)zeros;
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
     private static Vector128<float> Clamp<TClamp>(Vector128<float> v, Vector128<float> zero, Vector128<float> six) where TClamp : struct, IOutputClamp =>
         TClamp.Relu6 ? AdvSimd.Min(AdvSimd.Max(v, zero), six) : v; // ReLU6 with the limits in registers (Simd.Relu6 rematerializes them per vector)
 
     /// <summary>The k x 1 conv at the four columns <paramref name="x"/> bytes into the k input rows: bias, then the k taps in order.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
     private static Vector128<float> ColumnVector<TColumn>(byte* t0, byte* t1, byte* t2, byte* t3, byte* t4, nint x,
         Vector128<float> c0, Vector128<float> c1, Vector128<float> c2, Vector128<float> c3, Vector128<float> c4, Vector128<float> bias)
         where TColumn : ITapCount
@@ -209,7 +214,7 @@ public static unsafe partial class Depthwise
     /// in: row A reads input rows t0..t(k-1), row B t1..tk; each loaded once. Per row: bias, then
     /// the k taps in order (the sums of <see cref="ColumnVector"/>).
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
     private static (Vector128<float> A, Vector128<float> B) ColumnVectors<TColumn>(byte* t0, byte* t1, byte* t2, byte* t3, byte* t4, byte* t5, nint x,
         Vector128<float> c0, Vector128<float> c1, Vector128<float> c2, Vector128<float> c3, Vector128<float> c4, Vector128<float> bias)
         where TColumn : ITapCount
@@ -230,7 +235,7 @@ public static unsafe partial class Depthwise
     }
 
     /// <summary>The 1 x k conv at the four columns of <paramref name="current"/>, its neighbours shifted in by EXT: bias, then the k taps in order.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
     private static Vector128<float> RowVector<TRow>(Vector128<float> previous, Vector128<float> current, Vector128<float> next,
         Vector128<float> r0, Vector128<float> r1, Vector128<float> r2, Vector128<float> r3, Vector128<float> r4, Vector128<float> bias)
         where TRow : ITapCount

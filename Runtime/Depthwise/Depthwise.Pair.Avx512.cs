@@ -17,6 +17,7 @@ public static unsafe partial class Depthwise
     /// the runtime reports 512-bit vectors accelerated: not on the parts that slow their clock
     /// for them). A row of at least half a vector keeps every unmasked load inside its plane.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static bool PairRowsApplies(int columnK, int columnPad, int rowK, int rowPad, int width) =>
 #if !NET9_0_OR_GREATER
         false; // the masked loads and stores it needs are .NET 9 API
@@ -37,6 +38,7 @@ public static unsafe partial class Depthwise
     /// channel-blocked one on 720 x 7 x 7, 0.67x. Every value is summed as by the two layers apart
     /// (bias, then taps in order, a tap outside the plane adding a zero product): bit for bit.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PairRows(ref float input, ReadOnlySpan<int> inputPlanes, nint inPlane, ref float output, nint outPlane,
         float* columnWeights, float* columnBias, int columnK, float* rowWeights, float* rowBias, int rowK, int height, int width, bool relu6)
     {
@@ -63,6 +65,7 @@ public static unsafe partial class Depthwise
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PairRows<TV, TLanes, TColumn, TRow>(float* input, ReadOnlySpan<int> inputPlanes, nint inPlane, float* output, nint outPlane,
         float* columnWeights, float* columnBias, float* rowWeights, float* rowBias, int height, int width, bool relu6)
         where TV : struct
@@ -115,7 +118,7 @@ public static unsafe partial class Depthwise
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
     private static TV Column5<TV, TLanes>(TV x0, TV x1, TV x2, TV x3, TV x4, BroadcastTaps<TV, TLanes> w) where TV : struct where TLanes : IRowLanes<TV>
     {
         var acc = TLanes.Fma(x0, w.T0, w.Bias);
@@ -125,7 +128,7 @@ public static unsafe partial class Depthwise
         return TLanes.Fma(x4, w.T4, acc);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
     private static TV Column3<TV, TLanes>(TV x0, TV x1, TV x2, BroadcastTaps<TV, TLanes> w) where TV : struct where TLanes : IRowLanes<TV>
     {
         var acc = TLanes.Fma(x0, w.T0, w.Bias);
@@ -134,7 +137,7 @@ public static unsafe partial class Depthwise
     }
 
     /// <summary>The k x 1 conv's output row whose k input rows, starting at <paramref name="top"/>, all lie before the plane's last row.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
     private static TV Interior<TV, TLanes, TColumn>(float* top, nint width, BroadcastTaps<TV, TLanes> w)
         where TV : struct where TLanes : IRowLanes<TV> where TColumn : ITapCount
     {
@@ -150,7 +153,7 @@ public static unsafe partial class Depthwise
     }
 
     /// <summary>The k x 1 conv's output row y near the top or bottom: rows outside the plane are zeros, the last row the masked load.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
     private static TV Edge<TV, TLanes, TColumn>(float* source, int y, int height, int width, TV last, BroadcastTaps<TV, TLanes> w)
         where TV : struct where TLanes : IRowLanes<TV> where TColumn : ITapCount
     {
@@ -171,7 +174,7 @@ public static unsafe partial class Depthwise
     {
         public readonly TV T0, T1, T2, T3, T4, Bias;
 
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
         public BroadcastTaps(float* taps, int k, float bias)
         {
             T0 = TLanes.Broadcast(taps[0]); T1 = TLanes.Broadcast(taps[1]); T2 = TLanes.Broadcast(taps[2]);
@@ -208,18 +211,31 @@ public static unsafe partial class Depthwise
     private struct Lanes8 : IRowLanes<Vector256<float>>
     {
         public static Vector256<float> Zero => Vector256<float>.Zero;
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public static Vector256<float> FirstLanes(int count) => Vector256.LessThan(Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7), Vector256.Create(count)).AsSingle();
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public static Vector256<float> Broadcast(float value) => Vector256.Create(value);
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public static Vector256<float> Load(float* at) => Vector256.Load(at);
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public static Vector256<float> LoadMasked(float* at, Vector256<float> keep) => Avx512F.VL.MaskLoad(at, keep, Vector256<float>.Zero);
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public static void Store(float* at, Vector256<float> value) => value.Store(at);
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public static void StoreMasked(float* at, Vector256<float> keep, Vector256<float> value) => Avx512F.VL.MaskStore(at, keep, value);
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public static Vector256<float> Fma(Vector256<float> x, Vector256<float> w, Vector256<float> acc) => Simd.Fma(x, w, acc);
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public static Vector256<float> And(Vector256<float> a, Vector256<float> b) => a & b;
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public static Vector256<float> Relu6(Vector256<float> v) => Simd.Relu6(v);
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public static Vector256<float> Previous1(Vector256<float> v) => Avx512F.VL.AlignRight32(v.AsInt32(), Vector256<int>.Zero, 7).AsSingle();
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public static Vector256<float> Previous2(Vector256<float> v) => Avx512F.VL.AlignRight32(v.AsInt32(), Vector256<int>.Zero, 6).AsSingle();
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public static Vector256<float> Next1(Vector256<float> v) => Avx512F.VL.AlignRight32(Vector256<int>.Zero, v.AsInt32(), 1).AsSingle();
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public static Vector256<float> Next2(Vector256<float> v) => Avx512F.VL.AlignRight32(Vector256<int>.Zero, v.AsInt32(), 2).AsSingle();
     }
 
@@ -227,19 +243,32 @@ public static unsafe partial class Depthwise
     private struct Lanes16 : IRowLanes<Vector512<float>>
     {
         public static Vector512<float> Zero => Vector512<float>.Zero;
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public static Vector512<float> FirstLanes(int count) =>
             Vector512.LessThan(Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), Vector512.Create(count)).AsSingle();
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public static Vector512<float> Broadcast(float value) => Vector512.Create(value);
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public static Vector512<float> Load(float* at) => Vector512.Load(at);
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public static Vector512<float> LoadMasked(float* at, Vector512<float> keep) => Avx512F.MaskLoad(at, keep, Vector512<float>.Zero);
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public static void Store(float* at, Vector512<float> value) => value.Store(at);
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public static void StoreMasked(float* at, Vector512<float> keep, Vector512<float> value) => Avx512F.MaskStore(at, keep, value);
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public static Vector512<float> Fma(Vector512<float> x, Vector512<float> w, Vector512<float> acc) => Avx512F.FusedMultiplyAdd(x, w, acc);
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public static Vector512<float> And(Vector512<float> a, Vector512<float> b) => a & b;
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public static Vector512<float> Relu6(Vector512<float> v) => Simd.Relu6(v);
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public static Vector512<float> Previous1(Vector512<float> v) => Avx512F.AlignRight32(v.AsInt32(), Vector512<int>.Zero, 15).AsSingle();
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public static Vector512<float> Previous2(Vector512<float> v) => Avx512F.AlignRight32(v.AsInt32(), Vector512<int>.Zero, 14).AsSingle();
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public static Vector512<float> Next1(Vector512<float> v) => Avx512F.AlignRight32(Vector512<int>.Zero, v.AsInt32(), 1).AsSingle();
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public static Vector512<float> Next2(Vector512<float> v) => Avx512F.AlignRight32(Vector512<int>.Zero, v.AsInt32(), 2).AsSingle();
     }
 #endif

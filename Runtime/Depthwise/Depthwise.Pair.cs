@@ -18,6 +18,7 @@ public static unsafe partial class Depthwise
     /// plane m is the 1 x k conv of it (rowWeights[m*rowK ..], rowBias[m]), clamped to [0, 6] with
     /// <paramref name="relu6"/>. Each value is summed exactly as by the two layers apart.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Pair(ref float input, ReadOnlySpan<int> inputPlanes, nint inPlane, ref float output, nint outPlane,
         float* columnWeights, float* columnBias, int columnK, int columnPad, float* rowWeights, float* rowBias, int rowK, int rowPad,
         int height, int width, bool relu6)

@@ -45,6 +45,7 @@ public static unsafe partial class Depthwise
     /// channels, k = 3 or 5 on both convs, input rows of at most <see cref="PairBlocks8MaxWidth"/>
     /// floats, planes of at least one vector, and stack blocks within <see cref="PairBlocks8MaxStackFloats"/>.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static bool PairBlocks8Applies(int channels, nint inPlane, nint outPlane, int columnK, int columnPad, int rowK, int rowPad,
         int stride, int height, int width)
     {
@@ -59,6 +60,7 @@ public static unsafe partial class Depthwise
         return (long)(height + above + below) * width * 8 + (long)(width + left + right) * 8 + (long)outN * 8 + 24 <= PairBlocks8MaxStackFloats;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int PairBlocks8(ref float input, ReadOnlySpan<int> inputPlanes, nint inPlane, ref float output, nint outPlane,
         float* columnWeights, float* columnBias, int columnK, int columnPad, float* rowWeights, float* rowBias, int rowK, int rowPad,
         int stride, int height, int width, bool relu6)
@@ -138,12 +140,12 @@ public static unsafe partial class Depthwise
     }
 
     /// <summary>Eight weights k floats apart (tap t of eight consecutive channels) as one vector.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
     private static Vector256<float> GatherTap(float* first, int k) =>
         Vector256.Create(first[0], first[k], first[2 * k], first[3 * k], first[4 * k], first[5 * k], first[6 * k], first[7 * k]);
 
     // The k x 1 over one row of positions: staged rows top .. top + k - 1, same column.
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
     private static void ColumnTaps3(float* top, float* middle, int width, Vector256<float>* taps, Vector256<float> bias)
     {
         nint row = width * 8;
@@ -157,7 +159,7 @@ public static unsafe partial class Depthwise
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
     private static void ColumnTaps5(float* top, float* middle, int width, Vector256<float>* taps, Vector256<float> bias)
     {
         nint row = width * 8;
@@ -174,7 +176,7 @@ public static unsafe partial class Depthwise
     }
 
     // The 1 x k over one intermediate row: output x reads padded positions x*stride .. x*stride + k - 1.
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
     private static void RowTaps3(float* padded, float* dst, int width, int stride, Vector256<float>* taps, Vector256<float> bias, bool relu6)
     {
         nint row = width * 8, step = stride * 8;
@@ -189,7 +191,7 @@ public static unsafe partial class Depthwise
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
     private static void RowTaps5(float* padded, float* dst, int width, int stride, Vector256<float>* taps, Vector256<float> bias, bool relu6)
     {
         nint row = width * 8, step = stride * 8;
@@ -212,7 +214,7 @@ public static unsafe partial class Depthwise
     /// channels, or the reverse): unpack pairs of rows, shuffle pairs of pairs, then swap 128-bit
     /// halves (24 shuffles for 64 floats). All in locals, so the JIT keeps them in registers.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
     private static void Transpose8(Vector256<float> r0, Vector256<float> r1, Vector256<float> r2, Vector256<float> r3,
         Vector256<float> r4, Vector256<float> r5, Vector256<float> r6, Vector256<float> r7, ref float dst, nint stride)
     {

@@ -16,6 +16,7 @@ public static unsafe partial class Depthwise
     /// conv with a channel multiplier of 1 or 2, k = 3 or 5 on both with centred padding, and even
     /// rows of 8 to <see cref="MaxZeroRowFloats"/> floats (one block of eight or more).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static bool PairStride2VectorsAdvSimdApplies(int columnInputs, int rowMultiplier, int columnK, int columnPad, int rowK, int rowPad, int inWidth) =>
         AdvSimd.Arm64.IsSupported && (columnInputs == 1 || columnInputs == 3 && columnK == 3) && rowMultiplier is 1 or 2 &&
         columnK is 3 or 5 && columnPad == columnK / 2 && rowK is 3 or 5 && rowPad == rowK / 2 &&
@@ -36,6 +37,7 @@ public static unsafe partial class Depthwise
     /// intermediate vectors. Every value is summed as by the two layers apart (bias, then the taps
     /// in order, a tap outside the plane adding a zero product): bit for bit.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PairStride2VectorsAdvSimd(ref float input, ReadOnlySpan<int> inputPlanes, int columnInputs, nint inPlane, ref float output, nint outPlane,
         float* columnWeights, float* columnBias, int columnK, float* rowWeights, float* rowBias, int rowK, int rowMultiplier,
         int inHeight, int inWidth, int outHeight, int outWidth, bool relu6)
@@ -92,6 +94,7 @@ public static unsafe partial class Depthwise
     }
 
     /// <summary>Whether the depthwise k x 1 conv's intermediate planes come in pairs that read the same input plane (a channel multiplier of 2).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static bool PlanesInPairs(ReadOnlySpan<int> inputPlanes)
     {
         if (inputPlanes.Length % 2 != 0) return false;
@@ -108,6 +111,7 @@ public static unsafe partial class Depthwise
     /// ([w0, w1, w2, 0] per plane), and the four output planes' 1 x 3 taps and biases likewise. Rows
     /// of a multiple of 8 floats. The sums of the plane-by-plane kernel in its order, bit for bit.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void SharedPairStride2PairsAdvSimd<TClamp>(ref float input, ReadOnlySpan<int> inputPlanes, nint inPlane, ref float output, nint outPlane,
         float* columnWeights, float* columnBias, float* rowWeights, float* rowBias, int inHeight, int inWidth, int outHeight, int outWidth)
         where TClamp : struct, IOutputClamp
@@ -157,6 +161,7 @@ public static unsafe partial class Depthwise
     }
 
     /// <summary>Whether every intermediate plane of the stem reads the same three input planes in the same order (a dense conv over RGB does).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static bool SameRgbPlanes(ReadOnlySpan<int> inputPlanes)
     {
         for (int i = 3; i < inputPlanes.Length; i++)
@@ -173,6 +178,7 @@ public static unsafe partial class Depthwise
     /// a multiple of 8 floats (no partial block: the 1 x 3 taps 2x - 1 .. 2x + 1 need no right
     /// neighbour). The sums of the plane-by-plane kernel in its order, bit for bit.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RgbPairStride2PairsAdvSimd<TClamp>(ref float input, ReadOnlySpan<int> inputPlanes, nint inPlane, ref float output, nint outPlane,
         float* columnWeights, float* columnBias, float* rowWeights, float* rowBias, int middles,
         int inHeight, int inWidth, int outHeight, int outWidth)
@@ -239,6 +245,7 @@ public static unsafe partial class Depthwise
     /// weights and six output planes' taps by lane. A kernel of its own: folding the third plane
     /// into the two-plane kernel as a type parameter cost that one 0.5 % of M0 (register allocation).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RgbPairStride2TripleAdvSimd<TClamp>(ref float input, ReadOnlySpan<int> inputPlanes, nint inPlane, ref float output, nint outPlane,
         float* columnWeights, float* columnBias, float* rowWeights, float* rowBias, int inHeight, int inWidth, int outHeight, int outWidth)
         where TClamp : struct, IOutputClamp
@@ -297,7 +304,7 @@ public static unsafe partial class Depthwise
     }
 
     /// <summary>One input row of the three-plane stem pass: eight columns (one LDP), FMAs into each plane's sums with its weight by lane.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
     private static void RgbTap3(ref Vector128<float> lowA, ref Vector128<float> highA, ref Vector128<float> lowB, ref Vector128<float> highB,
         ref Vector128<float> lowC, ref Vector128<float> highC, byte* row,
         Vector128<float> weightsA, [System.Diagnostics.CodeAnalysis.ConstantExpected(Max = 3)] byte laneA,
@@ -314,7 +321,7 @@ public static unsafe partial class Depthwise
     }
 
     /// <summary>One input row of a paired kernel: eight columns (one LDP), FMAs into both intermediate planes' sums with their weights by lane.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
     private static void RgbTap(ref Vector128<float> lowA, ref Vector128<float> highA, ref Vector128<float> lowB, ref Vector128<float> highB, byte* row,
         Vector128<float> weightsA, [System.Diagnostics.CodeAnalysis.ConstantExpected(Max = 3)] byte laneA,
         Vector128<float> weightsB, [System.Diagnostics.CodeAnalysis.ConstantExpected(Max = 3)] byte laneB)
@@ -331,7 +338,7 @@ public static unsafe partial class Depthwise
     /// columns (low, high) split into even and odd columns, its two output planes' 1 x 3 stride-2
     /// vectors stored; returns the odd columns (the next block's left neighbour).
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
     private static Vector128<float> StorePlanePair<TClamp>(Vector128<float> low, Vector128<float> high, Vector128<float> previousOdd,
         Vector128<float> tapsFirst, Vector128<float> tapsSecond, byte* first, byte* second, Vector128<float> zero, Vector128<float> six)
         where TClamp : struct, IOutputClamp
@@ -344,7 +351,7 @@ public static unsafe partial class Depthwise
     }
 
     /// <summary>A 1 x 3 stride-2 output vector from columns 2x - 1, 2x, 2x + 1 with [t0, t1, t2, bias] in one vector: bias, then the taps in order.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
     private static Vector128<float> RowTaps3ByLane(Vector128<float> left, Vector128<float> even, Vector128<float> odd, Vector128<float> taps)
     {
         var acc = AdvSimd.DuplicateSelectedScalarToVector128(taps, 3);
@@ -358,6 +365,7 @@ public static unsafe partial class Depthwise
     private struct OneOutput : IRowOutputs { public static int Count => 1; }
     private struct TwoOutputs : IRowOutputs { public static int Count => 2; }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PairStride2VectorsAdvSimd<TOutputs, TClamp>(ref float input, ReadOnlySpan<int> inputPlanes, nint inPlane, ref float output, nint outPlane,
         float* columnWeights, float* columnBias, int columnK, float* rowWeights, float* rowBias, int rowK,
         int inHeight, int inWidth, int outHeight, int outWidth)
@@ -372,6 +380,7 @@ public static unsafe partial class Depthwise
     private struct OneInput : IColumnInputs { public static int Count => 1; }
     private struct ThreeInputs : IColumnInputs { public static int Count => 3; }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PairStride2VectorsAdvSimd<TColumn, TInputs, TOutputs, TClamp>(ref float input, ReadOnlySpan<int> inputPlanes, nint inPlane, ref float output, nint outPlane,
         float* columnWeights, float* columnBias, float* rowWeights, float* rowBias, int rowK,
         int inHeight, int inWidth, int outHeight, int outWidth)
@@ -381,6 +390,7 @@ public static unsafe partial class Depthwise
         else PairStride2VectorsAdvSimd<TColumn, ThreeTaps, TInputs, TOutputs, TClamp>(ref input, inputPlanes, inPlane, ref output, outPlane, columnWeights, columnBias, rowWeights, rowBias, inHeight, inWidth, outHeight, outWidth);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PairStride2VectorsAdvSimd<TColumn, TRow, TInputs, TOutputs, TClamp>(ref float input, ReadOnlySpan<int> inputPlanes, nint inPlane, ref float output, nint outPlane,
         float* columnWeights, float* columnBias, float* rowWeights, float* rowBias, int inHeight, int inWidth, int outHeight, int outWidth)
         where TColumn : ITapCount where TRow : ITapCount where TInputs : struct, IColumnInputs where TOutputs : struct, IRowOutputs where TClamp : struct, IOutputClamp
@@ -486,7 +496,7 @@ public static unsafe partial class Depthwise
     /// or the stem's over three planes (rows t0..t2 of the first plane, u0..u2 of the second,
     /// v0..v2 of the third): bias, then plane 0's three taps, plane 1's, plane 2's, in order.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
     private static (Vector128<float> Even, Vector128<float> Odd) Column<TColumn, TInputs>(byte* t0, byte* t1, byte* t2, byte* t3, byte* t4,
         byte* u0, byte* u1, byte* u2, byte* v0, byte* v1, byte* v2, nint x,
         Vector128<float> c0, Vector128<float> c1, Vector128<float> c2, Vector128<float> c3, Vector128<float> c4,
@@ -507,7 +517,7 @@ public static unsafe partial class Depthwise
     /// as they lie (two vectors, one LDP per tap) and only its result is split (UZP1 / UZP2): lane
     /// by lane the same FMAs as splitting every input row first, at a third of the instructions.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
     private static (Vector128<float> Even, Vector128<float> Odd) ColumnPair<TColumn>(byte* t0, byte* t1, byte* t2, byte* t3, byte* t4, nint x,
         Vector128<float> c0, Vector128<float> c1, Vector128<float> c2, Vector128<float> c3, Vector128<float> c4, Vector128<float> bias)
         where TColumn : ITapCount
@@ -525,7 +535,7 @@ public static unsafe partial class Depthwise
     }
 
     /// <summary>One tap of a k x 1 conv over eight contiguous columns at <paramref name="row"/>: two loads (paired into an LDP), two FMAs.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
     private static void Tap(ref Vector128<float> low, ref Vector128<float> high, byte* row, Vector128<float> weight)
     {
         low = AdvSimd.FusedMultiplyAdd(low, Vector128.Load((float*)row), weight);
@@ -537,7 +547,7 @@ public static unsafe partial class Depthwise
     {
         private readonly Vector128<float> r0, r1, r2, r3, r4, bias;
 
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
         public RowTaps(float* taps, float rowBias)
         {
             r0 = Vector128.Create(taps[0]); r1 = Vector128.Create(taps[1]); r2 = Vector128.Create(taps[2]);
@@ -549,7 +559,7 @@ public static unsafe partial class Depthwise
         /// Outputs x (four lanes) from the intermediate columns 2x (<paramref name="even"/>) and
         /// 2x + 1 (<paramref name="odd"/>): k = 3 reads 2x - 1, 2x, 2x + 1; k = 5 also 2x - 2 and 2x + 2.
         /// </summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
         public Vector128<float> Apply(Vector128<float> previousEven, Vector128<float> previousOdd, Vector128<float> even, Vector128<float> odd, Vector128<float> nextEven)
         {
             if (TRow.K == 5)

@@ -14,11 +14,13 @@ public static unsafe partial class Depthwise
     /// stem, 3 inputs per intermediate plane, k = 3) takes the pair: AVX2, centred k = 3 or 5 on
     /// both convs, input rows of 16+ floats (an even count).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static bool PairStride2SplitApplies(int columnInputs, int columnK, int columnPad, int rowK, int rowPad, int inHeight, int inWidth, nint inPlane) =>
         Avx2.IsSupported && (columnK == 3 || columnK == 5) && columnPad == columnK / 2 && (rowK == 3 || rowK == 5) && rowPad == rowK / 2 &&
         inWidth >= 16 && inWidth % 2 == 0 && inPlane >= (nint)inHeight * inWidth && (columnInputs == 1 || columnInputs == 3 && columnK == 3);
 
     /// <summary>Whether <see cref="PairStride2Narrow"/> takes the pair: AVX2, depthwise, centred k = 3 or 5, input rows of 8-14 floats (an even count).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static bool PairStride2NarrowApplies(int columnInputs, int columnK, int columnPad, int rowK, int rowPad, int inHeight, int inWidth, nint inPlane) =>
         Avx2.IsSupported && columnInputs == 1 && (columnK == 3 || columnK == 5) && columnPad == columnK / 2 && (rowK == 3 || rowK == 5) &&
         rowPad == rowK / 2 && inWidth >= 8 && inWidth < 16 && inWidth % 2 == 0 && inPlane >= (nint)inHeight * inWidth;
@@ -31,6 +33,7 @@ public static unsafe partial class Depthwise
     /// so neither conv masks anything. An intermediate row whose taps leave the input reads a row
     /// of zeros for them.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PairStride2Split(ref float input, ReadOnlySpan<int> inputPlanes, nint inPlane, ref float output, nint outPlane,
         float* columnWeights, float* columnBias, int columnK, float* rowWeights, float* rowBias, int rowK,
         int rowMultiplier, int inHeight, int inWidth, int outHeight, bool relu6)
@@ -90,6 +93,7 @@ public static unsafe partial class Depthwise
     /// methods: helpers (with out vectors, or one vector returned) measured 2-16 % slower per layer
     /// on M3's wide pairs.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PairStride2Narrow(ref float input, ReadOnlySpan<int> inputPlanes, nint inPlane, ref float output, nint outPlane,
         float* columnWeights, float* columnBias, int columnK, float* rowWeights, float* rowBias, int rowK,
         int rowMultiplier, int inHeight, int inWidth, int outHeight, bool relu6)
@@ -199,6 +203,7 @@ public static unsafe partial class Depthwise
     /// five input rows of each RGB plane the pair reads stay in L1 for all of them (planes of the
     /// image read once, as by the unfused stem kernel).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RgbPairStride2Split(ref float input, ReadOnlySpan<int> inputPlanes, nint inPlane, ref float output, nint outPlane,
         float* columnWeights, float* columnBias, float* rowWeights, float* rowBias, int rowK,
         int rowMultiplier, int inHeight, int inWidth, int outHeight, bool relu6)
@@ -240,6 +245,7 @@ public static unsafe partial class Depthwise
     /// g's rows at rows[5g .. 5g + 4] (the first row reads 0-2 of each plane, the second 2-4); taps
     /// [plane, tap] at <paramref name="taps"/> (nine), summed plane by plane as the unfused kernel.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void SplitRgbColumns3(nint* rows, float* taps, float bias, float* even, nint toNext, nint toOdd, nint width)
     {
         var b = Vector256.Create(bias);
@@ -266,7 +272,7 @@ public static unsafe partial class Depthwise
     }
 
     /// <summary>One input plane's three taps for 16 columns of two consecutive stride-2 rows (rows at r, r + d1 .. r + d4).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
     private static void RgbPlaneTaps(float* r, nint d1, nint d2, nint d3, nint d4, Vector256<float> w0, Vector256<float> w1, Vector256<float> w2,
         ref Vector256<float> lo0, ref Vector256<float> lo1, ref Vector256<float> hi0, ref Vector256<float> hi1)
     {
@@ -279,7 +285,7 @@ public static unsafe partial class Depthwise
     }
 
     /// <summary>[even columns of a ; even columns of b] and the same for the odd columns, in order (a, b: 16 consecutive floats).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
     private static void StoreSplit(Vector256<float> a, Vector256<float> b, float* even, float* odd)
     {
         // vshufps leaves each 128-bit lane as [a0 a2 b0 b2 | a4 a6 b4 b6]; vpermpd 0xD8 puts the 64-bit pairs in order
@@ -293,6 +299,7 @@ public static unsafe partial class Depthwise
     /// loaded once); row i's even half goes to even + i * <paramref name="toNext"/>, its odd half
     /// <paramref name="toOdd"/> further.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void SplitColumns3(nint* rows, int pairs, float* taps, float bias, float* even, nint toNext, nint toOdd, nint width)
     {
         var w0 = Vector256.Create(taps[0]); var w1 = Vector256.Create(taps[1]); var w2 = Vector256.Create(taps[2]);
@@ -322,6 +329,7 @@ public static unsafe partial class Depthwise
     /// <paramref name="toSecond"/> floats after the first's): each input vector loaded once for both,
     /// each plane summed as by the one-plane loop.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void SplitColumns3Twice(nint* rows, int pairs, float* taps, float* bias, float* even, nint toSecond, nint toNext, nint toOdd, nint width)
     {
         var w0 = Vector256.Create(taps[0]); var w1 = Vector256.Create(taps[1]); var w2 = Vector256.Create(taps[2]);
@@ -352,6 +360,7 @@ public static unsafe partial class Depthwise
     }
 
     /// <summary>The 5 x 1 <see cref="SplitColumns3"/>: pair p reads input rows rows[4p .. 4p + 6], its first row 0-4, its second 2-6.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void SplitColumns5(nint* rows, int pairs, float* taps, float bias, float* even, nint toNext, nint toOdd, nint width)
     {
         var w0 = Vector256.Create(taps[0]); var w1 = Vector256.Create(taps[1]); var w2 = Vector256.Create(taps[2]);
@@ -374,7 +383,7 @@ public static unsafe partial class Depthwise
     }
 
     /// <summary>One vector of two consecutive 5 x 1 stride-2 rows: first from r0..r4, second from r2..r6 (r2..r4 loaded once).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
     private static void Column5Pair(float* r0, float* r1, float* r2, float* r3, float* r4, float* r5, float* r6,
         Vector256<float> w0, Vector256<float> w1, Vector256<float> w2, Vector256<float> w3, Vector256<float> w4, Vector256<float> b,
         out Vector256<float> first, out Vector256<float> second)
@@ -397,6 +406,7 @@ public static unsafe partial class Depthwise
     /// even half at even + i * <paramref name="toNext"/>, its odd half <paramref name="toOdd"/>
     /// further): output j takes odd[j-1], even[j], odd[j].
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void SplitRows3(float* even, nint toNext, nint toOdd, int rows, ref float dst, float* taps, float bias, nint outWidth, bool relu6)
     {
         var w0 = Vector256.Create(taps[0]); var w1 = Vector256.Create(taps[1]); var w2 = Vector256.Create(taps[2]);
@@ -418,6 +428,7 @@ public static unsafe partial class Depthwise
     }
 
     /// <summary>The 1 x 5 (pad 2) <see cref="SplitRows3"/>: output j takes even[j-1], odd[j-1], even[j], odd[j], even[j+1].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void SplitRows5(float* even, nint toNext, nint toOdd, int rows, ref float dst, float* taps, float bias, nint outWidth, bool relu6)
     {
         var w0 = Vector256.Create(taps[0]); var w1 = Vector256.Create(taps[1]); var w2 = Vector256.Create(taps[2]);

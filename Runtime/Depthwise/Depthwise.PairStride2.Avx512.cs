@@ -16,6 +16,7 @@ public static unsafe partial class Depthwise
     /// multiplier, and input rows of 9-15 floats (one 512-bit vector a row, its last lane zero for
     /// the taps outside the row) or 16-31 (two).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static bool PairRowsStride2Applies(int columnInputs, int rowMultiplier, int columnK, int columnPad, int rowK, int rowPad, int inWidth) =>
         Avx512F.VL.IsSupported && Vector512.IsHardwareAccelerated && columnInputs == 1 && rowMultiplier == 1 &&
         columnK is 3 or 5 && columnPad == columnK / 2 && rowK is 3 or 5 && rowPad == rowK / 2 && inWidth >= 9 && inWidth <= 31;
@@ -28,6 +29,7 @@ public static unsafe partial class Depthwise
     /// columns by one <c>vpermt2ps</c> with a constant index vector (columns outside the row index
     /// a zero lane). The same sums as the two layers apart, bit for bit.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PairRowsStride2(ref float input, ReadOnlySpan<int> inputPlanes, nint inPlane, ref float output, nint outPlane,
         float* columnWeights, float* columnBias, int columnK, float* rowWeights, float* rowBias, int rowK, int inHeight, int inWidth, int outHeight, int outWidth, bool relu6)
     {
@@ -43,6 +45,7 @@ public static unsafe partial class Depthwise
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PairRowsStride2<TColumn, TRow>(float* input, ReadOnlySpan<int> inputPlanes, nint inPlane, float* output, nint outPlane,
         float* columnWeights, float* columnBias, float* rowWeights, float* rowBias, int inHeight, int inWidth, int outHeight, int outWidth, bool relu6)
         where TColumn : ITapCount where TRow : ITapCount
@@ -124,6 +127,7 @@ public static unsafe partial class Depthwise
             T4 = k == 5 ? Of(4 - pad, width, zeroLane) : default;
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static Vector512<int> Of(int offset, int width, int zeroLane)
         {
             int* lanes = stackalloc int[16];
@@ -136,12 +140,12 @@ public static unsafe partial class Depthwise
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
     private static TV InputRow<TV, TLanes>(float* source, int y, int height, int width, TV last) where TV : struct where TLanes : IRowLanes<TV> =>
         y < 0 || y >= height ? TLanes.Zero : y == height - 1 ? last : TLanes.Load(source + y * width);
 
     /// <summary>The 1 x k conv of one intermediate row (its lanes past the row zeroed first), clamped with <paramref name="relu6"/>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
     private static TV OutputRow<TV, TLanes, TColumn, TRow>(TV middle, TV keep, BroadcastTaps<TV, TLanes> w, bool relu6)
         where TV : struct where TLanes : IRowLanes<TV> where TColumn : ITapCount where TRow : ITapCount
     {
@@ -164,7 +168,7 @@ public static unsafe partial class Depthwise
         return relu6 ? TLanes.Relu6(acc) : acc;
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
     private static void Store<TV, TLanes>(float* at, TV value, bool lastRow, TV keep) where TV : struct where TLanes : IRowLanes<TV>
     {
         if (lastRow) TLanes.StoreMasked(at, keep, value); // nothing written past the plane

@@ -28,6 +28,7 @@ public static unsafe partial class Depthwise
     /// two layers apart (bias, then the taps in order, input plane by input plane; a tap outside
     /// the input adds a zero).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void PairStride2(ref float input, ReadOnlySpan<int> inputPlanes, int columnInputs, nint inPlane, ref float output, nint outPlane,
         float* columnWeights, float* columnBias, int columnK, int columnPad, float* rowWeights, float* rowBias, int rowK, int rowPad,
         int rowMultiplier, int inHeight, int inWidth, bool relu6)
@@ -146,6 +147,7 @@ public static unsafe partial class Depthwise
     /// row per tap, bit for bit, in passes of up to three taps held in registers (one pass for a
     /// k = 3 depthwise row; three for the stem's 3 planes x 3 taps).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ColumnTaps(ref float input, nint* offsets, float* weights, int taps, float bias, float* mid, nint n)
     {
         if (taps == 0)
@@ -188,6 +190,7 @@ public static unsafe partial class Depthwise
     /// <see cref="ColumnTaps"/> for taps on consecutive rows of one plane: tap t reads the row at
     /// <paramref name="firstOffset"/> + t * <paramref name="rowStride"/> (the same sums).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ColumnTapsRun(ref float input, nint firstOffset, nint rowStride, float* weights, int taps, float bias, float* mid, nint n)
     {
         nint* offsets = stackalloc nint[3];
@@ -219,6 +222,7 @@ public static unsafe partial class Depthwise
     }
 
     /// <summary>One pass of 1-3 taps (<typeparamref name="TTaps"/>): from the bias or from what mid holds (<typeparamref name="TStart"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ColumnTapsPass<TTaps, TStart>(ref float input, nint* offsets, float* weights, float bias, float* mid, nint n)
         where TTaps : struct, IPassTaps where TStart : struct, IPassStart
     {

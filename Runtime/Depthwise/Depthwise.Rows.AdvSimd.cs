@@ -16,6 +16,7 @@ public static unsafe partial class Depthwise
     /// in order, a padded tap adding a zero - the sums of the staged path (<see cref="RowStride2"/>),
     /// bit for bit.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RowStride2K3AdvSimd(ref float input, ref float output, float* taps, float bias, int height, int inWidth, int outWidth, bool relu6)
     {
         if (relu6) RowStride2K3AdvSimd<ClampToRelu6>(ref input, ref output, taps, bias, height, inWidth, outWidth);
@@ -23,6 +24,7 @@ public static unsafe partial class Depthwise
     }
 
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RowStride2K3AdvSimd<TClamp>(ref float input, ref float output, float* taps, float bias, int height, int inWidth, int outWidth)
         where TClamp : struct, IOutputClamp
     {
@@ -74,7 +76,7 @@ public static unsafe partial class Depthwise
     }
 
     /// <summary>Eight floats at <paramref name="p"/> as (p[0], p[2], p[4], p[6]) and (p[1], p[3], p[5], p[7]).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
     private static (Vector128<float> Even, Vector128<float> Odd) Load2(float* p)
     {
 #if NET9_0_OR_GREATER
@@ -87,6 +89,7 @@ public static unsafe partial class Depthwise
     }
 
     /// <summary>Whether <see cref="RowsStride1AdvSimd"/> runs this 1 x k layer: ARM64, stride 1, k = 3 or 5 with centred padding, rows of at least 5 floats.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static bool RowsStride1AdvSimdApplies(int k, int pad, int stride, int inWidth, int outWidth) =>
         AdvSimd.Arm64.IsSupported && stride == 1 && inWidth == outWidth && k is 3 or 5 && pad == k / 2 && inWidth >= 5;
 
@@ -98,6 +101,7 @@ public static unsafe partial class Depthwise
     /// last column (as <see cref="PairVectorsAdvSimd"/>'s 1 x k half). Per output: bias, then taps
     /// in order, a padded tap adding a zero product - the sums of the staged path, bit for bit.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RowsStride1AdvSimd(ref float input, ReadOnlySpan<int> inputPlanes, nint inPlane, ref float output, nint outPlane,
         float* weights, float* bias, int k, int height, int width, bool relu6)
     {
@@ -110,6 +114,7 @@ public static unsafe partial class Depthwise
         else RowsStride1AdvSimd<ThreeTaps, NoClamp>(ref input, inputPlanes, inPlane, ref output, outPlane, weights, bias, height, width);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RowsStride1AdvSimd<TRow, TClamp>(ref float input, ReadOnlySpan<int> inputPlanes, nint inPlane, ref float output, nint outPlane,
         float* weights, float* bias, int height, int width)
         where TRow : ITapCount where TClamp : struct, IOutputClamp

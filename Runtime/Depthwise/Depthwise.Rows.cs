@@ -14,6 +14,7 @@ public static unsafe partial class Depthwise
     /// <paramref name="inputPlanes"/>[c] with taps weights[c*k .. c*k + k) and bias[c], clamped to
     /// [0, 6] with <paramref name="relu6"/>. The mask table is built once for all planes.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Rows(ref float input, ReadOnlySpan<int> inputPlanes, nint inPlane, ref float output, nint outPlane,
         float* weights, float* bias, int k, int pad, int stride, int height, int inWidth, int outWidth, bool relu6)
     {
@@ -111,6 +112,7 @@ public static unsafe partial class Depthwise
     /// last row may do so only with <paramref name="spillPastBlock"/> (something computed later
     /// follows it in the output).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void GappedRows(float* rows, nint rowStride, nint* offsets, ref float output, float* taps, float bias, int k, int height, int width,
         bool relu6, bool spillPastBlock)
     {
@@ -158,6 +160,7 @@ public static unsafe partial class Depthwise
     /// The same for k x 1 with a mask table was 1.4-2.3x slower than copying the plane between zero
     /// rows; with masks from a row-index compare it is what <see cref="Pair"/> does.)
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RowsInPlace(ref float input, ReadOnlySpan<int> inputPlanes, nint inPlane, ref float output, nint outPlane,
         float* weights, float* bias, int k, int pad, int height, int width, bool relu6)
     {
@@ -190,6 +193,7 @@ public static unsafe partial class Depthwise
     }
 
     /// <summary>Whether the 1 x k taps that leave a row are masked by comparing column indices (AVX, centred k = 3 or 5) rather than by a mask table.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static bool IndexMaskedTapsApply(int k, int pad) => Vector256.IsHardwareAccelerated && (k == 3 || k == 5) && pad == k / 2;
 
     /// <summary>
@@ -258,6 +262,7 @@ public static unsafe partial class Depthwise
     /// M2 / M3: 0.7x the split-block path for 14 -> 7 columns, 0.95x for 28 -> 14; 1.2-1.45x
     /// slower on the 112- and 56-column planes of the first layers, which stay on the split blocks).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RowsStride2Shuffled(ref float input, ReadOnlySpan<int> inputPlanes, nint inPlane, ref float output, nint outPlane,
         float* weights, float* bias, int k, int height, int outWidth, bool relu6)
     {
@@ -298,6 +303,7 @@ public static unsafe partial class Depthwise
     }
 
     /// <summary>The output vectors of <see cref="RowsStride2Shuffled"/> for the outputs of one input plane.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Stride2Taps(ref float src, ref float dst, nint outPlane, int outputs, float* weights, float* bias, int k, nint n, int period,
         uint* masks, uint* lastMasks, bool relu6)
     {
@@ -361,6 +367,7 @@ public static unsafe partial class Depthwise
     /// the stems of M2 and M3 (112 x 224 -> 112 x 112, channel multiplier 3): 0.94x and 0.97-0.99x;
     /// the layer is bound by its 1 MB of L2 traffic more than by its arithmetic.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RowsStride2Wide3(ref float input, ReadOnlySpan<int> inputPlanes, nint inPlane, ref float output, nint outPlane,
         float* weights, float* bias, int height, int outWidth, bool relu6)
     {
@@ -404,9 +411,11 @@ public static unsafe partial class Depthwise
     }
 
     /// <summary>Rows of one block of a <c>Row</c> call (a block is staged and shares one mask table).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static int RowBlockRows(int height, int inWidth) => Math.Max(1, Math.Min(height, BlockFloats / Math.Max(1, inWidth)));
 
     /// <summary>Words of the mask table <see cref="RowMasks"/> fills for a 1 x k conv of this shape.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static int RowMaskLength(int k, int height, int inWidth, int outWidth) => k * RowBlockRows(height, inWidth) * outWidth;
 
     /// <summary>
@@ -414,6 +423,7 @@ public static unsafe partial class Depthwise
     /// is all ones when input column ox*stride + t - pad lies inside the row, else zero. A layer
     /// builds it once and passes it to <c>Row</c> for every plane.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void RowMasks(uint* masks, int k, int pad, int stride, int height, int inWidth, int outWidth)
     {
         int rows = RowBlockRows(height, inWidth);
@@ -433,6 +443,7 @@ public static unsafe partial class Depthwise
     /// even and odd columns; the taps that fall outside a row are dropped by the mask table.
     /// </summary>
     /// <remarks>With <paramref name="relu6"/> the result is clamped to [0, 6] as it is stored (a fused ReLU6).</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void Row(ref float input, ref float output, float* taps, float bias, int k, int pad, int stride,
         int height, int inWidth, int outWidth, bool relu6 = false)
     {
@@ -443,6 +454,7 @@ public static unsafe partial class Depthwise
     }
 
     /// <summary>Floats of the staging buffer a <c>Row</c> call needs: one block of rows (split into even and odd columns for stride 2) between guards.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int RowStageLength(int height, int inWidth, int outWidth) => 3 * Guard + 2 * RowBlockRows(height, inWidth) * Math.Max(inWidth, outWidth);
 
     /// <summary>
@@ -450,6 +462,7 @@ public static unsafe partial class Depthwise
     /// for this shape once per layer, instead of one per plane. maskedTaps: bit t set when tap t's
     /// masks have a zero somewhere (<see cref="MaskedTaps"/> of the table; -1, unknown: every tap masked).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void Row(ref float input, ref float output, float* taps, float bias, int k, int pad, int stride,
         int height, int inWidth, int outWidth, uint* masks, bool relu6 = false, int maskedTaps = -1)
     {
@@ -457,6 +470,7 @@ public static unsafe partial class Depthwise
         Row(ref input, ref output, taps, bias, k, pad, stride, height, inWidth, outWidth, masks, stage, relu6, maskedTaps);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Row(ref float input, ref float output, float* taps, float bias, int k, int pad, int stride,
         int height, int inWidth, int outWidth, uint* masks, float* stage, bool relu6, int maskedTaps = -1)
     {
@@ -480,6 +494,7 @@ public static unsafe partial class Depthwise
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RowStride1(ref float input, ref float output, float* taps, float bias, int k, int pad, int height, int width, uint* masks, float* stage, bool relu6,
         int maskedTaps = -1)
     {
@@ -507,6 +522,7 @@ public static unsafe partial class Depthwise
     /// Stride 2 for <paramref name="outputs"/> output planes (outPlane apart) that all read this
     /// input plane (a channel multiplier): each block is split once and serves all of them.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RowStride2(ref float input, ref float output, nint outPlane, int outputs, float* taps, float* bias, int k, int pad,
         int height, int inWidth, int outWidth, uint* masks, int maskedTaps, float* stage, bool relu6)
     {
@@ -533,6 +549,7 @@ public static unsafe partial class Depthwise
     }
 
     /// <summary>Bit t set when some word of mask row t (of <paramref name="length"/> words) is zero: the taps a masked loop must mask.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int MaskedTaps(uint* masks, int k, nint length)
     {
         int bits = 0;
@@ -543,6 +560,7 @@ public static unsafe partial class Depthwise
     }
 
     /// <summary>even[x] = row[2x], odd[x] = row[2x + 1] for x in [0, n).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Deinterleave(ref float row, ref float even, ref float odd, int n)
     {
         int x = 0;
@@ -576,7 +594,7 @@ public static unsafe partial class Depthwise
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
     private static float Border(ref float inRow, float* taps, float bias, int k, int start, int inWidth)
     {
         float acc = bias;

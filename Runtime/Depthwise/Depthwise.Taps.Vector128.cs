@@ -10,6 +10,7 @@ public static unsafe partial class Depthwise
     // tap's offset, weight and mask address per vector (34 % of M0's ARM64 instructions). The same
     // FMAs in the same order as that loop (bias, then tap 0..k-1), so the results are bit-identical.
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Taps3Vector128(ref float src, nint* offsets, ref float dst, float* taps, float bias, nint count, bool relu6)
     {
         var w0 = Vector128.Create(taps[0]); var w1 = Vector128.Create(taps[1]); var w2 = Vector128.Create(taps[2]);
@@ -29,6 +30,7 @@ public static unsafe partial class Depthwise
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Taps3MaskedVector128<TMask>(ref float src, nint* offsets, ref float dst, float* taps, float bias, nint count, uint* masks, nint maskStride, bool relu6)
         where TMask : struct, IMaskedTaps
     {
@@ -53,6 +55,7 @@ public static unsafe partial class Depthwise
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Taps5Vector128(ref float src, nint* offsets, ref float dst, float* taps, float bias, nint count, bool relu6)
     {
         var w0 = Vector128.Create(taps[0]); var w1 = Vector128.Create(taps[1]); var w2 = Vector128.Create(taps[2]);
@@ -77,6 +80,7 @@ public static unsafe partial class Depthwise
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Taps5MaskedVector128<TMask>(ref float src, nint* offsets, ref float dst, float* taps, float bias, nint count, uint* masks, nint maskStride, bool relu6)
         where TMask : struct, IMaskedTaps
     {

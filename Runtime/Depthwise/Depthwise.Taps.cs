@@ -19,6 +19,7 @@ public static unsafe partial class Depthwise
     /// buffer (masked taps may read any float there) and that dst does not overlap the reads: the
     /// last vector overlaps the one before it instead of leaving a scalar tail.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Taps(ref float src, nint* offsets, ref float dst, float* taps, float bias, int k, nint count,
         uint* masks, nint maskStride, bool relu6, int maskedTaps = -1)
     {
@@ -98,6 +99,7 @@ public static unsafe partial class Depthwise
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Taps3(ref float src, nint* offsets, ref float dst, float* taps, float bias, nint count, bool relu6)
     {
         var w0 = Vector256.Create(taps[0]); var w1 = Vector256.Create(taps[1]); var w2 = Vector256.Create(taps[2]);
@@ -125,6 +127,7 @@ public static unsafe partial class Depthwise
     private struct MaskOuter3 : IMaskedTaps { public static int Bits => 0b101; }            // stride 1 in place, k = 3
     private struct MaskOuter5 : IMaskedTaps { public static int Bits => 0b11011; }          // stride 1 in place, k = 5
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Taps3Masked<TMask>(ref float src, nint* offsets, ref float dst, float* taps, float bias, nint count, uint* masks, nint maskStride, bool relu6)
         where TMask : struct, IMaskedTaps
     {
@@ -149,6 +152,7 @@ public static unsafe partial class Depthwise
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Taps5(ref float src, nint* offsets, ref float dst, float* taps, float bias, nint count, bool relu6)
     {
         var w0 = Vector256.Create(taps[0]); var w1 = Vector256.Create(taps[1]); var w2 = Vector256.Create(taps[2]);
@@ -173,6 +177,7 @@ public static unsafe partial class Depthwise
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Taps5Masked<TMask>(ref float src, nint* offsets, ref float dst, float* taps, float bias, nint count, uint* masks, nint maskStride, bool relu6)
         where TMask : struct, IMaskedTaps
     {
@@ -211,6 +216,7 @@ public static unsafe partial class Depthwise
     /// only where that coordinate plus t - 1 lies in [0, <paramref name="limit"/>): masks from two
     /// compares per vector, no mask table.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void IndexMaskedTaps3(ref float src, ref float dst, float* taps, float bias, nint count, int* index, int limit, nint step, bool relu6,
         nint interiorFrom = 0, nint interiorTo = 0)
     {
@@ -239,7 +245,7 @@ public static unsafe partial class Depthwise
     }
 
     /// <summary>One output vector of <see cref="IndexMaskedTaps3"/> at j, the outer taps masked by comparing the coordinates.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
     private static Vector256<float> Masked3(ref float before, ref float src, ref float after, int* index, nint j,
         Vector256<float> w0, Vector256<float> w1, Vector256<float> w2, Vector256<float> b, Vector256<int> zero, Vector256<int> beforeLast)
     {
@@ -254,6 +260,7 @@ public static unsafe partial class Depthwise
     /// channel multiplier of 2): output o at dst + o * dstPlane with taps taps[3o ..] and bias[o];
     /// each input vector and mask computed once for both. Each output summed as by the one-output loop.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void IndexMaskedTaps3x2(ref float src, ref float dst, nint dstPlane, float* taps, float* bias, nint count, int* index, int limit, bool relu6)
     {
         var w0 = Vector256.Create(taps[0]); var w1 = Vector256.Create(taps[1]); var w2 = Vector256.Create(taps[2]);
@@ -280,6 +287,7 @@ public static unsafe partial class Depthwise
     }
 
     /// <summary>The 5-tap <see cref="IndexMaskedTaps3"/>: taps -2 / -1 kept where the coordinate is above 1 / 0, +1 / +2 where it is below limit - 1 / limit - 2.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void IndexMaskedTaps5(ref float src, ref float dst, float* taps, float bias, nint count, int* index, int limit, nint step, bool relu6,
         nint interiorFrom = 0, nint interiorTo = 0)
     {
@@ -318,7 +326,7 @@ public static unsafe partial class Depthwise
     }
 
     /// <summary>One output vector of <see cref="IndexMaskedTaps5"/> at j, the four outer taps masked by comparing the coordinates.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
     private static Vector256<float> Masked5(ref float before2, ref float before, ref float src, ref float after, ref float after2, int* index, nint j,
         Vector256<float> w0, Vector256<float> w1, Vector256<float> w2, Vector256<float> w3, Vector256<float> w4, Vector256<float> b,
         Vector256<int> one, Vector256<int> zero, Vector256<int> beforeLast, Vector256<int> beforeLast2)
@@ -340,6 +348,7 @@ public static unsafe partial class Depthwise
     /// instead of a compare per tap and vector. Taps summed t = 0..k-1 from the bias, a tap outside
     /// the row adding a zero as in the flat masked loop: the same sums bit for bit.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RowTaps5TwoVectors(float* src, ref float dst, float* taps, float bias, int k, int height, int width, bool relu6)
     {
         var lanes = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7);

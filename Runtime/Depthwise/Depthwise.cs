@@ -36,10 +36,10 @@ public static unsafe partial class Depthwise
     private const int BlockFloats = 1024;
 
     /// <summary>dst[i] = src[i] for i in [0, n) into a stack buffer (<see cref="Elementwise.Copy"/>).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
     private static void Copy(ref float src, float* dst, nint n) => Elementwise.Copy(ref src, ref *dst, n);
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
     private static Vector256<float> Clamp(Vector256<float> v, bool relu6) => relu6 ? Simd.Relu6(v) : v;
 
     /// <summary>A conv's tap count as a type, so each instantiation compiles only its own taps.</summary>
@@ -47,5 +47,6 @@ public static unsafe partial class Depthwise
     private struct ThreeTaps : ITapCount { public static int K => 3; }
     private struct FiveTaps : ITapCount { public static int K => 5; }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int Gcd(int a, int b) { while (b != 0) (a, b) = (b, a % b); return a; }
 }

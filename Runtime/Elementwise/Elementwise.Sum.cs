@@ -14,7 +14,7 @@ public static unsafe partial class Elementwise
     /// or eight (AdvSimd) independent vector chains keep the adds from waiting on each other, and
     /// x64 and ARM64 get bit-identical channel means.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
     public static float Sum(ref float x, nint n) => Sum<Identity>(ref x, n);
 
     /// <summary>
@@ -22,7 +22,7 @@ public static unsafe partial class Elementwise
     /// bit the sum of the clamped values), without writing the clamped values back: the head's
     /// ReLU6 + global average pool in one read of the features.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
     public static float SumRelu6(ref float x, nint n) => Sum<ClampRelu6>(ref x, n);
 
     /// <summary>An element-wise map applied to each value <see cref="Sum{TMap}"/> adds (TensorPrimitives-style operator struct).</summary>
@@ -35,19 +35,25 @@ public static unsafe partial class Elementwise
 
     private readonly struct Identity : IElementMap
     {
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public static Vector256<float> Map(Vector256<float> v) => v;
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public static Vector128<float> Map(Vector128<float> v) => v;
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public static float Map(float v) => v;
     }
 
     private readonly struct ClampRelu6 : IElementMap
     {
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public static Vector256<float> Map(Vector256<float> v) => Simd.Relu6(v);
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public static Vector128<float> Map(Vector128<float> v) => Simd.Relu6(v);
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public static float Map(float v) => Simd.Relu6(v);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
     private static float Sum<TMap>(ref float x, nint n) where TMap : struct, IElementMap
     {
         nint i = 0, vectorEnd = n & ~(nint)7;

@@ -19,6 +19,7 @@ public static unsafe class Linear
     /// together (horizontal adds) instead of one full reduction per row: short rows (Shift-Max's
     /// squeeze layers) interleaved, long rows one after the other.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static unsafe void MatVec(float* weights, ref float input, ref float output, int rows, int cols)
     {
         int r = 0;
@@ -160,6 +161,7 @@ public static unsafe class Linear
     /// FMAs of the four-row path in its order (two accumulators over alternate vectors, then the
     /// 8-column step, the overlapping last step, the lane sum of their sum), so the same results.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void MatVecRows8AdvSimd(float* w0, float* x, ref float output, nint stride)
     {
         float* w1 = w0 + stride, w2 = w1 + stride, w3 = w2 + stride, w4 = w3 + stride, w5 = w4 + stride, w6 = w5 + stride, w7 = w6 + stride;
@@ -216,7 +218,7 @@ public static unsafe class Linear
     }
 
     /// <summary>A row's 8 columns into its two accumulators (the 8-column step of the 128-bit path).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
     private static void MatVecStep2(ref Vector128<float> a, ref Vector128<float> b, float* w, Vector128<float> x0, Vector128<float> x1)
     {
         a = Simd.Fma(Vector128.Load(w), x0, a);
@@ -224,7 +226,7 @@ public static unsafe class Linear
     }
 
     /// <summary>ARM64: a row's 16 columns into its two accumulators, the weights read with two LDPs.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
     private static void MatVecStep4(ref Vector128<float> a, ref Vector128<float> b, float* w, Vector128<float> x0, Vector128<float> x1, Vector128<float> x2, Vector128<float> x3)
     {
         // four plain loads at constant offsets, which the JIT pairs into two LDPs with immediate
@@ -243,7 +245,7 @@ public static unsafe class Linear
     /// columns a step; a last partial vector ends at the last column with the lanes already
     /// counted zeroed in the input.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
     private static unsafe Vector256<float> RowDot(float* w, ref float input, nint n)
     {
         var a0 = Vector256<float>.Zero; var a1 = a0; var a2 = a0; var a3 = a0;
@@ -266,7 +268,7 @@ public static unsafe class Linear
     }
 
     /// <summary>[sum a0, ..., sum a7] in one vector: pairwise horizontal adds, then the two 128-bit halves added.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
     private static Vector256<float> ReduceEight(Vector256<float> a0, Vector256<float> a1, Vector256<float> a2, Vector256<float> a3,
         Vector256<float> a4, Vector256<float> a5, Vector256<float> a6, Vector256<float> a7)
     {
@@ -280,7 +282,7 @@ public static unsafe class Linear
     }
 
     /// <summary>The dot product of a[0..n) and b[0..n).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
     internal static float Dot(ref float a, ref float b, nint n)
     {
         nint i = 0;

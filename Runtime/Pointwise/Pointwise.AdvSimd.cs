@@ -16,6 +16,7 @@ public static unsafe partial class Pointwise
     /// as the Vector128 path, so the results are bit-identical to it.
     /// </summary>
     /// <returns>The positions done: the largest multiple of 8 not above <paramref name="n"/>.</returns>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static nint Block4AdvSimd(ref float input, ReadOnlySpan<int> planes, ref float output, float* w, float* bias, nint n, bool relu6, int count)
     {
         nint k = planes.Length;
@@ -72,7 +73,7 @@ public static unsafe partial class Pointwise
     }
 
     /// <summary>One input's 8 positions into the 4 x 2 accumulators, its weights lane <paramref name="lane"/> of w0..w3.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
     private static void Step(ref Vector128<float> a00, ref Vector128<float> a01, ref Vector128<float> a10, ref Vector128<float> a11,
         ref Vector128<float> a20, ref Vector128<float> a21, ref Vector128<float> a30, ref Vector128<float> a31,
         ref float src, Vector128<float> w0, Vector128<float> w1, Vector128<float> w2, Vector128<float> w3, [System.Diagnostics.CodeAnalysis.ConstantExpected(Max = 3)] byte lane)
@@ -93,12 +94,14 @@ public static unsafe partial class Pointwise
     /// overlapping the one before (its positions recomputed exactly); n &gt;= 8. The same FMAs in
     /// the same order as the four-output blocks: bit-identical to them.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Block8AdvSimd(ref float input, nint* planeOffsets, nint k, ref float output, float* w, float* bias, nint n, bool relu6)
     {
         if (relu6) Block8AdvSimd<ClampToRelu6>(ref input, planeOffsets, k, ref output, w, bias, n);
         else Block8AdvSimd<NoClamp>(ref input, planeOffsets, k, ref output, w, bias, n);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Block8AdvSimd<TClamp>(ref float input, nint* planeOffsets, nint k, ref float output, float* w, float* bias, nint n)
         where TClamp : struct, IOutputClamp
     {
@@ -173,6 +176,7 @@ public static unsafe partial class Pointwise
     /// (M3's 28x28 projections) and a block of four per 8 + 2 outputs. The same FMAs in the same
     /// order as every other block: bit-identical to them.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void BlockRowsAdvSimd<TRows>(ref float input, nint* planeOffsets, nint k, ref float output, float* w, float* bias, nint n, bool relu6)
         where TRows : struct, IBlockRows
     {
@@ -180,6 +184,7 @@ public static unsafe partial class Pointwise
         else BlockRowsAdvSimd<TRows, NoClamp>(ref input, planeOffsets, k, ref output, w, bias, n);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void BlockRowsAdvSimd<TRows, TClamp>(ref float input, nint* planeOffsets, nint k, ref float output, float* w, float* bias, nint n)
         where TRows : struct, IBlockRows where TClamp : struct, IOutputClamp
     {
@@ -247,7 +252,7 @@ public static unsafe partial class Pointwise
     }
 
     /// <summary>One input's 8 positions into the 3 x 2, 4 x 2 or 6 x 2 accumulators, its weights lane <paramref name="lane"/> of w0..w5.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
     private static void StepRows<TRows>(ref Vector128<float> a00, ref Vector128<float> a01, ref Vector128<float> a10, ref Vector128<float> a11,
         ref Vector128<float> a20, ref Vector128<float> a21, ref Vector128<float> a30, ref Vector128<float> a31,
         ref Vector128<float> a40, ref Vector128<float> a41, ref Vector128<float> a50, ref Vector128<float> a51,
@@ -269,7 +274,7 @@ public static unsafe partial class Pointwise
     }
 
     /// <summary>One input's 8 positions into the 8 x 2 accumulators, its weights lane <paramref name="lane"/> of w0..w7.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
     private static void Step8(ref Vector128<float> a00, ref Vector128<float> a01, ref Vector128<float> a10, ref Vector128<float> a11,
         ref Vector128<float> a20, ref Vector128<float> a21, ref Vector128<float> a30, ref Vector128<float> a31,
         ref Vector128<float> a40, ref Vector128<float> a41, ref Vector128<float> a50, ref Vector128<float> a51,
@@ -289,7 +294,7 @@ public static unsafe partial class Pointwise
         a70 = AdvSimd.Arm64.FusedMultiplyAddBySelectedScalar(a70, x0, w7, lane); a71 = AdvSimd.Arm64.FusedMultiplyAddBySelectedScalar(a71, x1, w7, lane);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
     private static void Store2<TClamp>(Vector128<float> a, Vector128<float> b, ref float at, Vector128<float> zero, Vector128<float> six)
         where TClamp : struct, IOutputClamp
     {

@@ -15,6 +15,7 @@ public static unsafe partial class Pointwise
     /// group (all of M3's groups from the 14x14 stage on, and its 28x28 expansion) and a plane of
     /// at least one vector.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static bool Blocks16Applies(int outputs, nint n) =>
         Vector512.IsHardwareAccelerated && Avx512F.IsSupported && n >= 16 && (outputs % 12 == 0 || outputs % 10 == 0 || outputs % 8 == 0);
 
@@ -27,6 +28,7 @@ public static unsafe partial class Pointwise
     /// shapes): 0.77-0.86x on 7x7 planes, 0.83-0.90x on 14x14, 0.97x on 28x28. The same sums as
     /// <see cref="Block4"/> (bias, then the inputs in order).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Blocks16(ref float input, ReadOnlySpan<int> planes, ref float output, float* weights, float* bias, int outputs, nint n, bool relu6)
     {
         if (outputs % 12 == 0) Blocks16<TwelveRows>(ref input, planes, ref output, weights, bias, outputs, n, relu6);
@@ -34,6 +36,7 @@ public static unsafe partial class Pointwise
         else Blocks16<EightRows>(ref input, planes, ref output, weights, bias, outputs, n, relu6);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Blocks16<TRows>(ref float input, ReadOnlySpan<int> planes, ref float output, float* w, float* bias, int outputs, nint n, bool relu6)
         where TRows : IBlockRows
     {
@@ -87,7 +90,7 @@ public static unsafe partial class Pointwise
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
     private static Vector512<float> Clamp(Vector512<float> v, bool relu6) => relu6 ? Simd.Relu6(v) : v;
 
     /// <summary>A block's output count as a type: each instantiation compiles only its own rows (measured as fast as written-out twins).</summary>

@@ -15,6 +15,7 @@ public static unsafe partial class Pointwise
     /// x 3 vectors = 12 accumulators, every input vector loaded once for four FMAs (7 loads per
     /// 12 FMAs); the same sums as <see cref="Block4"/>'s 4 x 3 loop.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Tile4x3(ref float input, ReadOnlySpan<int> planes, ref float output, float* w, float* bias, nint n, nint p, bool relu6)
     {
         const int o1 = 1, o2 = 2, o3 = 3;
@@ -61,6 +62,7 @@ public static unsafe partial class Pointwise
     /// input per step plus one- and two-row strides, as in <see cref="Block8"/>. The same sums as
     /// <see cref="Block4"/> (bias, then inputs in order).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Blocks6x2(ref float input, ReadOnlySpan<int> planes, ref float output, float* w, float* bias, int outputs, nint n, bool relu6)
     {
         nint k = planes.Length, k2 = 2 * k;
@@ -120,6 +122,7 @@ public static unsafe partial class Pointwise
     /// block height (the sixth row's code compiled out of the five-row instantiation) measured
     /// 1.09x slower on M3's six-output layers (features.2/3 layers.4, A/B twice).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Blocks5x2(ref float input, ReadOnlySpan<int> planes, ref float output, float* w, float* bias, int outputs, nint n, bool relu6)
     {
         nint k = planes.Length, k2 = 2 * k;
@@ -174,6 +177,7 @@ public static unsafe partial class Pointwise
     /// j = 0..7 are read through three row pointers (rows 0, 3 and 6) plus one and two row strides,
     /// so each broadcast is one load with a register index and no per-input address arithmetic.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Block8(ref float input, ReadOnlySpan<int> planes, ref float output, float* w, float* bias, nint n, bool relu6)
     {
         nint k = planes.Length, k2 = 2 * k;
@@ -203,6 +207,7 @@ public static unsafe partial class Pointwise
     }
 
     /// <summary>Outputs 0..3 (with <paramref name="count"/> &lt; 4: outputs past count - 1 are output count - 1 again).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Block4(ref float input, ReadOnlySpan<int> planes, ref float output, float* w, float* bias, nint n, bool relu6, int count = 4)
     {
         nint k = planes.Length;

@@ -21,6 +21,7 @@ public static unsafe partial class Pointwise
     /// <paramref name="planes"/> are the arena planes of the group's input channels (channel maps applied).
     /// </summary>
     /// <remarks>With <paramref name="relu6"/> the outputs are clamped to [0, 6] as they are stored (a fused ReLU6).</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void GroupConv(ref float input, ReadOnlySpan<int> planes, ref float output, float* weights, float* bias, int outputs, nint n, bool relu6 = false)
     {
         int inputsPerOutput = planes.Length;
@@ -137,12 +138,12 @@ public static unsafe partial class Pointwise
     /// <summary>Group inputs (floats) above which <see cref="GroupConv"/> walks position tiles outermost (24 KB: most of L1).</summary>
     private const int TileOuterMinFloats = 6144;
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
     private static Vector256<float> Clamp(Vector256<float> v, bool relu6) => relu6 ? Simd.Relu6(v) : v;
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
     private static Vector128<float> Clamp(Vector128<float> v, bool relu6) => relu6 ? Simd.Relu6(v) : v;
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
     private static float Clamp(float v, bool relu6) => relu6 ? Simd.Relu6(v) : v;
 }

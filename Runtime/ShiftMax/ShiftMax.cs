@@ -15,7 +15,7 @@ namespace MicroNet.Aot.Runtime;
 public static unsafe class ShiftMax
 {
     /// <summary>h_sigmoid as the official Shift-Max computes it: ReLU6(x + 3) * (1/6).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
     public static float HSigmoid(float x) => Simd.Relu6(x + 3f) * (1f / 6f);
 
     /// <summary>
@@ -23,6 +23,7 @@ public static unsafe class ShiftMax
     /// h_sigmoid(v) = ReLU6(v + 3) * (1/6), scale = 2 * act_max; the scalar operations of
     /// <see cref="HSigmoid"/> lane by lane (the same result bit for bit).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static unsafe void Coefficients(ref float x, float* bias, nint n, float scale)
     {
         nint j = 0;
@@ -42,7 +43,7 @@ public static unsafe class ShiftMax
     }
 
     /// <summary>Shift-Max with one mix: dst[i] = x[i]*a + partner[i]*b (two products, then the sum, as PyTorch; on ARM64 one product fused, see <see cref="Mixed"/>).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
     public static void Mix(ref float dst, ref float x, ref float partner, float a, float b, nint n)
     {
         nint i = 0;
@@ -79,7 +80,7 @@ public static unsafe class ShiftMax
     }
 
     /// <summary>Shift-Max with two mixes: dst[i] = max(x[i]*a1 + partner[i]*b1, x[i]*a2 + partner[i]*b2).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
     public static void MaxOfTwoMixes(ref float dst, ref float x, ref float partner, float a1, float b1, float a2, float b2, nint n)
     {
         nint i = 0;
@@ -143,7 +144,7 @@ public static unsafe class ShiftMax
     /// fewer than PyTorch's two products and a sum, which the kernels' contract allows: they agree to
     /// rounding), elsewhere the two products and the sum as PyTorch computes them.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
     private static Vector128<float> Mixed(Vector128<float> x, Vector128<float> p, Vector128<float> a, Vector128<float> b) =>
         System.Runtime.Intrinsics.Arm.AdvSimd.IsSupported ? System.Runtime.Intrinsics.Arm.AdvSimd.FusedMultiplyAdd(p * b, x, a) : x * a + p * b;
 }

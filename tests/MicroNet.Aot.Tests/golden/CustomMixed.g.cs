@@ -160,6 +160,7 @@ public static unsafe partial class CustomMixed
     /// <param name="scratch">The arena: at least <see cref="ScratchLength"/> floats, not used by another call at the same time; its contents on entry do not matter.</param>
     /// <exception cref="global::System.ArgumentException">A span has the wrong length.</exception>
     /// <exception cref="global::System.IO.InvalidDataException">The embedded weights are missing or do not match the model file (length or XxHash64); checked on the first call.</exception>
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static void Run(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, global::System.Span<float> scratch)
     {
         if (input.Length != InputLength) ThrowLength(nameof(input), "exactly", InputLength, input.Length, "3x128x128 normalized NCHW");
@@ -322,6 +323,7 @@ public static unsafe partial class CustomMixed
     private struct BatchState { public float* X, Y; public int Images, Next; }
 
     // A batch: each thread takes the next image (an atomic counter) and runs it in its own arena.
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void BatchPart(global::MicroNet.Aot.Runtime.InferencePool pool, int thread, void* state)
     {
         var s = (BatchState*)state;
@@ -333,6 +335,7 @@ public static unsafe partial class CustomMixed
     // One image on every thread of the pool: the phases of the plan in order, a barrier after each.
     // 1 phases: 0 split layers (their Lnnn_Part), the others on thread 0; a layer splits when two
     // threads are estimated to save 4.0 us or more on it, its input's move between cores counted (Planning/ParallelPlanner.cs).
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void RunPart(global::MicroNet.Aot.Runtime.InferencePool pool, int thread, void* state)
     {
         var s = (RunState*)state;
@@ -439,6 +442,7 @@ public static unsafe partial class CustomMixed
     //   MACs 294912, parameters 44
     //   weights features.0.stem.0.conv.0.weight [4, 3, 3, 1] @ blob float 0
     //   weights features.0.stem.0.conv.0.bias [4] @ blob float 48
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void L000_features_0_stem_0_conv_0(ref float x, ref float arena, ref float y, float* w)
     {
         ref float src = ref x;
@@ -456,6 +460,7 @@ public static unsafe partial class CustomMixed
     //   MACs 196608, parameters 80
     //   weights features.0.stem.0.conv.2.weight [16, 1, 1, 3] @ blob float 64
     //   weights features.0.stem.0.conv.2.bias [16] @ blob float 112
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void L001_features_0_stem_0_conv_2(ref float x, ref float arena, ref float y, float* w)
     {
         float* weight = w + 64; // features.0.stem.0.conv.2.weight [16, 1, 1, 3]
@@ -471,6 +476,7 @@ public static unsafe partial class CustomMixed
     // features.0.stem.1: max group pooling, 2 channels
     //   input  16x64x64 @ arena[0..65536) through a channel map
     //   output 8x64x64 @ arena[65536..98304)
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void L003_features_0_stem_1(ref float x, ref float arena, ref float y, float* w)
     {
         ref float src = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 0);
@@ -494,6 +500,7 @@ public static unsafe partial class CustomMixed
     //   weights features.1.layers.0.conv.0.bias [16] @ blob float 176
     //   weights features.1.layers.0.conv.2.weight [32, 1, 1, 3] @ blob float 192
     //   weights features.1.layers.0.conv.2.bias [32] @ blob float 288
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void L004_features_1_layers_0_conv_0_and_conv_2(ref float x, ref float arena, ref float y, float* w)
     {
         float* columnWeight = w + 128; // features.1.layers.0.conv.0.weight [16, 1, 3, 1]
@@ -520,6 +527,7 @@ public static unsafe partial class CustomMixed
     //   scratch features.1.layers.1 squeeze @ arena[33888..33892)
     //   scratch features.1.layers.1 coefficients @ arena[33792..33856)
     //   scratch features.1.layers.1 saved plane @ arena[32768..33792)
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void L006_features_1_layers_1(ref float x, ref float arena, ref float y, float* w)
     {
         ref float src = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 0);
@@ -564,6 +572,7 @@ public static unsafe partial class CustomMixed
     //   MACs 196608, parameters 216
     //   weights features.1.layers.4.conv.0.weight [12, 16, 1, 1] @ blob float 784
     //   weights features.1.layers.4.conv.0.bias [12] @ blob float 976
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void L009_features_1_layers_4_conv_0(ref float x, ref float arena, ref float y, float* w)
     {
         ref float src = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 0);
@@ -592,6 +601,7 @@ public static unsafe partial class CustomMixed
     //   scratch features.1.layers.5 squeeze @ arena[1072..1076)
     //   scratch features.1.layers.5 coefficients @ arena[1024..1048)
     //   scratch features.1.layers.5 saved plane @ arena[0..1024)
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void L010_features_1_layers_5(ref float x, ref float arena, ref float y, float* w)
     {
         ref float src = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 73728);
@@ -636,6 +646,7 @@ public static unsafe partial class CustomMixed
     //   MACs 73728, parameters 120
     //   weights features.2.layers.0.conv.0.weight [24, 1, 3, 1] @ blob float 1184
     //   weights features.2.layers.0.conv.0.bias [24] @ blob float 1264
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void L013_features_2_layers_0_conv_0(ref float x, ref float arena, ref float y, float* w)
     {
         float* weight = w + 1184; // features.2.layers.0.conv.0.weight [24, 1, 3, 1]
@@ -652,6 +663,7 @@ public static unsafe partial class CustomMixed
     //   MACs 147456, parameters 240
     //   weights features.2.layers.0.conv.2.weight [48, 1, 1, 3] @ blob float 1296
     //   weights features.2.layers.0.conv.2.bias [48] @ blob float 1440
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void L014_features_2_layers_0_conv_2(ref float x, ref float arena, ref float y, float* w)
     {
         float* weight = w + 1296; // features.2.layers.0.conv.2.weight [48, 1, 1, 3]
@@ -674,6 +686,7 @@ public static unsafe partial class CustomMixed
     //   scratch features.2.layers.1 squeeze @ arena[50320..50328)
     //   scratch features.2.layers.1 coefficients @ arena[50176..50272)
     //   scratch features.2.layers.1 saved plane @ arena[49152..50176)
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void L015_features_2_layers_1(ref float x, ref float arena, ref float y, float* w)
     {
         ref float src = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 0);
@@ -718,6 +731,7 @@ public static unsafe partial class CustomMixed
     //   MACs 294912, parameters 312
     //   weights features.2.layers.4.conv.0.weight [12, 24, 1, 1] @ blob float 2752
     //   weights features.2.layers.4.conv.0.bias [12] @ blob float 3040
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void L018_features_2_layers_4_conv_0(ref float x, ref float arena, ref float y, float* w)
     {
         ref float src = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 0);
@@ -746,6 +760,7 @@ public static unsafe partial class CustomMixed
     //   scratch features.2.layers.5 squeeze @ arena[1072..1076)
     //   scratch features.2.layers.5 coefficients @ arena[1024..1048)
     //   scratch features.2.layers.5 saved plane @ arena[0..1024)
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void L019_features_2_layers_5(ref float x, ref float arena, ref float y, float* w)
     {
         ref float src = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 49152);
@@ -788,6 +803,7 @@ public static unsafe partial class CustomMixed
     //   input  12x32x32 @ arena[73728..86016)
     //   input  12x32x32 @ arena[49152..61440) (block output, updated in place)
     //   output 12x32x32 @ arena[49152..61440)
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void L022_features_2(ref float x, ref float arena, ref float y, float* w)
     {
         ref float src = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 73728);
@@ -802,6 +818,7 @@ public static unsafe partial class CustomMixed
     //   MACs 36864, parameters 60
     //   weights features.3.layers.0.conv.0.weight [12, 1, 3, 1] @ blob float 3248
     //   weights features.3.layers.0.conv.0.bias [12] @ blob float 3296
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void L023_features_3_layers_0_conv_0(ref float x, ref float arena, ref float y, float* w)
     {
         float* weight = w + 3248; // features.3.layers.0.conv.0.weight [12, 1, 3, 1]
@@ -818,6 +835,7 @@ public static unsafe partial class CustomMixed
     //   MACs 73728, parameters 120
     //   weights features.3.layers.0.conv.2.weight [24, 1, 1, 3] @ blob float 3312
     //   weights features.3.layers.0.conv.2.bias [24] @ blob float 3392
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void L024_features_3_layers_0_conv_2(ref float x, ref float arena, ref float y, float* w)
     {
         float* weight = w + 3312; // features.3.layers.0.conv.2.weight [24, 1, 1, 3]
@@ -838,6 +856,7 @@ public static unsafe partial class CustomMixed
     //   MACs 98304, parameters 128
     //   weights features.3.layers.4.conv.0.weight [16, 6, 1, 1] @ blob float 3424
     //   weights features.3.layers.4.conv.0.bias [16] @ blob float 3520
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void L027_features_3_layers_4_conv_0(ref float x, ref float arena, ref float y, float* w)
     {
         ref float src = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 0);
@@ -866,6 +885,7 @@ public static unsafe partial class CustomMixed
     //   scratch features.3.layers.5 squeeze @ arena[1072..1076)
     //   scratch features.3.layers.5 coefficients @ arena[1024..1056)
     //   scratch features.3.layers.5 saved plane @ arena[0..1024)
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void L028_features_3_layers_5(ref float x, ref float arena, ref float y, float* w)
     {
         ref float src = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 65536);
@@ -910,6 +930,7 @@ public static unsafe partial class CustomMixed
     //   MACs 262144, parameters 384
     //   weights features.4.layers.0.conv.0.weight [64, 4, 1, 1] @ blob float 3776
     //   weights features.4.layers.0.conv.0.bias [64] @ blob float 4032
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void L031_features_4_layers_0_conv_0(ref float x, ref float arena, ref float y, float* w)
     {
         ref float src = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 65536);
@@ -938,6 +959,7 @@ public static unsafe partial class CustomMixed
     //   scratch features.4.layers.1 squeeze @ arena[66752..66760)
     //   scratch features.4.layers.1 coefficients @ arena[66560..66688)
     //   scratch features.4.layers.1 saved plane @ arena[65536..66560)
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void L032_features_4_layers_1(ref float x, ref float arena, ref float y, float* w)
     {
         ref float src = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 0);
@@ -986,6 +1008,7 @@ public static unsafe partial class CustomMixed
     //   weights features.4.layers.3.conv.0.bias [64] @ blob float 6096
     //   weights features.4.layers.3.conv.2.weight [64, 1, 1, 5] @ blob float 6160
     //   weights features.4.layers.3.conv.2.bias [64] @ blob float 6480
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void L034_features_4_layers_3_conv_0_and_conv_2(ref float x, ref float arena, ref float y, float* w)
     {
         float* columnWeight = w + 5776; // features.4.layers.3.conv.0.weight [64, 1, 5, 1]
@@ -1010,6 +1033,7 @@ public static unsafe partial class CustomMixed
     //   MACs 98304, parameters 432
     //   weights features.4.layers.7.conv.0.weight [24, 16, 1, 1] @ blob float 6544
     //   weights features.4.layers.7.conv.0.bias [24] @ blob float 6928
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void L038_features_4_layers_7_conv_0(ref float x, ref float arena, ref float y, float* w)
     {
         ref float src = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 65536);
@@ -1037,6 +1061,7 @@ public static unsafe partial class CustomMixed
     //   scratch features.4.layers.8 channel means @ arena[6192..6216)
     //   scratch features.4.layers.8 squeeze @ arena[6224..6232)
     //   scratch features.4.layers.8 coefficients @ arena[6144..6192)
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void L039_features_4_layers_8(ref float x, ref float arena, ref float y, float* w)
     {
         ref float src = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 0);
@@ -1076,6 +1101,7 @@ public static unsafe partial class CustomMixed
     //   MACs 147456, parameters 768
     //   weights features.5.layers.0.conv.0.weight [96, 6, 1, 1] @ blob float 7600
     //   weights features.5.layers.0.conv.0.bias [96] @ blob float 8176
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void L042_features_5_layers_0_conv_0(ref float x, ref float arena, ref float y, float* w)
     {
         ref float src = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 49152);
@@ -1103,6 +1129,7 @@ public static unsafe partial class CustomMixed
     //   scratch features.5.layers.1 channel means @ arena[55488..55584)
     //   scratch features.5.layers.1 squeeze @ arena[55584..55596)
     //   scratch features.5.layers.1 coefficients @ arena[55296..55488)
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void L043_features_5_layers_1(ref float x, ref float arena, ref float y, float* w)
     {
         ref float src = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 0);
@@ -1146,6 +1173,7 @@ public static unsafe partial class CustomMixed
     //   weights features.5.layers.3.conv.0.bias [96] @ blob float 12416
     //   weights features.5.layers.3.conv.2.weight [96, 1, 1, 5] @ blob float 12512
     //   weights features.5.layers.3.conv.2.bias [96] @ blob float 12992
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void L045_features_5_layers_3_conv_0_and_conv_2(ref float x, ref float arena, ref float y, float* w)
     {
         float* columnWeight = w + 11936; // features.5.layers.3.conv.0.weight [96, 1, 5, 1]
@@ -1170,6 +1198,7 @@ public static unsafe partial class CustomMixed
     //   MACs 147456, parameters 624
     //   weights features.5.layers.7.conv.0.weight [24, 24, 1, 1] @ blob float 13088
     //   weights features.5.layers.7.conv.0.bias [24] @ blob float 13664
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void L049_features_5_layers_7_conv_0(ref float x, ref float arena, ref float y, float* w)
     {
         ref float src = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 0);
@@ -1197,6 +1226,7 @@ public static unsafe partial class CustomMixed
     //   scratch features.5.layers.8 channel means @ arena[48..72)
     //   scratch features.5.layers.8 squeeze @ arena[80..88)
     //   scratch features.5.layers.8 coefficients @ arena[0..48)
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void L050_features_5_layers_8(ref float x, ref float arena, ref float y, float* w)
     {
         ref float src = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 24576);
@@ -1234,6 +1264,7 @@ public static unsafe partial class CustomMixed
     //   input  24x16x16 @ arena[49152..55296) through a channel map
     //   input  24x16x16 @ arena[30720..36864) through a channel map (block output, updated in place)
     //   output 24x16x16 @ arena[30720..36864) through a channel map
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void L053_features_5(ref float x, ref float arena, ref float y, float* w)
     {
         ref float src = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 49152);
@@ -1251,6 +1282,7 @@ public static unsafe partial class CustomMixed
     //   MACs 73728, parameters 480
     //   weights features.6.layers.0.conv.0.weight [96, 3, 1, 1] @ blob float 14336
     //   weights features.6.layers.0.conv.0.bias [96] @ blob float 14624
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void L054_features_6_layers_0_conv_0(ref float x, ref float arena, ref float y, float* w)
     {
         ref float src = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 30720);
@@ -1283,6 +1315,7 @@ public static unsafe partial class CustomMixed
     //   weights features.6.layers.3.conv.0.bias [96] @ blob float 15008
     //   weights features.6.layers.3.conv.2.weight [96, 1, 1, 3] @ blob float 15104
     //   weights features.6.layers.3.conv.2.bias [96] @ blob float 15392
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void L057_features_6_layers_3_conv_0_and_conv_2(ref float x, ref float arena, ref float y, float* w)
     {
         float* columnWeight = w + 14720; // features.6.layers.3.conv.0.weight [96, 1, 3, 1]
@@ -1308,6 +1341,7 @@ public static unsafe partial class CustomMixed
     //   scratch features.6.layers.5 channel means @ arena[49536..49632)
     //   scratch features.6.layers.5 squeeze @ arena[49632..49640)
     //   scratch features.6.layers.5 coefficients @ arena[49152..49536)
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void L059_features_6_layers_5(ref float x, ref float arena, ref float y, float* w)
     {
         ref float src = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 24576);
@@ -1346,6 +1380,7 @@ public static unsafe partial class CustomMixed
     //   MACs 98304, parameters 448
     //   weights features.6.layers.7.conv.0.weight [32, 12, 1, 1] @ blob float 19728
     //   weights features.6.layers.7.conv.0.bias [32] @ blob float 20112
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void L061_features_6_layers_7_conv_0(ref float x, ref float arena, ref float y, float* w)
     {
         ref float src = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 0);
@@ -1370,6 +1405,7 @@ public static unsafe partial class CustomMixed
     //   MACs 196608, parameters 960
     //   weights features.7.layers.0.conv.0.weight [96, 8, 1, 1] @ blob float 20144
     //   weights features.7.layers.0.conv.0.bias [96] @ blob float 20912
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void L063_features_7_layers_0_conv_0(ref float x, ref float arena, ref float y, float* w)
     {
         ref float src = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 49152);
@@ -1397,6 +1433,7 @@ public static unsafe partial class CustomMixed
     //   scratch features.7.layers.1 channel means @ arena[57728..57824)
     //   scratch features.7.layers.1 squeeze @ arena[57824..57832)
     //   scratch features.7.layers.1 coefficients @ arena[57344..57728)
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void L064_features_7_layers_1(ref float x, ref float arena, ref float y, float* w)
     {
         ref float src = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 0);
@@ -1441,6 +1478,7 @@ public static unsafe partial class CustomMixed
     //   weights features.7.layers.3.conv.0.bias [96] @ blob float 25536
     //   weights features.7.layers.3.conv.2.weight [96, 1, 1, 3] @ blob float 25632
     //   weights features.7.layers.3.conv.2.bias [96] @ blob float 25920
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void L066_features_7_layers_3_conv_0_and_conv_2(ref float x, ref float arena, ref float y, float* w)
     {
         float* columnWeight = w + 25248; // features.7.layers.3.conv.0.weight [96, 1, 3, 1]
@@ -1466,6 +1504,7 @@ public static unsafe partial class CustomMixed
     //   scratch features.7.layers.5 channel means @ arena[57536..57632)
     //   scratch features.7.layers.5 squeeze @ arena[57632..57640)
     //   scratch features.7.layers.5 coefficients @ arena[57344..57536)
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void L068_features_7_layers_5(ref float x, ref float arena, ref float y, float* w)
     {
         ref float src = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 0);
@@ -1503,6 +1542,7 @@ public static unsafe partial class CustomMixed
     //   MACs 196608, parameters 832
     //   weights features.7.layers.7.conv.0.weight [32, 24, 1, 1] @ blob float 28528
     //   weights features.7.layers.7.conv.0.bias [32] @ blob float 29296
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void L070_features_7_layers_7_conv_0(ref float x, ref float arena, ref float y, float* w)
     {
         ref float src = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 24576);
@@ -1530,6 +1570,7 @@ public static unsafe partial class CustomMixed
     //   scratch features.7.layers.8 channel means @ arena[8256..8288)
     //   scratch features.7.layers.8 squeeze @ arena[8288..8292)
     //   scratch features.7.layers.8 coefficients @ arena[8192..8256)
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void L071_features_7_layers_8(ref float x, ref float arena, ref float y, float* w)
     {
         ref float src = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 0);
@@ -1567,6 +1608,7 @@ public static unsafe partial class CustomMixed
     //   input  32x16x16 @ arena[49152..57344) through a channel map
     //   input  32x16x16 @ arena[16384..24576) through a channel map (block output, updated in place)
     //   output 32x16x16 @ arena[16384..24576) through a channel map
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void L074_features_7(ref float x, ref float arena, ref float y, float* w)
     {
         ref float src = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 49152);
@@ -1584,6 +1626,7 @@ public static unsafe partial class CustomMixed
     //   MACs 65536, parameters 384
     //   weights features.8.layers.0.conv.0.weight [64, 4, 1, 1] @ blob float 29792
     //   weights features.8.layers.0.conv.0.bias [64] @ blob float 30048
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void L075_features_8_layers_0_conv_0(ref float x, ref float arena, ref float y, float* w)
     {
         ref float src = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 16384);
@@ -1603,6 +1646,7 @@ public static unsafe partial class CustomMixed
     // avgpool: ReLU6, global avg pool, h_swish
     //   input  64x16x16 @ arena[0..16384)
     //   output 64x1x1 @ arena[16384..16448)
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void L076_avgpool(ref float x, ref float arena, ref float y, float* w)
     {
         ref float src = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 0);
@@ -1621,6 +1665,7 @@ public static unsafe partial class CustomMixed
     //   MACs 8192, parameters 8576
     //   weights classifier.0.linear.0.weight [128, 64] @ blob float 30112
     //   weights classifier.0.linear.0.bias [128] @ blob float 38304
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void L077_classifier_0(ref float x, ref float arena, ref float y, float* w)
     {
         ref float src = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 16384);
@@ -1638,6 +1683,7 @@ public static unsafe partial class CustomMixed
     //   MACs 2176, parameters 2227
     //   weights classifier.2.linear.0.weight [17, 128] @ blob float 38432
     //   weights classifier.2.linear.0.bias [17] @ blob float 40608
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void L078_classifier_2(ref float x, ref float arena, ref float y, float* w)
     {
         ref float src = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 0);

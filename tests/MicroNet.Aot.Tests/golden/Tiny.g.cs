@@ -131,6 +131,7 @@ public static unsafe partial class Tiny
     /// <param name="scratch">The arena: at least <see cref="ScratchLength"/> floats, not used by another call at the same time; its contents on entry do not matter.</param>
     /// <exception cref="global::System.ArgumentException">A span has the wrong length.</exception>
     /// <exception cref="global::System.IO.InvalidDataException">The embedded weights are missing or do not match the model file (length or XxHash64); checked on the first call.</exception>
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static void Run(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, global::System.Span<float> scratch)
     {
         if (input.Length != InputLength) ThrowLength(nameof(input), "exactly", InputLength, input.Length, "3x32x32 normalized NCHW");
@@ -252,6 +253,7 @@ public static unsafe partial class Tiny
     private struct BatchState { public float* X, Y; public int Images, Next; }
 
     // A batch: each thread takes the next image (an atomic counter) and runs it in its own arena.
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void BatchPart(global::MicroNet.Aot.Runtime.InferencePool pool, int thread, void* state)
     {
         var s = (BatchState*)state;
@@ -263,6 +265,7 @@ public static unsafe partial class Tiny
     // One image on every thread of the pool: the phases of the plan in order, a barrier after each.
     // 1 phases: 0 split layers (their Lnnn_Part), the others on thread 0; a layer splits when two
     // threads are estimated to save 4.0 us or more on it, its input's move between cores counted (Planning/ParallelPlanner.cs).
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void RunPart(global::MicroNet.Aot.Runtime.InferencePool pool, int thread, void* state)
     {
         var s = (RunState*)state;
@@ -357,6 +360,7 @@ public static unsafe partial class Tiny
     //   weights features.0.stem.0.conv.0.bias [2] @ blob float 32
     //   weights features.0.stem.0.conv.2.weight [8, 1, 1, 3] @ blob float 48
     //   weights features.0.stem.0.conv.2.bias [8] @ blob float 80
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void L000_features_0_stem_0_conv_0_and_conv_2(ref float x, ref float arena, ref float y, float* w)
     {
         float* columnWeight = w + 0; // features.0.stem.0.conv.0.weight [2, 3, 3, 1]
@@ -376,6 +380,7 @@ public static unsafe partial class Tiny
     // features.0.stem.1: max group pooling, 2 channels
     //   input  8x16x16 @ arena[0..2048) through a channel map
     //   output 4x16x16 @ arena[2048..3072)
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void L003_features_0_stem_1(ref float x, ref float arena, ref float y, float* w)
     {
         ref float src = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 0);
@@ -399,6 +404,7 @@ public static unsafe partial class Tiny
     //   weights features.1.layers.0.conv.0.bias [8] @ blob float 128
     //   weights features.1.layers.0.conv.2.weight [16, 1, 1, 3] @ blob float 144
     //   weights features.1.layers.0.conv.2.bias [16] @ blob float 192
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void L004_features_1_layers_0_conv_0_and_conv_2(ref float x, ref float arena, ref float y, float* w)
     {
         float* columnWeight = w + 96; // features.1.layers.0.conv.0.weight [8, 1, 3, 1]
@@ -424,6 +430,7 @@ public static unsafe partial class Tiny
     //   scratch features.1.layers.1 channel means @ arena[2112..2128)
     //   scratch features.1.layers.1 squeeze @ arena[2128..2132)
     //   scratch features.1.layers.1 coefficients @ arena[2048..2112)
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void L006_features_1_layers_1(ref float x, ref float arena, ref float y, float* w)
     {
         ref float src = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 0);
@@ -464,6 +471,7 @@ public static unsafe partial class Tiny
     //   MACs 4096, parameters 80
     //   weights features.1.layers.4.conv.0.weight [8, 8, 1, 1] @ blob float 608
     //   weights features.1.layers.4.conv.0.bias [8] @ blob float 672
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void L009_features_1_layers_4_conv_0(ref float x, ref float arena, ref float y, float* w)
     {
         ref float src = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 1024);
@@ -491,6 +499,7 @@ public static unsafe partial class Tiny
     //   scratch features.1.layers.5 channel means @ arena[512..520)
     //   scratch features.1.layers.5 squeeze @ arena[528..532)
     //   scratch features.1.layers.5 coefficients @ arena[544..560)
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void L010_features_1_layers_5(ref float x, ref float arena, ref float y, float* w)
     {
         ref float src = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 0);
@@ -530,6 +539,7 @@ public static unsafe partial class Tiny
     //   MACs 4096, parameters 96
     //   weights features.2.layers.0.conv.0.weight [16, 4, 1, 1] @ blob float 816
     //   weights features.2.layers.0.conv.0.bias [16] @ blob float 880
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void L013_features_2_layers_0_conv_0(ref float x, ref float arena, ref float y, float* w)
     {
         ref float src = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 2048);
@@ -557,6 +567,7 @@ public static unsafe partial class Tiny
     //   scratch features.2.layers.1 channel means @ arena[2592..2608)
     //   scratch features.2.layers.1 squeeze @ arena[2608..2612)
     //   scratch features.2.layers.1 coefficients @ arena[2560..2592)
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void L014_features_2_layers_1(ref float x, ref float arena, ref float y, float* w)
     {
         ref float src = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 0);
@@ -600,6 +611,7 @@ public static unsafe partial class Tiny
     //   weights features.2.layers.3.conv.0.bias [16] @ blob float 1184
     //   weights features.2.layers.3.conv.2.weight [16, 1, 1, 3] @ blob float 1200
     //   weights features.2.layers.3.conv.2.bias [16] @ blob float 1248
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void L016_features_2_layers_3_conv_0_and_conv_2(ref float x, ref float arena, ref float y, float* w)
     {
         float* columnWeight = w + 1136; // features.2.layers.3.conv.0.weight [16, 1, 3, 1]
@@ -625,6 +637,7 @@ public static unsafe partial class Tiny
     //   scratch features.2.layers.5 channel means @ arena[2624..2640)
     //   scratch features.2.layers.5 squeeze @ arena[2640..2644)
     //   scratch features.2.layers.5 coefficients @ arena[2560..2624)
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void L018_features_2_layers_5(ref float x, ref float arena, ref float y, float* w)
     {
         ref float src = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 0);
@@ -663,6 +676,7 @@ public static unsafe partial class Tiny
     //   MACs 4096, parameters 80
     //   weights features.2.layers.7.conv.0.weight [8, 8, 1, 1] @ blob float 1664
     //   weights features.2.layers.7.conv.0.bias [8] @ blob float 1728
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void L020_features_2_layers_7_conv_0(ref float x, ref float arena, ref float y, float* w)
     {
         ref float src = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 1024);
@@ -690,6 +704,7 @@ public static unsafe partial class Tiny
     //   scratch features.2.layers.8 channel means @ arena[512..520)
     //   scratch features.2.layers.8 squeeze @ arena[528..532)
     //   scratch features.2.layers.8 coefficients @ arena[544..560)
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void L021_features_2_layers_8(ref float x, ref float arena, ref float y, float* w)
     {
         ref float src = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 0);
@@ -727,6 +742,7 @@ public static unsafe partial class Tiny
     //   input  8x8x8 @ arena[2048..2560)
     //   input  8x8x8 @ arena[2560..3072) (block output, updated in place)
     //   output 8x8x8 @ arena[2560..3072)
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void L024_features_2(ref float x, ref float arena, ref float y, float* w)
     {
         ref float src = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 2048);
@@ -741,6 +757,7 @@ public static unsafe partial class Tiny
     //   MACs 4096, parameters 96
     //   weights features.3.layers.0.conv.0.weight [16, 4, 1, 1] @ blob float 1872
     //   weights features.3.layers.0.conv.0.bias [16] @ blob float 1936
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void L025_features_3_layers_0_conv_0(ref float x, ref float arena, ref float y, float* w)
     {
         ref float src = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 2560);
@@ -768,6 +785,7 @@ public static unsafe partial class Tiny
     //   scratch features.3.layers.1 channel means @ arena[2080..2096)
     //   scratch features.3.layers.1 squeeze @ arena[2096..2100)
     //   scratch features.3.layers.1 coefficients @ arena[2048..2080)
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void L026_features_3_layers_1(ref float x, ref float arena, ref float y, float* w)
     {
         ref float src = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 0);
@@ -811,6 +829,7 @@ public static unsafe partial class Tiny
     //   weights features.3.layers.3.conv.0.bias [16] @ blob float 2240
     //   weights features.3.layers.3.conv.2.weight [16, 1, 1, 3] @ blob float 2256
     //   weights features.3.layers.3.conv.2.bias [16] @ blob float 2304
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void L028_features_3_layers_3_conv_0_and_conv_2(ref float x, ref float arena, ref float y, float* w)
     {
         float* columnWeight = w + 2192; // features.3.layers.3.conv.0.weight [16, 1, 3, 1]
@@ -836,6 +855,7 @@ public static unsafe partial class Tiny
     //   scratch features.3.layers.5 channel means @ arena[2112..2128)
     //   scratch features.3.layers.5 squeeze @ arena[2128..2132)
     //   scratch features.3.layers.5 coefficients @ arena[2048..2112)
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void L030_features_3_layers_5(ref float x, ref float arena, ref float y, float* w)
     {
         ref float src = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 0);
@@ -874,6 +894,7 @@ public static unsafe partial class Tiny
     //   MACs 4096, parameters 80
     //   weights features.3.layers.7.conv.0.weight [8, 8, 1, 1] @ blob float 2720
     //   weights features.3.layers.7.conv.0.bias [8] @ blob float 2784
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void L032_features_3_layers_7_conv_0(ref float x, ref float arena, ref float y, float* w)
     {
         ref float src = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 1024);
@@ -901,6 +922,7 @@ public static unsafe partial class Tiny
     //   scratch features.3.layers.8 channel means @ arena[512..520)
     //   scratch features.3.layers.8 squeeze @ arena[528..532)
     //   scratch features.3.layers.8 coefficients @ arena[544..560)
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void L033_features_3_layers_8(ref float x, ref float arena, ref float y, float* w)
     {
         ref float src = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 0);
@@ -938,6 +960,7 @@ public static unsafe partial class Tiny
     //   input  8x8x8 @ arena[2560..3072)
     //   input  8x8x8 @ arena[2048..2560) (block output, updated in place)
     //   output 8x8x8 @ arena[2048..2560)
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void L036_features_3(ref float x, ref float arena, ref float y, float* w)
     {
         ref float src = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 2560);
@@ -952,6 +975,7 @@ public static unsafe partial class Tiny
     //   MACs 4096, parameters 128
     //   weights features.4.layers.0.conv.0.weight [32, 2, 1, 1] @ blob float 2928
     //   weights features.4.layers.0.conv.0.bias [32] @ blob float 2992
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void L037_features_4_layers_0_conv_0(ref float x, ref float arena, ref float y, float* w)
     {
         ref float src = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 2048);
@@ -979,6 +1003,7 @@ public static unsafe partial class Tiny
     //   scratch features.4.layers.1 channel means @ arena[4160..4192)
     //   scratch features.4.layers.1 squeeze @ arena[4192..4196)
     //   scratch features.4.layers.1 coefficients @ arena[4096..4160)
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void L038_features_4_layers_1(ref float x, ref float arena, ref float y, float* w)
     {
         ref float src = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 0);
@@ -1011,6 +1036,7 @@ public static unsafe partial class Tiny
     // avgpool: ReLU6, global avg pool, h_swish
     //   input  32x8x8 @ arena[2048..4096)
     //   output 32x1x1 @ arena[0..32)
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void L039_avgpool(ref float x, ref float arena, ref float y, float* w)
     {
         ref float src = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 2048);
@@ -1029,6 +1055,7 @@ public static unsafe partial class Tiny
     //   MACs 512, parameters 560
     //   weights classifier.0.linear.0.weight [16, 32] @ blob float 3488
     //   weights classifier.0.linear.0.bias [16] @ blob float 4000
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void L040_classifier_0(ref float x, ref float arena, ref float y, float* w)
     {
         ref float src = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 0);
@@ -1046,6 +1073,7 @@ public static unsafe partial class Tiny
     //   MACs 64, parameters 76
     //   weights classifier.2.linear.0.weight [4, 16] @ blob float 4016
     //   weights classifier.2.linear.0.bias [4] @ blob float 4080
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void L041_classifier_2(ref float x, ref float arena, ref float y, float* w)
     {
         ref float src = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref arena, 32);
