@@ -2,7 +2,8 @@
 # The benchmark (about 15 minutes): seeded M0-M3 made by the PyTorch reference, imported with
 # `micronet import` and exported to ONNX; then BenchmarkDotNet (MicroNet.Aot JIT vs ONNX Runtime),
 # the NativeAOT harness (x86-64-v4 on a CPU with AVX-512, else x86-64-v3) and its JIT twin, PyTorch eager, the per-layer profile of M3;
-# finally docs/benchmarks/README.md and chart.svg. Needs Debian's python3-torch and python3-onnx.
+# several threads and cold start (results/threads.json, coldstart.jsonl: their tables are
+# docs/benchmarks/threads.md and coldstart.md); finally docs/benchmarks/README.md and chart.svg. Needs Debian's python3-torch and python3-onnx.
 #   bench/run.sh
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -60,6 +61,11 @@ for pass in 1 2 3; do
   dotnet run --project "$bench" -c Release --no-build -- harness jit "$results/harness-jit-$pass.json"
   "$results/aot/micronet-aot-runner" "$results/harness-aot-$pass.json"
 done
+echo "== several threads: 1, 2, 4 (oversubscribed on fewer cores) and batches of 16 (docs/benchmarks/threads.md)"
+dotnet run --project "$bench" -c Release --no-build -- threads "$results/threads.json"
+dotnet run --project "$bench" -c Release --no-build -- handoff | tee "$results/handoff.txt"
+echo "== cold start, JIT and NativeAOT (docs/benchmarks/coldstart.md)"
+"$root/bench/coldstart.sh"
 echo "== report"
 dotnet run --project "$bench" -c Release --no-build -- report "$results" "$root/docs/benchmarks"
 cp "$results/profile-M3.md" "$root/docs/benchmarks/profile-M3.md"
