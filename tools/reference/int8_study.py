@@ -22,36 +22,19 @@ Usage (Debian's python3-torch and dataset-fashion-mnist):
 """
 import argparse
 import copy
-import gzip
 import os
-import struct
 import sys
 
 import numpy as np
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import micronet_reference as ref  # noqa: E402
 
+from train_fashion_mnist import DATA, read_idx, to_input  # noqa: E402  (the training script's data loading, reused)
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-DATA = "/usr/share/datasets/fashion-mnist"
-
-
-def read_idx(path):
-    with gzip.open(path, "rb") as f:
-        data = f.read()
-    magic, count = struct.unpack(">II", data[:8])
-    if magic == 2051:
-        rows, cols = struct.unpack(">II", data[8:16])
-        return np.frombuffer(data, dtype=np.uint8, offset=16).reshape(count, rows, cols)
-    return np.frombuffer(data, dtype=np.uint8, offset=8)
-
-
-def to_input(images, mean, std):
-    x = torch.from_numpy(images.astype(np.float32) / 255.0).unsqueeze(1)
-    return (F.pad(x, (2, 2, 2, 2), value=0.0) - mean) / std
 
 
 def fold_batchnorm(model):
