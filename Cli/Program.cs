@@ -50,6 +50,31 @@ var inspect = new Command("inspect", "Print the per-layer table (layer, op, outp
 inspect.SetAction(parse => Guarded(() => Inspector.Run(parse.GetValue(fileArg)!, Console.Out)));
 root.Subcommands.Add(inspect);
 
+// quantize
+var modelArg = new Argument<string>("MODEL") { Description = "the float model: NAME.micronet.json (with its weights file beside it)" };
+var calibrationOpt = new Option<string>("--calibration") { Description = "calibration inputs: N normalized C x H x W float32 inputs, little-endian, back to back (NCHW, no header)", Required = true };
+var qNameOpt = new Option<string>("--name") { Description = "int8 model name: the files are NAME.micronet.json and NAME.weights.bin", Required = true };
+var qOutOpt = new Option<string>("--out") { Description = "output directory (created if missing)", Required = true };
+var samplesOpt = new Option<int?>("--samples") { Description = "use the first N inputs of the calibration file (default: all)", CustomParser = r => WholeNumber(r, "--samples") };
+var methodOpt = new Option<string>("--method") { Description = "range of each tensor: percentile (default) or minmax", DefaultValueFactory = _ => "percentile" };
+methodOpt.AcceptOnlyFromAmong("percentile", "minmax");
+var percentileOpt = new Option<double>("--percentile") { Description = "for --method percentile: the share of values inside the range, in percent (default 99.99)", DefaultValueFactory = _ => 99.99 };
+var quantize = new Command("quantize", "Quantize a float model to int8 (post-training, calibrated on sample inputs): writes an int8 NAME.micronet.json + NAME.weights.bin")
+{
+    modelArg, calibrationOpt, qNameOpt, qOutOpt, samplesOpt, methodOpt, percentileOpt,
+};
+quantize.SetAction(parse => Guarded(() => MicroNet.Aot.Cli.Quantize.Quantizer.Run(new MicroNet.Aot.Cli.Quantize.QuantizeOptions
+{
+    Model = parse.GetValue(modelArg)!,
+    Calibration = parse.GetValue(calibrationOpt)!,
+    Name = parse.GetValue(qNameOpt)!,
+    OutDir = parse.GetValue(qOutOpt)!,
+    Samples = parse.GetValue(samplesOpt),
+    Method = parse.GetValue(methodOpt)!,
+    Percentile = parse.GetValue(percentileOpt),
+}, Console.Out)));
+root.Subcommands.Add(quantize);
+
 var parsed = root.Parse(args);
 if (parsed.Errors.Count > 0)
 {

@@ -99,6 +99,12 @@ internal static class ModelCompiler
             if (network == null) return Fail(archIssues);
             var manifestIssues = ManifestValidator.Check(spec, network);
             if (manifestIssues.Count > 0) return Fail(manifestIssues);
+            // int8 models (format micronet/2) are read and checked above; their layer methods are
+            // the next step of issue 22 (docs/int8.md): until then a clear error, not a float class
+            if (spec.Quantization != null)
+                return Fail(new[] { new ModelIssue(DiagnosticDescriptors.Int8NotCompiled,
+                    "this is an int8 model (quantization section): this version of MicroNet.Aot checks it but does not compile int8 models yet; " +
+                    "compile the float model it was quantized from, or run it with tools/reference/int8_reference.py", "quantization", spec.Locate("quantization")) });
 
             // stages 3-4: fusion and the memory plan
             var plan = MemoryPlanner.Plan(network, out string? planError);

@@ -55,6 +55,28 @@ public static class ModelJsonWriter
           .Append(", \"init_b\": ").Append(Numbers(spec.InitB))
           .Append(", \"init_a_block3\": ").Append(Numbers(spec.InitABlock3))
           .Append(", \"reduction\": ").Append(spec.Reduction).Append(" }");
+        if (spec.Quantization is QuantizationSpec q)
+        {
+            sb.Append(",\n  \"quantization\": {\n");
+            sb.Append("    \"scheme\": ").Append(Str(q.Scheme)).Append(",\n");
+            if (q.Calibration is CalibrationInfo c)
+            {
+                sb.Append("    \"calibration\": { \"method\": ").Append(Str(c.Method));
+                if (c.Method == "percentile") sb.Append(", \"percentile\": ").Append(Num(c.Percentile));
+                sb.Append(", \"samples\": ").Append(c.Samples).Append(" },\n");
+            }
+            sb.Append("    \"input\": ").Append(Quant(q.Input)).Append(",\n");
+            sb.Append("    \"layers\": [\n");
+            for (int i = 0; i < q.Layers.Count; i++)
+            {
+                var l = q.Layers[i];
+                sb.Append("      { \"name\": ").Append(Str(l.Name)).Append(", ").Append(Quant(l.Output).Substring(2));
+                if (l.CoefficientBits >= 0) sb.Length -= 2;
+                if (l.CoefficientBits >= 0) sb.Append(", \"coefficient_bits\": ").Append(l.CoefficientBits).Append(" }");
+                sb.Append(i < q.Layers.Count - 1 ? ",\n" : "\n");
+            }
+            sb.Append("    ]\n  }");
+        }
         if (spec.Weights is WeightsSpec w)
         {
             sb.Append(",\n  \"weights\": {\n");
@@ -68,7 +90,8 @@ public static class ModelJsonWriter
                 var t = w.Tensors[i];
                 sb.Append("      { \"name\": ").Append(Str(t.Name))
                   .Append(", \"shape\": [").Append(string.Join(", ", t.Shape)).Append(']')
-                  .Append(", \"offset\": ").Append(t.Offset).Append(" }")
+                  .Append(", \"offset\": ").Append(t.Offset)
+                  .Append(spec.Format == ModelSpec.FormatTag2 ? ", \"dtype\": " + Str(TensorTypes.Name(t.Type)) : "").Append(" }")
                   .Append(i < w.Tensors.Count - 1 ? ",\n" : "\n");
             }
             sb.Append("    ]\n  }");
@@ -76,6 +99,11 @@ public static class ModelJsonWriter
         sb.Append("\n}\n");
         return sb.ToString();
     }
+
+    /// <summary>A scale as the shortest text that reads back as the same float32.</summary>
+    public static string Scale(float f) => f.ToString("R", CultureInfo.InvariantCulture);
+
+    private static string Quant(TensorQuant t) => "{ \"scale\": " + Scale(t.Scale) + ", \"zero\": " + t.Zero + " }";
 
     private static string Str(string s) => JsonSerializer.Serialize(s, ModelJsonContext.Default.String);
 

@@ -14,28 +14,42 @@ namespace MicroNet.Aot.Cli.Import;
 /// both go to temporary files in the output directory first and are renamed into place only when
 /// complete, so a failure leaves no partial files.
 /// </summary>
+/// <summary>One tensor of a blob to write: its manifest entry's name, shape and type, and its bytes.</summary>
+public sealed record BlobTensor(string Name, int[] Shape, TensorType Type, byte[] Data);
+
 public static class ModelWriter
 {
     public static (string JsonPath, string BlobPath) Write(ModelSpec spec, Network network, IReadOnlyList<float[]> values, string outDir)
     {
-        if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("the blob is written little-endian");
         var stored = new List<StoredTensor>(network.StoredTensors);
+        var tensors = new List<BlobTensor>();
+        for (int i = 0; i < stored.Count; i++)
+            tensors.Add(new BlobTensor(stored[i].Name, stored[i].Shape, TensorType.Float32, MemoryMarshal.AsBytes(values[i].AsSpan()).ToArray()));
+        return Write(spec, tensors, outDir);
+    }
+
+    /// <summary>Any tensors (an int8 model's int8, int32 and float32 ones), already as little-endian bytes.</summary>
+    /// <param name="validate">Called with the JSON text before anything is written; throws to write nothing.</param>
+    public static (string JsonPath, string BlobPath) Write(ModelSpec spec, IReadOnlyList<BlobTensor> tensors, string outDir, Action<string>? validate = null)
+    {
+        if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("the blob is written little-endian");
         var entries = new List<TensorEntry>();
         long offset = 0;
-        for (int i = 0; i < stored.Count; i++)
+        foreach (var t in tensors)
         {
             offset = Align(offset);
-            entries.Add(new TensorEntry(stored[i].Name, stored[i].Shape, offset));
-            offset += 4L * values[i].Length;
+            entries.Add(new TensorEntry(t.Name, t.Shape, offset, t.Type));
+            offset += t.Data.Length;
         }
         var blob = new byte[offset];
-        for (int i = 0; i < stored.Count; i++)
-            MemoryMarshal.AsBytes(values[i].AsSpan()).CopyTo(blob.AsSpan((int)entries[i].Offset));
+        for (int i = 0; i < tensors.Count; i++)
+            tensors[i].Data.CopyTo(blob.AsSpan((int)entries[i].Offset));
 
         string blobName = spec.Name + ".weights.bin";
         spec.Weights = new WeightsSpec(blobName, blob.LongLength, Convert.ToHexStringLower(SHA256.HashData(blob)),
             System.IO.Hashing.XxHash64.HashToUInt64(blob).ToString("x16"), entries);
         string json = ModelJsonWriter.ToJson(spec);
+        validate?.Invoke(json);
 
         Directory.CreateDirectory(outDir);
         string jsonPath = Path.Combine(outDir, spec.Name + ".micronet.json");

@@ -48,23 +48,15 @@ public static class Inspector
         output.WriteLine($"total parameters: {network.Parameters:N0} (as PyTorch counts them, BatchNorm included)");
         output.WriteLine($"total MACs: {network.Macs:N0}");
         output.WriteLine($"stored floats after BatchNorm folding: {stored:N0} ({stored * 4:N0} bytes)");
+        if (spec.Quantization is QuantizationSpec q)
+            output.WriteLine($"int8 ({spec.Format}): input {q.Input}; {q.Layers.Count} layer outputs quantized" +
+                (q.Calibration is CalibrationInfo c ? $", calibrated with {c.Method}{(c.Method == "percentile" ? " " + c.Percentile.ToString(System.Globalization.CultureInfo.InvariantCulture) : "")} on {c.Samples} inputs" : ""));
 
         if (spec.Weights is WeightsSpec w)
         {
             var issues = ManifestValidator.Check(spec, network);
             if (issues.Count > 0) throw Architectures.Issues(display, issues);
-            string blobPath = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(target)) ?? ".", w.File);
-            if (!File.Exists(blobPath))
-                throw new CliError(display + ": error " + IssueIds.MissingWeights + ": the weights file '" + w.File + "' named by weights.file does not exist (" + blobPath + ")");
-            var blob = File.ReadAllBytes(blobPath);
-            if (blob.LongLength != w.Bytes)
-                throw new CliError(blobPath + ": error " + IssueIds.WeightsMismatch + ": the file has " + blob.LongLength + " bytes but weights.bytes in " + display + " says " + w.Bytes);
-            string sha = Convert.ToHexStringLower(SHA256.HashData(blob));
-            if (sha != w.Sha256)
-                throw new CliError(blobPath + ": error " + IssueIds.WeightsMismatch + ": SHA-256 " + sha + " differs from weights.sha256 " + w.Sha256 + " in " + display + " (the blob was changed or belongs to another model)");
-            string xxh = System.IO.Hashing.XxHash64.HashToUInt64(blob).ToString("x16");
-            if (xxh != w.XxHash64)
-                throw new CliError(blobPath + ": error " + IssueIds.WeightsMismatch + ": XxHash64 " + xxh + " differs from weights.xxhash64 " + w.XxHash64 + " in " + display);
+            ModelFiles.ReadVerifiedBlob(spec, target, display);
             output.WriteLine($"weights: {w.File}, {w.Bytes:N0} bytes, {w.Tensors.Count} tensors, SHA-256 and XxHash64 verified");
         }
     }

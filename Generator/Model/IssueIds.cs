@@ -26,4 +26,6 @@ public static class IssueIds
     public const string MissingWeights = "MNA0009";
     /// <summary>The weights file's length or SHA-256 differs from the JSON.</summary>
     public const string WeightsMismatch = "MNA0010";
+    /// <summary>The int8 quantization section is inconsistent (scales, zero points, layer names, coefficient bits).</summary>
+    public const string InvalidQuantization = "MNA0014";
 }

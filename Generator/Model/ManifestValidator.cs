@@ -20,10 +20,16 @@ public static class ManifestValidator
         void Report(string path, string message) =>
             issues.Add(new ModelIssue(IssueIds.ManifestMismatch, message, path, spec.Locate(path)));
 
-        var expected = new List<StoredTensor>(network.StoredTensors);
+        // an int8 model stores its own layout (Quantization.cs); a float model float32 tensors only
+        var expected = new List<(string Name, int[] Shape, TensorType Type)>();
+        if (spec.Quantization != null)
+            foreach (var t in Int8Layout.Tensors(network)) expected.Add((t.Name, t.Shape, t.Type));
+        else
+            foreach (var t in network.StoredTensors) expected.Add((t.Name, t.Shape, TensorType.Float32));
         var actual = weights.Tensors;
         if (actual.Count != expected.Count)
-            Report("weights.tensors", "the architecture stores " + expected.Count + " tensors, the manifest lists " + actual.Count);
+            Report("weights.tensors", "the " + (spec.Quantization != null ? "int8 " : "") + "architecture stores " + expected.Count +
+                " tensors, the manifest lists " + actual.Count);
         long end = 0;
         for (int i = 0; i < actual.Count; i++)
         {
@@ -39,17 +45,22 @@ public static class ManifestValidator
                 }
                 if (!SameShape(t.Shape, e.Shape))
                     Report(path + ".shape", "\"" + t.Name + "\" must have shape " + ShapeText(e.Shape) + ", found " + ShapeText(t.Shape));
+                if (t.Type != e.Type)
+                    Report(path + ".dtype", "\"" + t.Name + "\" must be " + TensorTypes.Name(e.Type) + (spec.Quantization == null ? " (a float model)" : " (the int8 layout)") +
+                        ", found " + TensorTypes.Name(t.Type));
             }
-            long bytes = 4;
+            int size = TensorTypes.Size(t.Type);
+            long bytes = size;
             foreach (int d in t.Shape) bytes *= d;
-            if (t.Offset % 4 != 0)
-                Report(path + ".offset", "offset " + t.Offset + " is not a multiple of 4 (float32)");
+            if (t.Offset % size != 0)
+                Report(path + ".offset", "offset " + t.Offset + " is not a multiple of " + size + " (" + TensorTypes.Name(t.Type) + ")");
             else if (t.Offset < end)
                 Report(path + ".offset", "offset " + t.Offset + " overlaps the previous tensor, which ends at " + end);
             else if (t.Offset + bytes > weights.Bytes)
                 Report(path + ".offset", "\"" + t.Name + "\" (" + bytes + " bytes at " + t.Offset + ") ends past the blob's " + weights.Bytes + " bytes");
             end = System.Math.Max(end, t.Offset + bytes);
         }
+        issues.AddRange(Int8Layout.Check(spec, network));
         return issues;
     }
 

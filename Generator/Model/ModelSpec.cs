@@ -31,13 +31,36 @@ public sealed class StageRow
     public int R => Values[14];
 }
 
+/// <summary>Element type of a stored tensor (format micronet/2's <c>dtype</c>; micronet/1 stores only float32).</summary>
+public enum TensorType { Float32, Int8, Int32 }
+
+public static class TensorTypes
+{
+    public static int Size(TensorType t) => t == TensorType.Int8 ? 1 : 4;
+    public static string Name(TensorType t) => t == TensorType.Int8 ? "int8" : t == TensorType.Int32 ? "int32" : "float32";
+    public static bool TryParse(string s, out TensorType t)
+    {
+        switch (s)
+        {
+            case "float32": t = TensorType.Float32; return true;
+            case "int8": t = TensorType.Int8; return true;
+            case "int32": t = TensorType.Int32; return true;
+            default: t = TensorType.Float32; return false;
+        }
+    }
+}
+
 public sealed class TensorEntry
 {
-    public TensorEntry(string name, int[] shape, long offset) { Name = name; Shape = shape; Offset = offset; }
+    public TensorEntry(string name, int[] shape, long offset, TensorType type = TensorType.Float32)
+    {
+        Name = name; Shape = shape; Offset = offset; Type = type;
+    }
     public string Name { get; }
     public int[] Shape { get; }
     /// <summary>Byte offset of the tensor in the blob.</summary>
     public long Offset { get; }
+    public TensorType Type { get; }
 }
 
 public sealed class WeightsSpec
@@ -62,6 +85,8 @@ public sealed class WeightsSpec
 public sealed class ModelSpec
 {
     public const string FormatTag = "micronet/1";
+    /// <summary>Version 2 adds <c>quantization</c> and per-tensor <c>dtype</c> (int8 models); version 1 files are still read.</summary>
+    public const string FormatTag2 = "micronet/2";
 
     public string Format { get; set; } = FormatTag;
     public string Name { get; set; } = "";
@@ -91,6 +116,8 @@ public sealed class ModelSpec
     public double[] InitABlock3 { get; set; } = new double[2];
     public int Reduction { get; set; }
     public WeightsSpec? Weights { get; set; }
+    /// <summary>The int8 quantization (format micronet/2), or null for a float model. See docs/int8.md.</summary>
+    public QuantizationSpec? Quantization { get; set; }
 
     /// <summary>Position of every value read, keyed by its path ("stages[3].g1", "weights.tensors[5]").</summary>
     public Dictionary<string, TextPosition> Positions { get; } = new Dictionary<string, TextPosition>();

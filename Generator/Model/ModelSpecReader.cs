@@ -183,16 +183,22 @@ public sealed class ModelSpecReader
 
     private void ReadRoot(JsonNode node, bool requireWeights)
     {
-        var root = AsObject(node, "", "$schema", "format", "name", "description", "input", "classes", "labels", "stem", "stages", "head", "activation", "shuffle", "weights");
+        // the format tag decides which keys exist, so it is read before the keys are checked
+        if (node is JsonObject peek && peek.Find("format")?.Value is JsonString tag && tag.Value == ModelSpec.FormatTag2)
+            _version = 2;
+        var root = _version == 2
+            ? AsObject(node, "", "$schema", "format", "name", "description", "input", "classes", "labels", "stem", "stages", "head", "activation", "shuffle", "quantization", "weights")
+            : AsObject(node, "", "$schema", "format", "name", "description", "input", "classes", "labels", "stem", "stages", "head", "activation", "shuffle", "weights");
         if (root == null) return;
 
         var format = String(Required(root, "", "format"), "format");
-        if (format != null && format != ModelSpec.FormatTag)
+        if (format != null && format != ModelSpec.FormatTag && format != ModelSpec.FormatTag2)
         {
             Report(IssueIds.UnsupportedFormat, "format", _spec.Locate("format"),
-                "unsupported format \"" + format + "\": this version reads \"" + ModelSpec.FormatTag + "\"");
+                "unsupported format \"" + format + "\": this version reads \"" + ModelSpec.FormatTag + "\" and \"" + ModelSpec.FormatTag2 + "\"");
             return; // the rest of a foreign format would only produce noise
         }
+        if (format != null) _spec.Format = format;
 
         _spec.Name = String(Required(root, "", "name"), "name") ?? "";
         if (_spec.Positions.ContainsKey("name") && (!IsIdentifier(_spec.Name) || IsKeyword(_spec.Name)))
@@ -271,8 +277,69 @@ public sealed class ModelSpecReader
             _spec.Reduction = Int(Required(actObj, "activation", "reduction"), "activation.reduction", 1, 1 << 16);
         }
 
+        var quantization = Optional(root, "", "quantization");
+        if (quantization != null) ReadQuantization(quantization);
+
         var weights = requireWeights ? Required(root, "", "weights") : Optional(root, "", "weights");
         if (weights != null) ReadWeights(weights);
+    }
+
+    private int _version = 1;
+
+    private TensorQuant ReadTensorQuant(JsonNode node, string path)
+    {
+        var obj = AsObject(node, path, "scale", "zero");
+        if (obj == null) return new TensorQuant(1f, 0);
+        double scale = Number(Required(obj, path, "scale"), path + ".scale");
+        int zero = Int(Required(obj, path, "zero"), path + ".zero", -128, 127);
+        return new TensorQuant((float)scale, zero);
+    }
+
+    private void ReadQuantization(JsonNode node)
+    {
+        const string path = "quantization";
+        var obj = AsObject(node, path, "scheme", "calibration", "input", "layers");
+        if (obj == null) return;
+        string? scheme = String(Required(obj, path, "scheme"), path + ".scheme");
+        if (scheme != null && scheme != QuantizationSpec.SchemeInt8)
+            Report(IssueIds.InvalidValue, path + ".scheme", _spec.Locate(path + ".scheme"),
+                "unsupported scheme \"" + scheme + "\": this version reads \"" + QuantizationSpec.SchemeInt8 + "\"");
+        CalibrationInfo? calibration = null;
+        var cal = Optional(obj, path, "calibration");
+        if (cal != null)
+        {
+            var c = AsObject(cal, path + ".calibration", "method", "percentile", "samples");
+            if (c != null)
+            {
+                string method = String(Required(c, path + ".calibration", "method"), path + ".calibration.method") ?? "";
+                if (method != "minmax" && method != "percentile" && _spec.Positions.ContainsKey(path + ".calibration.method"))
+                    Report(IssueIds.InvalidValue, path + ".calibration.method", _spec.Locate(path + ".calibration.method"),
+                        "expected \"minmax\" or \"percentile\", found \"" + method + "\"");
+                double percentile = Number(Optional(c, path + ".calibration", "percentile"), path + ".calibration.percentile");
+                int samples = Int(Required(c, path + ".calibration", "samples"), path + ".calibration.samples", 1);
+                calibration = new CalibrationInfo(method, percentile, samples);
+            }
+        }
+        var inputNode = Required(obj, path, "input");
+        var input = inputNode == null ? new TensorQuant(1f, 0) : ReadTensorQuant(inputNode, path + ".input");
+        var layers = new List<LayerQuant>();
+        var arr = Array(Required(obj, path, "layers"), path + ".layers");
+        if (arr != null)
+        {
+            for (int i = 0; i < arr.Items.Count; i++)
+            {
+                string lp = path + ".layers[" + i + "]";
+                var l = AsObject(arr.Items[i], lp, "name", "scale", "zero", "coefficient_bits");
+                if (l == null) continue;
+                string name = String(Required(l, lp, "name"), lp + ".name") ?? "";
+                double scale = Number(Required(l, lp, "scale"), lp + ".scale");
+                int zero = Int(Required(l, lp, "zero"), lp + ".zero", -128, 127);
+                var bits = Optional(l, lp, "coefficient_bits");
+                int coefficientBits = bits == null ? -1 : Int(bits, lp + ".coefficient_bits", 0, QuantizationSpec.MaxCoefficientBits);
+                layers.Add(new LayerQuant(name, new TensorQuant((float)scale, zero), coefficientBits));
+            }
+        }
+        _spec.Quantization = new QuantizationSpec(input, layers, calibration);
     }
 
     private void ReadStage(JsonNode node, string path)
@@ -315,14 +382,19 @@ public sealed class ModelSpecReader
             for (int i = 0; i < arr.Items.Count; i++)
             {
                 string tp = "weights.tensors[" + i + "]";
-                var t = AsObject(arr.Items[i], tp, "name", "shape", "offset");
+                var t = _version == 2 ? AsObject(arr.Items[i], tp, "name", "shape", "offset", "dtype") : AsObject(arr.Items[i], tp, "name", "shape", "offset");
                 if (t == null) continue;
+                var type = TensorType.Float32;
+                var dtype = Optional(t, tp, "dtype");
+                if (dtype != null && String(dtype, tp + ".dtype") is string typeName && !TensorTypes.TryParse(typeName, out type))
+                    Report(IssueIds.InvalidValue, tp + ".dtype", _spec.Locate(tp + ".dtype"),
+                        "expected \"float32\", \"int8\" or \"int32\", found \"" + typeName + "\"");
                 string name = String(Required(t, tp, "name"), tp + ".name") ?? "";
                 var shapeArr = Array(Required(t, tp, "shape"), tp + ".shape");
                 var shape = new int[shapeArr?.Items.Count ?? 0];
                 for (int d = 0; d < shape.Length; d++) shape[d] = Int(shapeArr!.Items[d], tp + ".shape[" + d + "]", 1);
                 long offset = Long(Required(t, tp, "offset"), tp + ".offset", 0);
-                tensors.Add(new TensorEntry(name, shape, offset));
+                tensors.Add(new TensorEntry(name, shape, offset, type));
             }
         }
         _spec.Weights = new WeightsSpec(file, bytes, sha, xxh, tensors);
