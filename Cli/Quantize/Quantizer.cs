@@ -189,11 +189,15 @@ public static class Quantizer
 
     private static void CheckMultiplier(string model, Layer layer, double multiplier)
     {
-        try { Requantization.QuantizeMultiplier(multiplier, out _, out _); }
+        try
+        {
+            Requantization.QuantizeMultiplier(multiplier, out _, out int shift);
+            if (shift > 30) throw new ArgumentOutOfRangeException(nameof(multiplier)); // 2^30 or more: beyond the left shift's range
+        }
         catch (ArgumentOutOfRangeException)
         {
             throw new CliError(model + ": " + layer.Name + " (" + layer.Describe() + "): its requantization multiplier " +
-                multiplier.ToString("R", System.Globalization.CultureInfo.InvariantCulture) + " is not representable (must be finite and below 2^31): the calibration ranges are degenerate");
+                multiplier.ToString("R", System.Globalization.CultureInfo.InvariantCulture) + " is not representable (must be finite and below 2^30): the calibration ranges are degenerate");
         }
     }
 }
