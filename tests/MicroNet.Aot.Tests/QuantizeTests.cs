@@ -74,6 +74,7 @@ public class QuantizeTests
         Assert.Contains("\"format\": \"micronet/2\"", text);
         Assert.Contains("\"dtype\": \"int8\"", text);
         Assert.Contains("\"coefficient_bits\": 13", text);
+        SchemaTests.AssertValid(text);
     }
 
     [Fact]

@@ -30,7 +30,8 @@ public class SchemaTests
         AssertValid(File.ReadAllText(Path.Combine(TestEnv.BaseDir, file)));
 
     [Theory]
-    [InlineData("\"format\": \"micronet/1\"", "\"format\": \"micronet/2\"")]
+    [InlineData("\"format\": \"micronet/1\"", "\"format\": \"micronet/3\"")]
+    [InlineData("\"reduction\": 8 }", "\"reduction\": 8 }, \"quantization\": { \"scheme\": \"int8\", \"input\": { \"scale\": 1, \"zero\": 0 }, \"layers\": [] }")]
     [InlineData("\"height\": 224", "\"height\": 0")]
     [InlineData("\"classes\": 1000", "\"classes\": 0")]
     [InlineData("\"y1\":   2", "\"y1\":   3")]
