@@ -22,6 +22,16 @@ internal static class ModelCompiler
     /// <summary>Stage 6: prints a plan; a bug in a printer becomes MNA0099, not an exception out of the generator.</summary>
     public static GenerationResult Emit(PlanResult result)
     {
+        if (result.Int8 != null)
+        {
+            try { return new GenerationResult(result.HintName, result.Path, Int8Emitter.Emit(result.Int8), result.Diagnostics); }
+            catch (Exception e)
+            {
+                var d = new DiagnosticInfo(DiagnosticDescriptors.InternalError, "internal error while emitting " + result.Int8.Class.SourceFileName + ": " + e.GetType().Name + ": " + e.Message +
+                    ". Please report it with the model file.", result.Path, new TextSpan(0, 0), new LinePositionSpan(new LinePosition(0, 0), new LinePosition(0, 0)));
+                return new GenerationResult(result.HintName, result.Path, null, new EquatableArray<DiagnosticInfo>(new[] { d }));
+            }
+        }
         if (result.Plan == null)
             return new GenerationResult(result.HintName, result.Path,
                 result.StubClass == null ? null : Emitter.Stub(result.StubClass, result.StubNamespace, System.IO.Path.GetFileName(result.Path),
@@ -99,12 +109,19 @@ internal static class ModelCompiler
             if (network == null) return Fail(archIssues);
             var manifestIssues = ManifestValidator.Check(spec, network);
             if (manifestIssues.Count > 0) return Fail(manifestIssues);
-            // int8 models (format micronet/2) are read and checked above; their layer methods are
-            // the next step of issue 22 (docs/int8.md): until then a clear error, not a float class
+            // int8 models (format micronet/2): their own planner and emitter (Planning/Int8Planner.cs, Emit/Int8Emitter.cs)
             if (spec.Quantization != null)
-                return Fail(new[] { new ModelIssue(DiagnosticDescriptors.Int8NotCompiled,
-                    "this is an int8 model (quantization section): this version of MicroNet.Aot checks it but does not compile int8 models yet; " +
-                    "compile the float model it was quantized from, or run it with tools/reference/int8_reference.py", "quantization", spec.Locate("quantization")) });
+            {
+                var int8Target = new ClassInfo(className, string.IsNullOrEmpty(ns) ? null : ns, input.ResourceName ?? "MicroNet.Aot.Weights." + spec.Weights!.File, fileName, input.Profile, input.ParallelMinMicroseconds);
+                Int8Plan? int8;
+                string? int8Error;
+                try { int8 = Int8Planner.Plan(network, spec, int8Target, out int8Error); }
+                catch (InvalidOperationException e) { int8 = null; int8Error = e.Message; }
+                if (int8 == null)
+                    return Fail(new[] { new ModelIssue(IssueIds.InvalidQuantization, "the int8 model cannot be compiled: " + int8Error, "quantization", spec.Locate("quantization")) });
+                string int8Hint = (int8Target.Namespace == null ? "" : int8Target.Namespace + ".") + className + ".MicroNet.g.cs";
+                return new PlanResult(int8Hint, input.Path, null, EquatableArray<DiagnosticInfo>.Empty, Int8: int8);
+            }
 
             // stages 3-4: fusion and the memory plan
             var plan = MemoryPlanner.Plan(network, out string? planError);

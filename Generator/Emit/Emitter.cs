@@ -63,6 +63,7 @@ internal sealed partial class Emitter
         "Parameters", "Macs", "InputMean", "InputStd", "t_arena", "Run", "ThrowLength", "s_weights", "Weights", "OpenWeights",
         "s_profileTicks", "s_profileRuns", "s_profileNames", "s_profileOps", "s_profileMacs", "ResetProfile", "ProfileReport",
         "Labels", "s_labels", "Classify", "TopK", "t_logits", "RunBatch", "RunState", "BatchState", "RunPart", "BatchPart",
+        "InputScale", "InputZeroPoint", "s_requant", "s_identity", // int8 classes (Int8Emitter)
     };
 
     /// <summary>Whether a class of this name would clash with one of its own generated members.</summary>

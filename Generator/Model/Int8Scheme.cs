@@ -89,6 +89,29 @@ public static class Int8Scheme
     public static double ShiftMaxMultiplier(TensorQuant input, int coefficientBits, TensorQuant output) =>
         (double)input.Scale * Math.Pow(2, -coefficientBits) / output.Scale;
 
+    /// <summary>
+    /// TFLite's QuantizeMultiplier, as Runtime/Int8/Requantization.cs has it (the generator cannot
+    /// reference the Runtime; a test compares the two on many values): multiplier = quantized *
+    /// 2^(shift - 31), quantized in [2^30, 2^31) rounded half away from zero from the IEEE bits.
+    /// </summary>
+    public static void QuantizeMultiplier(double multiplier, out int quantized, out int shift)
+    {
+        if (double.IsNaN(multiplier) || double.IsInfinity(multiplier) || multiplier < 0 || multiplier >= 2147483648.0)
+            throw new ArgumentOutOfRangeException(nameof(multiplier), "a requantization multiplier must be finite, non-negative and below 2^31, not " + multiplier);
+        quantized = 0; shift = 0;
+        if (multiplier == 0) return;
+        long bits = BitConverter.DoubleToInt64Bits(multiplier);
+        int biased = (int)((bits >> 52) & 0x7FF);
+        if (biased == 0) return;
+        long mantissa = (bits & 0xFFFFFFFFFFFFFL) | (1L << 52);
+        int exponent = biased - 1022;
+        long q = (mantissa + (1L << 21)) >> 22;
+        if (q == 1L << 31) { q >>= 1; exponent++; }
+        if (exponent < -31) return;
+        quantized = (int)q;
+        shift = exponent;
+    }
+
     /// <summary>The residual add's left shift (TFLite's): inputs are scaled by 2^20 before their multipliers.</summary>
     public const int AddLeftShift = 20;
 

@@ -40,7 +40,7 @@ internal sealed record DiagnosticInfo(string Id, string Message, string FilePath
 /// the build reports instead of a cascade of CS0246.
 /// </remarks>
 internal sealed record PlanResult(string HintName, string Path, MicroNet.Aot.Planning.ExecutionPlan? Plan, EquatableArray<DiagnosticInfo> Diagnostics,
-    string? StubClass = null, string? StubNamespace = null);
+    string? StubClass = null, string? StubNamespace = null, MicroNet.Aot.Planning.Int8Plan? Int8 = null);
 
 /// <summary>What one model yields: the source (null when the model is invalid) and its diagnostics.</summary>
 internal sealed record GenerationResult(string HintName, string Path, string? Source, EquatableArray<DiagnosticInfo> Diagnostics);

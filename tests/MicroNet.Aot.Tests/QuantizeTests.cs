@@ -214,13 +214,35 @@ public class QuantizeTests
     }
 
     [Fact]
-    public void The_generator_refuses_an_int8_model_with_MNA0015_until_it_compiles_them()
+    public void The_generated_int8_class_equals_the_integer_reference_bit_for_bit_on_Fashion()
     {
+        string python = Reference.RequirePython();
         var item = GeneratorHarness.ModelItem.FromFile(QuantizedFashion.Value);
-        var result = GeneratorHarness.Generate(item);
-        var d = Assert.Single(result.Diagnostics);
-        Assert.Equal("MNA0015", d.Id);
-        Assert.Contains("does not compile int8 models yet", d.GetMessage());
+        using var model = GeneratorHarness.Compile(item);
+        Assert.Contains("Int8.Conv(", model.Source);
+        var x = FashionInputs(100);
+        var generated = new float[100 * 10];
+        for (int n = 0; n < 100; n++) model.Run(x.AsSpan(n * 1024, 1024), generated.AsSpan(n * 10, 10));
+
+        string dir = TestEnv.NewTempDir("int8bits");
+        string inputs = WriteFloats(dir, "x.f32", x), output = Path.Combine(dir, "y.f32");
+        var run = TestEnv.Run(python, new[] { Path.Combine(TestEnv.BaseDir, "reference", "int8_reference.py"), "run", QuantizedFashion.Value, "--inputs", inputs, "--out", output });
+        Assert.True(run.ExitCode == 0, run.ToString());
+        float[] reference = ModelFixtures.ReadFloats(output);
+        Int8Bits.AssertEqual(reference, generated);
+    }
+}
+
+internal static class Int8Bits
+{
+    /// <summary>Equal bit for bit (no tolerance): the first difference is named.</summary>
+    public static void AssertEqual(float[] reference, float[] generated)
+    {
+        Assert.Equal(reference.Length, generated.Length);
+        int differ = 0, first = -1;
+        for (int i = 0; i < reference.Length; i++)
+            if (BitConverter.SingleToInt32Bits(reference[i]) != BitConverter.SingleToInt32Bits(generated[i])) { differ++; if (first < 0) first = i; }
+        Assert.True(differ == 0, $"{differ} of {reference.Length} outputs differ from the integer reference; the first, [{first}]: reference {(first < 0 ? 0 : reference[first]):R}, generated {(first < 0 ? 0 : generated[first]):R}");
     }
 }
 

@@ -99,7 +99,8 @@ def quantize_f32(x, scale, zero):
 
 
 def relu6_f32(v):
-    return np.minimum(np.maximum(v, F32(0)), F32(6))
+    """Below 0 gives 0, above 6 gives 6, anything else (-0 included) itself: the sign of a zero is defined."""
+    return np.where(v < F32(0), F32(0), np.where(v > F32(6), F32(6), v)).astype(F32)
 
 
 def hswish_f32(v):
@@ -209,7 +210,8 @@ def shift_max(model, name, module, x):
             acc = (acc + (wq[None, :, k] * v[:, k:k + 1]).astype(F32)).astype(F32)
         return (b[None, :] + (ws[None, :] * acc).astype(F32)).astype(F32)
 
-    hidden = np.maximum(linear_f32(name + ".fc.0", mean), F32(0))
+    h = linear_f32(name + ".fc.0", mean)
+    hidden = np.where(h < F32(0), F32(0), h).astype(F32)
     y = linear_f32(name + ".fc.2", hidden)                                      # N x (e * C)
     sixth = F32(1) / F32(6)
     t = (relu6_f32((y + F32(3)).astype(F32)) * sixth).astype(F32)

@@ -143,9 +143,10 @@ public static class GeneratorHarness
             Type = type;
             Source = source;
             Run = type.GetMethod("Run", new[] { typeof(ReadOnlySpan<float>), typeof(Span<float>) })!.CreateDelegate<RunDelegate>();
-            RunWithScratch = type.GetMethod("Run", new[] { typeof(ReadOnlySpan<float>), typeof(Span<float>), typeof(Span<float>) })!.CreateDelegate<RunScratchDelegate>();
-            RunOnPool = type.GetMethod("Run", new[] { typeof(ReadOnlySpan<float>), typeof(Span<float>), typeof(MicroNet.Aot.Runtime.InferencePool) })!.CreateDelegate<RunPoolDelegate>();
-            RunBatch = type.GetMethod("RunBatch")!.CreateDelegate<RunPoolDelegate>();
+            // an int8 class has Run(input, output, Span<byte> scratch) and no pool overloads (yet): null here
+            RunWithScratch = type.GetMethod("Run", new[] { typeof(ReadOnlySpan<float>), typeof(Span<float>), typeof(Span<float>) })?.CreateDelegate<RunScratchDelegate>()!;
+            RunOnPool = type.GetMethod("Run", new[] { typeof(ReadOnlySpan<float>), typeof(Span<float>), typeof(MicroNet.Aot.Runtime.InferencePool) })?.CreateDelegate<RunPoolDelegate>()!;
+            RunBatch = type.GetMethod("RunBatch")?.CreateDelegate<RunPoolDelegate>()!;
         }
         public Type Type { get; }
         public string Source { get; }
