@@ -129,4 +129,43 @@ public class Arm64Tests
             Assert.Equal(Top5(x64.Stdout), Top5(arm.Stdout));
         }
     }
+
+    /// <summary>
+    /// The int8 models (docs/int8.md's promise): the linux-arm64 NativeAOT binary under qemu gives the
+    /// integer reference's outputs (tools/reference/int8_reference.py) bit for bit, as the x64 JIT run does.
+    /// </summary>
+    [Theory]
+    [InlineData("tiny-int8", "tests/models/TinyInt8.micronet.json")]
+    [InlineData("fashion-int8", "Models/FashionMicroNetInt8.micronet.json")]
+    [InlineData("m0-int8", "Models/MicroNetM0Int8.micronet.json")]
+    public void Int8_outputs_on_arm64_and_x64_equal_the_integer_reference_bit_for_bit(string model, string json)
+    {
+        RequireToolchain();
+        string python = Reference.RequirePython();
+        string binary = Published.Value;
+        string dir = TestEnv.NewTempDir("arm64-int8-" + model);
+        string modelJson = TestEnv.Repo(json.Split('/'));
+        var spec = MicroNet.Aot.Model.ModelSpecReader.Read(File.ReadAllText(modelJson), true, out _)!;
+        int length = spec.InputChannels * spec.InputHeight * spec.InputWidth;
+        var random = new Random(17);
+        var x = new float[2 * length];
+        for (int i = 0; i < x.Length; i++) x[i] = (float)(random.NextDouble() * 4 - 2);
+        for (int n = 0; n < 2; n++)
+        {
+            string input = Path.Combine(dir, "x" + n + ".f32");
+            File.WriteAllBytes(input, System.Runtime.InteropServices.MemoryMarshal.AsBytes(x.AsSpan(n * length, length)).ToArray());
+            string reference = Path.Combine(dir, "ref" + n + ".f32"), arm = Path.Combine(dir, "arm" + n + ".f32"), x64 = Path.Combine(dir, "x64" + n + ".f32");
+            var r = TestEnv.Run(python, new[] { Path.Combine(TestEnv.BaseDir, "reference", "int8_reference.py"), "run", modelJson, "--inputs", input, "--out", reference }, TimeSpan.FromMinutes(5));
+            Assert.True(r.ExitCode == 0, r.ToString());
+            var a = TestEnv.Run("qemu-aarch64", new[] { "-L", Sysroot, binary, model, "--input", input, "--runs", "1", "--output", arm }, TimeSpan.FromMinutes(5));
+            Assert.True(a.ExitCode == 0, "ARM64 run failed:\n" + a);
+            Assert.Contains("arch=Arm64", a.Stdout);
+            var b = TestEnv.Run(TestEnv.Dotnet, new[] { "run", "--project", TestEnv.Repo("samples", "ModelRunner"), "-c", "Release", "--", model, "--input", input, "--runs", "1", "--output", x64 }, TimeSpan.FromMinutes(5));
+            Assert.True(b.ExitCode == 0, b.ToString());
+            Assert.Contains("arch=X64", b.Stdout);
+            float[] expected = ModelFixtures.ReadFloats(reference);
+            Int8Bits.AssertEqual(expected, ModelFixtures.ReadFloats(arm));
+            Int8Bits.AssertEqual(expected, ModelFixtures.ReadFloats(x64));
+        }
+    }
 }
