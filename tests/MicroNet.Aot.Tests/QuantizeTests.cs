@@ -285,4 +285,43 @@ public class Int8ReferenceModelTests
         // measured 2026-12-04: tiny 0.995, custom-64 0.996, branches 0.983, branches-noshuffle 0.989, m0-32-5 0.958
         Assert.True(correlation > 0.95, $"{label}: correlation of int8 and float outputs {correlation:F4}");
     }
+
+    /// <summary>
+    /// The generated int8 class equals the integer reference bit for bit on every test model: the
+    /// published configurations M0-M3 at 224 (seeded weights, two random inputs as calibration and as
+    /// inputs), the custom tables, odd sizes, shuffle off.
+    /// </summary>
+    [Theory]
+    [InlineData("m0")]
+    [InlineData("m1")]
+    [InlineData("m2")]
+    [InlineData("m3")]
+    [InlineData("m0-32-5")]
+    [InlineData("m1-96-10")]
+    [InlineData("m0-200")]
+    [InlineData("custom-64")]
+    [InlineData("custom-96x64")]
+    [InlineData("tiny-7x5")]
+    [InlineData("branches-33x47")]
+    [InlineData("branches-noshuffle-40x24")]
+    public void Generated_int8_equals_the_integer_reference_bit_for_bit(string label)
+    {
+        string python = Reference.RequirePython();
+        var p = ModelFixtures.Get(label);
+        string dir = TestEnv.NewTempDir("int8bits-" + label);
+        string inputs = Path.Combine(dir, "x.f32");
+        File.WriteAllBytes(inputs, MemoryMarshal.AsBytes(p.Inputs.AsSpan()).ToArray());
+        string name = "Q_" + label.Replace('-', '_');
+        var q = TestEnv.Cli("quantize", p.ModelJson, "--calibration", inputs, "--name", name, "--out", dir);
+        Assert.True(q.ExitCode == 0, q.ToString());
+        string json = Path.Combine(dir, name + ".micronet.json"), output = Path.Combine(dir, "y.f32");
+        var run = TestEnv.Run(python, new[] { Path.Combine(TestEnv.BaseDir, "reference", "int8_reference.py"), "run", json, "--inputs", inputs, "--out", output },
+            TimeSpan.FromMinutes(10));
+        Assert.True(run.ExitCode == 0, run.ToString());
+        using var model = GeneratorHarness.Compile(GeneratorHarness.ModelItem.FromFile(json));
+        var generated = new float[p.ReferenceOutputs.Length];
+        int inLength = model.InputLength, outLength = model.OutputLength;
+        for (int n = 0; n < p.Images; n++) model.Run(p.Inputs.AsSpan(n * inLength, inLength), generated.AsSpan(n * outLength, outLength));
+        Int8Bits.AssertEqual(ModelFixtures.ReadFloats(output), generated);
+    }
 }
