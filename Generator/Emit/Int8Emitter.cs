@@ -1,6 +1,6 @@
-// Stage 6 for an int8 model: prints an Int8Plan as the model class (the same public API as a float
-// model's single-thread one: constants, Run, Classify, TopK, Labels), one method per layer with a
-// comment block (op, shapes with their scales and zero points, MACs, arena offsets), the plane
+// Stage 6 for an int8 model: prints an Int8Plan as the model class (a float model's public API:
+// constants, Run, RunBatch, Classify, TopK, Labels; not yet the one-image-on-every-thread Run),
+// one method per layer with a comment block (op, shapes with their scales and zero points, MACs, arena offsets), the plane
 // tables, and the opening of the weights (which computes the per-channel conv multipliers once).
 // It decides nothing; the output depends only on the plan (invariant culture, no paths or times).
 using System.Linq;
@@ -147,6 +147,7 @@ internal sealed class Int8Emitter
         _w.Line("return global::MicroNet.Aot.Runtime.Classification.TopK(logits, s_labels, top);");
         _w.Close();
         _w.Line();
+        WriteBatch(input);
         _w.Open("private static void ThrowLength(string name, string relation, int expected, int actual, string what)");
         _w.Line("throw new global::System.ArgumentException($\"{name} must hold {relation} {expected} {what}; it holds {actual}.\", name);");
         _w.Close();
@@ -177,6 +178,53 @@ internal sealed class Int8Emitter
         _w.Line("global::System.Threading.Volatile.Write(ref s_weights, (nint)w);");
         _w.Line("return w;");
         _w.Close();
+    }
+
+    private const string Pool = "global::MicroNet.Aot.Runtime.InferencePool";
+
+    /// <summary>RunBatch: images across the pool's threads, each thread in its own arena (no layer is split: see docs/int8.md).</summary>
+    private void WriteBatch(string input)
+    {
+        _w.Line("/// <summary>");
+        _w.Line("/// Runs the network on a batch of images on <paramref name=\"pool\"/>'s threads, one image per thread at a time, each thread in its own arena.");
+        _w.Line("/// The outputs equal those of one <see cref=\"Run(global::System.ReadOnlySpan{float}, global::System.Span{float})\"/> per image, bit for bit.");
+        _w.Line("/// Allocates nothing after each pool thread's first call.");
+        _w.Line("/// </summary>");
+        _w.Line("/// <param name=\"inputs\">The images back to back, each normalized NCHW: a positive multiple of <see cref=\"InputLength\"/> floats.</param>");
+        _w.Line("/// <param name=\"outputs\">Receives the outputs back to back: <see cref=\"OutputLength\"/> floats per image.</param>");
+        _w.Line("/// <param name=\"pool\">The threads to run on (the caller is one of them); one batch at a time per pool.</param>");
+        _w.Line("/// <exception cref=\"global::System.ArgumentException\">The spans' lengths do not fit (the message says how).</exception>");
+        _w.Line("/// <exception cref=\"global::System.ArgumentNullException\"><paramref name=\"pool\"/> is null.</exception>");
+        _w.Line("/// <exception cref=\"global::System.ObjectDisposedException\"><paramref name=\"pool\"/> was disposed.</exception>");
+        _w.Line("/// <exception cref=\"global::System.IO.InvalidDataException\">The embedded weights are missing or do not match the model file (checked on the first call).</exception>");
+        _w.Open("public static void RunBatch(global::System.ReadOnlySpan<float> inputs, global::System.Span<float> outputs, " + Pool + " pool)");
+        _w.Line("if (pool is null) throw new global::System.ArgumentNullException(nameof(pool));");
+        _w.Line("if (inputs.Length == 0 || inputs.Length % InputLength != 0)");
+        _w.Line("    throw new global::System.ArgumentException($\"inputs must hold a positive multiple of {InputLength} floats (" + input + " normalized NCHW per image); it holds {inputs.Length}.\", nameof(inputs));");
+        _w.Line("int images = inputs.Length / InputLength;");
+        _w.Line("if (outputs.Length != (long)images * OutputLength)");
+        _w.Line("    throw new global::System.ArgumentException($\"outputs must hold {(long)images * OutputLength} floats ({images} images x {OutputLength}); it holds {outputs.Length}.\", nameof(outputs));");
+        _w.Line("_ = Weights; // opened (and checked) once, here, not by every thread");
+        _w.Line("BatchState state;");
+        _w.Line("state.Images = images; state.Next = 0;");
+        _w.Open("fixed (float* px = inputs, py = outputs)");
+        _w.Line("state.X = px; state.Y = py;");
+        _w.Line("pool.Execute(&BatchPart, &state);");
+        _w.Close();
+        _w.Close();
+        _w.Line();
+        _w.Line("// What the pool's threads read: the caller's pinned spans, valid while Execute runs.");
+        _w.Line("private struct BatchState { public float* X, Y; public int Images, Next; }");
+        _w.Line();
+        _w.Line("// A batch: each thread takes the next image (an atomic counter) and runs it in its own arena.");
+        _w.Line(Emitter.Optimized);
+        _w.Open("private static void BatchPart(" + Pool + " pool, int thread, void* state)");
+        _w.Line("var s = (BatchState*)state;");
+        _w.Line("byte[] arena = t_arena ??= new byte[ScratchLength];");
+        _w.Line("for (int i = global::System.Threading.Interlocked.Increment(ref s->Next) - 1; i < s->Images; i = global::System.Threading.Interlocked.Increment(ref s->Next) - 1)");
+        _w.Line("    Run(new global::System.ReadOnlySpan<float>(s->X + (long)i * InputLength, InputLength), new global::System.Span<float>(s->Y + (long)i * OutputLength, OutputLength), arena);");
+        _w.Close();
+        _w.Line();
     }
 
     private void Params(bool scratch)

@@ -8,19 +8,20 @@ using System.Threading.Tasks;
 using MicroNet.Aot.Runtime;
 using MicroNet.Samples.Fashion;
 
-// fashion-mnist [IMAGES LABELS | --full] [--errors FILE.svg] [--predictions FILE]
+// fashion-mnist [IMAGES LABELS | --full] [--int8] [--errors FILE.svg] [--predictions FILE]
 // Classifies Fashion-MNIST images with the generated FashionMicroNet (a MicroNet trained on
-// Fashion-MNIST by tools/reference/train_fashion_mnist.py and imported with `micronet import`).
+// Fashion-MNIST by tools/reference/train_fashion_mnist.py and imported with `micronet import`),
+// or with --int8 its int8 version FashionMicroNetInt8 (`micronet quantize`, docs/int8.md), which
+// also reports how many of its predictions equal the float model's.
 // Default input: the bundled 1,000 test images; --full: the 10,000 of Debian's dataset-fashion-mnist.
 
-// the class names come with the model file ("labels"), as FashionMicroNet.Labels
-string[] classNames = FashionMicroNet.Labels.ToArray();
 const string DebianDir = "/usr/share/datasets/fashion-mnist";
 string dataDir = Path.Combine(AppContext.BaseDirectory, "data");
 string images = Path.Combine(dataDir, "t10k-subset-images-idx3-ubyte.gz");
 string labels = Path.Combine(dataDir, "t10k-subset-labels-idx1-ubyte.gz");
 string errorsPath = "fashion-mnist-errors.svg";
 string? predictionsPath = null;
+bool int8 = false;
 var positional = new System.Collections.Generic.List<string>();
 for (int i = 0; i < args.Length; i++)
 {
@@ -30,10 +31,11 @@ for (int i = 0; i < args.Length; i++)
             images = Path.Combine(DebianDir, "t10k-images-idx3-ubyte.gz");
             labels = Path.Combine(DebianDir, "t10k-labels-idx1-ubyte.gz");
             break;
+        case "--int8": int8 = true; break;
         case "--errors" when i + 1 < args.Length: errorsPath = args[++i]; break;
         case "--predictions" when i + 1 < args.Length: predictionsPath = args[++i]; break;
         case "-h" or "--help":
-            Console.WriteLine("usage: fashion-mnist [IMAGES.idx[.gz] LABELS.idx[.gz] | --full] [--errors FILE.svg] [--predictions FILE]");
+            Console.WriteLine("usage: fashion-mnist [IMAGES.idx[.gz] LABELS.idx[.gz] | --full] [--int8] [--errors FILE.svg] [--predictions FILE]");
             return 0;
         default: positional.Add(args[i]); break;
     }
@@ -56,9 +58,13 @@ catch (Exception e) when (e is IOException or InvalidDataException or Unauthoriz
     return 1;
 }
 
+Model model = int8 ? Model.Int8 : Model.Float;
+// the class names come with the model file ("labels"), as FashionMicroNet.Labels
+string[] classNames = model.Labels;
+
 // pixel / 255, zero-padded 28x28 -> 32x32, then normalized (as the model was trained)
-int side = FashionMicroNet.InputHeight, pad = (side - 28) / 2;
-float mean = FashionMicroNet.InputMean[0], std = FashionMicroNet.InputStd[0];
+int side = model.InputHeight, pad = (side - 28) / 2;
+float mean = model.Mean, std = model.Std;
 void Prepare(int index, Span<float> input)
 {
     input.Fill((0f - mean) / std);
@@ -74,15 +80,23 @@ var predicted = new int[count];
 // after about 30 calls and a pause in new compilations; one second of runs gets past that. Then
 // whole passes over the images until one second has passed, and the fastest pass is the figure.
 {
-    var input = new float[FashionMicroNet.InputLength];
+    var input = new float[model.InputLength];
     var warmup = Stopwatch.StartNew();
     for (int n = 0; warmup.ElapsedMilliseconds < 1000 || n < 300; n++)
     {
         Prepare(n % count, input);
-        FashionMicroNet.Classify(input);
+        model.Classify(input);
     }
-    bool showProgress = count >= 2000 && !Console.IsErrorRedirected;
+    // allocations: Prepare + Classify on every image, nothing else in the loop (the timed passes
+    // below also allocate a progress line now and then)
     long allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
+    for (int n = 0; n < count; n++)
+    {
+        Prepare(n, input);
+        predicted[n] = model.Classify(input).Index;
+    }
+    long allocated = GC.GetAllocatedBytesForCurrentThread() - allocatedBefore;
+    bool showProgress = count >= 2000 && !Console.IsErrorRedirected;
     double best = double.MaxValue;
     int passes = 0;
     var total = Stopwatch.StartNew();
@@ -92,7 +106,7 @@ var predicted = new int[count];
         for (int n = 0; n < count; n++)
         {
             Prepare(n, input);
-            predicted[n] = FashionMicroNet.Classify(input).Index;
+            predicted[n] = model.Classify(input).Index;
             if (showProgress && passes == 0 && (n % 250 == 0 || n == count - 1))
             {
                 int filled = (n + 1) * 40 / count;
@@ -102,22 +116,34 @@ var predicted = new int[count];
         best = Math.Min(best, clock.Elapsed.TotalSeconds);
         passes++;
     } while (total.ElapsedMilliseconds < 1000);
-    long allocated = GC.GetAllocatedBytesForCurrentThread() - allocatedBefore;
     if (showProgress) Console.Error.WriteLine();
     int correct = Enumerable.Range(0, count).Count(n => predicted[n] == truth[n]);
-    Console.WriteLine($"FashionMicroNet ({FashionMicroNet.Parameters:N0} parameters, {FashionMicroNet.Macs:N0} MACs) on {count:N0} images from {Path.GetFileName(images)}");
+    Console.WriteLine($"{model.Name} ({model.Parameters:N0} parameters, {model.Macs:N0} MACs, {(int8 ? "int8" : "float32")}, a {model.ArenaBytes:N0}-byte arena) on {count:N0} images from {Path.GetFileName(images)}");
     Console.WriteLine($"accuracy: {correct}/{count} = {100.0 * correct / count:F2}%");
+    if (int8)
+    {
+        // the float model on the same images: how often the int8 model predicts what it does
+        int same = 0, floatCorrect = 0;
+        for (int n = 0; n < count; n++)
+        {
+            Prepare(n, input);
+            int p = Model.Float.Classify(input).Index;
+            same += p == predicted[n] ? 1 : 0;
+            floatCorrect += p == truth[n] ? 1 : 0;
+        }
+        Console.WriteLine($"float32 model: {100.0 * floatCorrect / count:F2}%; equal predictions: {same}/{count} = {100.0 * same / count:F2}%");
+    }
     Console.WriteLine();
     PrintConfusion(truth, predicted, classNames);
     Console.WriteLine();
     // the first image's three most probable classes
     var top = new Prediction[3]; // reused across calls: TopK itself allocates nothing
     Prepare(0, input);
-    int shown = FashionMicroNet.TopK(input, top);
+    int shown = model.TopK(input, top);
     Console.WriteLine($"image 0 (true class {classNames[truth[0]]}), top 3: " + string.Join(", ", top.Take(shown).Select(p => $"{p.Label} {100 * p.Probability:F1}%")));
     Console.WriteLine();
     Console.WriteLine($"throughput, 1 thread:  {count / best,10:N0} images/s ({best * 1e6 / count:F1} us per image, preprocessing included; warm: the fastest of {passes} passes)");
-    Console.WriteLine($"allocations per image: {allocated / ((double)count * passes):F1} bytes");
+    Console.WriteLine($"allocations per image: {allocated / (double)count:F1} bytes (over {count:N0} calls)");
 }
 
 // All cores: the images as one batch on an InferencePool (RunBatch: each thread takes the next
@@ -126,28 +152,28 @@ var predicted = new int[count];
 {
     int threads = Environment.ProcessorCount;
     using var pool = new InferencePool(threads);
-    var inputs = new float[(long)count * FashionMicroNet.InputLength];
-    for (int n = 0; n < count; n++) Prepare(n, inputs.AsSpan(n * FashionMicroNet.InputLength, FashionMicroNet.InputLength));
-    var outputs = new float[(long)count * FashionMicroNet.OutputLength];
-    FashionMicroNet.RunBatch(inputs, outputs, pool); // warm-up: each pool thread's first call allocates its arena
+    var inputs = new float[(long)count * model.InputLength];
+    for (int n = 0; n < count; n++) Prepare(n, inputs.AsSpan(n * model.InputLength, model.InputLength));
+    var outputs = new float[(long)count * model.OutputLength];
+    model.RunBatch(inputs, outputs, pool); // warm-up: each pool thread's first call allocates its arena
     double best = double.MaxValue, bestSingle = double.MaxValue;
     int passes = 0;
     var total = Stopwatch.StartNew();
     do
     {
         var clock = Stopwatch.StartNew();
-        FashionMicroNet.RunBatch(inputs, outputs, pool);
+        model.RunBatch(inputs, outputs, pool);
         best = Math.Min(best, clock.Elapsed.TotalSeconds);
         // the same batch as single calls on this thread, for the ratio
         clock.Restart();
         for (int n = 0; n < count; n++)
-            FashionMicroNet.Run(inputs.AsSpan(n * FashionMicroNet.InputLength, FashionMicroNet.InputLength), outputs.AsSpan(n * FashionMicroNet.OutputLength, FashionMicroNet.OutputLength));
+            model.Run(inputs.AsSpan(n * model.InputLength, model.InputLength), outputs.AsSpan(n * model.OutputLength, model.OutputLength));
         bestSingle = Math.Min(bestSingle, clock.Elapsed.TotalSeconds);
         passes++;
     } while (total.ElapsedMilliseconds < 1000);
-    FashionMicroNet.RunBatch(inputs, outputs, pool);
+    model.RunBatch(inputs, outputs, pool);
     for (int n = 0; n < count; n++)
-        if (Classification.Classify(outputs.AsSpan(n * FashionMicroNet.OutputLength, FashionMicroNet.OutputLength), default).Index != predicted[n])
+        if (Classification.Classify(outputs.AsSpan(n * model.OutputLength, model.OutputLength), default).Index != predicted[n])
             throw new InvalidOperationException("the batch on the pool disagrees with the single calls at image " + n);
     Console.WriteLine($"throughput, {threads} threads: {count / best,10:N0} images/s (RunBatch on an InferencePool of {threads}, {bestSingle / best:F2}x the same batch as single calls; the fastest of {passes} passes)");
 }

@@ -53,4 +53,40 @@ public class FashionMnistTests
             Assert.True(sorted[0] - sorted[1] <= 1e-4, $"image {n}: generated class {predicted[n]}, reference {best} (logits {string.Join(", ", row)})");
         }
     }
+    /// <summary>
+    /// ./run.sh --int8: the sample runs the shipped int8 model (Models/FashionMicroNetInt8), its
+    /// predictions equal the integer reference's on every image of the bundled subset (bit-exact
+    /// outputs give equal argmaxes, ties included), its accuracy stays within 1.5 points of the
+    /// float model's and it allocates nothing per image.
+    /// </summary>
+    [Fact]
+    public void The_int8_sample_predicts_what_the_integer_reference_predicts()
+    {
+        string python = Reference.RequirePython();
+        string dir = TestEnv.NewTempDir("fashion-int8");
+        string predictionsPath = Path.Combine(dir, "predictions.txt");
+        var run = TestEnv.Run(TestEnv.Dotnet, new[] { "run", "--project", TestEnv.Repo("samples", "FashionMnist"), "-c", "Release", "--",
+            "--int8", "--predictions", predictionsPath, "--errors", Path.Combine(dir, "errors.svg") }, TimeSpan.FromMinutes(5));
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Contains("FashionMicroNetInt8 (", run.Stdout);
+        Assert.Contains("allocations per image: 0.0 bytes", run.Stdout);
+        int[] predicted = File.ReadAllLines(predictionsPath).Select(int.Parse).ToArray();
+        Assert.Equal(1000, predicted.Length);
+
+        string inputs = QuantizeTests.WriteFloats(dir, "x.f32", QuantizeTests.FashionInputs(1000));
+        string output = Path.Combine(dir, "reference.f32");
+        var reference = TestEnv.Run(python, new[] { Path.Combine(TestEnv.BaseDir, "reference", "int8_reference.py"), "run",
+            TestEnv.Repo("Models", "FashionMicroNetInt8.micronet.json"), "--inputs", inputs, "--out", output }, TimeSpan.FromMinutes(5));
+        Assert.True(reference.ExitCode == 0, reference.ToString());
+        float[] logits = ModelFixtures.ReadFloats(output);
+        Assert.Equal(10_000, logits.Length);
+        for (int n = 0; n < 1000; n++)
+            Assert.True(predicted[n] == ParityTests.ArgMax(logits.AsSpan(n * 10, 10).ToArray()), $"image {n}: the sample predicts {predicted[n]}, the integer reference {ParityTests.ArgMax(logits.AsSpan(n * 10, 10).ToArray())}");
+
+        var int8 = Regex.Match(run.Stdout, @"accuracy: (\d+)/1000");
+        var fl = Regex.Match(run.Stdout, @"float32 model: ([\d.]+)%; equal predictions: (\d+)/1000");
+        Assert.True(int8.Success && fl.Success, run.Stdout);
+        Assert.InRange(int.Parse(int8.Groups[1].Value) / 10.0 - double.Parse(fl.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), -1.5, 1.5);
+        Assert.True(int.Parse(fl.Groups[2].Value) >= 970, run.Stdout);
+    }
 }

@@ -22,7 +22,7 @@ public class QuantizeTests
     private static string SubsetLabels => TestEnv.Repo("Models", "fashion-mnist", "t10k-subset-labels-idx1-ubyte.gz");
 
     /// <summary>The bundled 1,000 test images as the training script feeds them: /255, padded to 32 x 32, normalized.</summary>
-    private static float[] FashionInputs(int count)
+    internal static float[] FashionInputs(int count)
     {
         using var gz = new GZipStream(File.OpenRead(SubsetImages), CompressionMode.Decompress);
         using var ms = new MemoryStream();
@@ -42,7 +42,7 @@ public class QuantizeTests
         return x;
     }
 
-    private static string WriteFloats(string dir, string name, float[] values)
+    internal static string WriteFloats(string dir, string name, float[] values)
     {
         string path = Path.Combine(dir, name);
         File.WriteAllBytes(path, MemoryMarshal.AsBytes(values.AsSpan()).ToArray());
@@ -322,6 +322,15 @@ public class Int8ReferenceModelTests
         var generated = new float[p.ReferenceOutputs.Length];
         int inLength = model.InputLength, outLength = model.OutputLength;
         for (int n = 0; n < p.Images; n++) model.Run(p.Inputs.AsSpan(n * inLength, inLength), generated.AsSpan(n * outLength, outLength));
-        Int8Bits.AssertEqual(ModelFixtures.ReadFloats(output), generated);
+        float[] expected = ModelFixtures.ReadFloats(output);
+        Int8Bits.AssertEqual(expected, generated);
+
+        // RunBatch on a pool of two: the same bits, each image in its thread's own arena
+        Assert.NotNull(model.RunBatch);
+        Assert.Null(model.RunOnPool); // int8 layers are not split yet (docs/int8.md)
+        using var pool = new MicroNet.Aot.Runtime.InferencePool(2);
+        var batched = new float[expected.Length];
+        model.RunBatch(p.Inputs, batched, pool);
+        Int8Bits.AssertEqual(expected, batched);
     }
 }

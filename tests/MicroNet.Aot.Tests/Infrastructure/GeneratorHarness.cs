@@ -143,7 +143,7 @@ public static class GeneratorHarness
             Type = type;
             Source = source;
             Run = type.GetMethod("Run", new[] { typeof(ReadOnlySpan<float>), typeof(Span<float>) })!.CreateDelegate<RunDelegate>();
-            // an int8 class has Run(input, output, Span<byte> scratch) and no pool overloads (yet): null here
+            // an int8 class has Run(input, output, Span<byte> scratch), RunBatch and no Run on a pool (yet): null here
             RunWithScratch = type.GetMethod("Run", new[] { typeof(ReadOnlySpan<float>), typeof(Span<float>), typeof(Span<float>) })?.CreateDelegate<RunScratchDelegate>()!;
             RunOnPool = type.GetMethod("Run", new[] { typeof(ReadOnlySpan<float>), typeof(Span<float>), typeof(MicroNet.Aot.Runtime.InferencePool) })?.CreateDelegate<RunPoolDelegate>()!;
             RunBatch = type.GetMethod("RunBatch")?.CreateDelegate<RunPoolDelegate>()!;
