@@ -16,7 +16,6 @@ internal static class DiagnosticDescriptors
     public const string InvalidItemMetadata = "MNA0011";
     public const string DuplicateClass = "MNA0012";
     public const string WeightsFileMismatch = "MNA0013";
-    public const string Int8NotCompiled = "MNA0015";
     public const string TargetsNotImported = "MNA0030";
     public const string InternalError = "MNA0099";
 
@@ -33,7 +32,6 @@ internal static class DiagnosticDescriptors
         [IssueIds.MissingWeights] = Make(IssueIds.MissingWeights, "Weights file missing"),
         [IssueIds.WeightsMismatch] = Make(IssueIds.WeightsMismatch, "Weights file differs from the model file"),
         [IssueIds.InvalidQuantization] = Make(IssueIds.InvalidQuantization, "Invalid int8 quantization data"),
-        [Int8NotCompiled] = Make(Int8NotCompiled, "int8 models are not compiled by this version"),
         [InvalidItemMetadata] = Make(InvalidItemMetadata, "Invalid MicroNetModel item metadata"),
         [DuplicateClass] = Make(DuplicateClass, "Two models generate the same class"),
         [WeightsFileMismatch] = Make(WeightsFileMismatch, "Embedded weights file differs from the one the model names"),

@@ -16,6 +16,8 @@ public class GeneratorTests
 {
     private static string TinyPath => Path.Combine(TestEnv.BaseDir, "models", "Tiny.micronet.json");
     private static GeneratorHarness.ModelItem Tiny => GeneratorHarness.ModelItem.FromFile(TinyPath, null, "Tests.Models");
+    private static string TinyInt8Path => Path.Combine(TestEnv.BaseDir, "models", "TinyInt8.micronet.json");
+    private static GeneratorHarness.ModelItem TinyInt8 => GeneratorHarness.ModelItem.FromFile(TinyInt8Path, null, "Tests.Models");
 
     private static string GenerateSource(GeneratorHarness.ModelItem item)
     {
@@ -25,7 +27,7 @@ public class GeneratorTests
     }
 
     /// <summary>A model whose generated source is kept in golden/ (NAME.g.cs).</summary>
-    public sealed record GoldenModel(string Name, string Path)
+    public sealed record GoldenModel(string Name, string Path, bool Int8 = false)
     {
         public override string ToString() => Name;
     }
@@ -36,11 +38,13 @@ public class GeneratorTests
         // every block kind of the test table at 128x128: in-place Shift-Max (32x32 planes) with two
         // coefficients, residual adds through channel maps, unfused depthwise layers, the grouped k x 1
         new GoldenModel("CustomMixed", SyntheticModels.Write(TestEnv.Config("custom-mixed.json"), "CustomMixed", 128)),
+        // Tiny quantized by `micronet quantize` (random calibration inputs): the int8 emitter
+        new GoldenModel("TinyInt8", TinyInt8Path, Int8: true),
     });
 
     public static GoldenModel[] GoldenModels => Goldens.Value;
 
-    public static TheoryData<string> GoldenNames => new("Tiny", "CustomMixed");
+    public static TheoryData<string> GoldenNames => new("Tiny", "CustomMixed", "TinyInt8");
 
     [Theory]
     [MemberData(nameof(GoldenNames))]
@@ -81,12 +85,13 @@ public class GeneratorTests
     [Fact]
     public void Generated_source_is_deterministic_and_culture_independent()
     {
-        string first = GenerateSource(Tiny);
+        string first = GenerateSource(Tiny), firstInt8 = GenerateSource(TinyInt8);
         var saved = CultureInfo.CurrentCulture;
         try
         {
             CultureInfo.CurrentCulture = new CultureInfo("de-DE"); // decimal comma, other digit grouping
             Assert.Equal(first, GenerateSource(Tiny));
+            Assert.Equal(firstInt8, GenerateSource(TinyInt8)); // scales and multipliers are floats too
         }
         finally
         {
@@ -94,6 +99,8 @@ public class GeneratorTests
         }
         Assert.DoesNotContain(Path.GetDirectoryName(TinyPath)!, first); // no absolute paths in the output
         Assert.Matches(@"ShiftMax.Coefficients\(x: ref coeff, bias: fc2Bias, n: \d+, scale: 4f\);", first); // act_max 2.0 -> scale 4f, invariant formatting
+        Assert.DoesNotContain(Path.GetDirectoryName(TinyInt8Path)!, firstInt8);
+        Assert.Matches(@"public const float InputScale = \d+\.\d+(E-?\d+)?f;", firstInt8);
     }
 
     /// <summary>
@@ -118,11 +125,13 @@ public class GeneratorTests
         Assert.Single(imported.GeneratedSources);
     }
 
-    [Fact]
-    public void An_unrelated_edit_leaves_every_step_cached()
+    [Theory]
+    [InlineData("float")]
+    [InlineData("int8")]
+    public void An_unrelated_edit_leaves_every_step_cached(string kind)
     {
         var compilation = GeneratorHarness.NewCompilation("class A { }");
-        var driver = GeneratorHarness.NewDriver(new[] { Tiny }).RunGenerators(compilation, TestContext.Current.CancellationToken);
+        var driver = GeneratorHarness.NewDriver(new[] { kind == "int8" ? TinyInt8 : Tiny }).RunGenerators(compilation, TestContext.Current.CancellationToken);
         var edited = compilation.AddSyntaxTrees(CSharpSyntaxTree.ParseText("class B { int x = 1; }", new CSharpParseOptions(LanguageVersion.Latest), cancellationToken: TestContext.Current.CancellationToken));
         driver = driver.RunGenerators(edited, TestContext.Current.CancellationToken);
         var run = driver.GetRunResult().Results.Single();
@@ -268,11 +277,14 @@ public class GeneratorTests
         Assert.Contains("public static unsafe partial class Tiny", source);
     }
 
-    [Fact]
-    public void The_generator_never_throws_on_mangled_input()
+    [Theory]
+    [InlineData("float")]
+    [InlineData("int8")]
+    public void The_generator_never_throws_on_mangled_input(string kind)
     {
         var random = new Random(1234);
-        string text = Tiny.Text;
+        var item = kind == "int8" ? TinyInt8 : Tiny;
+        string text = item.Text;
         for (int trial = 0; trial < 300; trial++)
         {
             var chars = text.ToCharArray();
@@ -282,7 +294,7 @@ public class GeneratorTests
                 int at = random.Next(chars.Length);
                 chars[at] = "{}[]:,\"0123456789-.eE aZ\n"[random.Next(25)];
             }
-            var result = GeneratorHarness.Generate(Tiny with { Text = new string(chars) });
+            var result = GeneratorHarness.Generate(item with { Text = new string(chars) });
             Assert.True(result.GeneratedSources.Length + result.Diagnostics.Length > 0);
             Assert.DoesNotContain(result.Diagnostics, d => d.Id == "MNA0099");
         }

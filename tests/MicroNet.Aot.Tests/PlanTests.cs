@@ -94,13 +94,13 @@ public class PlanTests
     [Fact]
     public void The_golden_models_reach_every_step_type()
     {
-        var reached = GeneratorTests.GoldenModels.SelectMany(m => Plan(m.Path).Steps).Select(s => s.GetType()).ToHashSet();
+        var reached = GeneratorTests.GoldenModels.Where(m => !m.Int8).SelectMany(m => Plan(m.Path).Steps).Select(s => s.GetType()).ToHashSet();
         var all = typeof(P.Step).Assembly.GetTypes().Where(t => !t.IsAbstract && typeof(P.Step).IsAssignableFrom(t)).ToList();
         var missing = all.Where(t => !reached.Contains(t) && t != typeof(P.Relu6Step)).Select(t => t.Name).ToList();
         Assert.True(missing.Count == 0, "no golden model reaches " + string.Join(", ", missing));
-        var shiftMaxes = GeneratorTests.GoldenModels.SelectMany(m => Plan(m.Path).Steps).OfType<P.ShiftMaxStep>().ToList();
+        var shiftMaxes = GeneratorTests.GoldenModels.Where(m => !m.Int8).SelectMany(m => Plan(m.Path).Steps).OfType<P.ShiftMaxStep>().ToList();
         Assert.Contains(shiftMaxes, s => s.InPlace && s.Coefficients == 2);
         Assert.Contains(shiftMaxes, s => !s.InPlace && s.Coefficients == 4);
-        Assert.Contains(GeneratorTests.GoldenModels.SelectMany(m => Plan(m.Path).Steps).OfType<P.AddStep>(), a => a.InputPlanes != null || a.OutputPlanes != null);
+        Assert.Contains(GeneratorTests.GoldenModels.Where(m => !m.Int8).SelectMany(m => Plan(m.Path).Steps).OfType<P.AddStep>(), a => a.InputPlanes != null || a.OutputPlanes != null);
     }
 }
