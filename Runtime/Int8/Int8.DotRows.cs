@@ -1,0 +1,205 @@
+// The core of the fast int8 convolutions: every conv MicroNet has (1x1 group convs, k x 1 and
+// 1 x k, depthwise or dense) is, for one group and one span of output positions, a weighted sum of
+// a few input "rows" (a plane, a plane's row shifted by a tap, a padded or deinterleaved copy):
+//
+//   out[o][x] = requantize(bias[o] + sum over j of w[o][j] * (rows[j][x] - inZero))
+//
+// computed here in int32, exactly (integer sums do not depend on their order), over tiles of 16
+// (AVX2) or 8 (SSE4.1 / ARM64) positions. Each tile's inputs are widened to int16 once, the zero
+// point subtracted (|q - z| <= 255), and interleaved in pairs of rows, then shared by every output
+// of the group: pmaddwd (x64) or smull + addp (ARM64) multiplies a pair by a pair of weights and
+// adds the two products into int32. The last tile overlaps the one before (recomputing the same
+// values); spans shorter than a tile take the scalar loop.
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.Arm;
+using System.Runtime.Intrinsics.X86;
+
+namespace MicroNet.Aot.Runtime;
+
+public static unsafe partial class Int8
+{
+    /// <summary>Most rows (inputs per group x taps) the fast kernels take: the packed tile stays under 16 KB of stack.</summary>
+    internal const int MaxDotRows = 256;
+
+    /// <summary>Whether this machine has a vector form of <see cref="DotRows"/>.</summary>
+    internal static bool DotRowsAccelerated => Avx2.IsSupported || Sse41.IsSupported || AdvSimd.Arm64.IsSupported;
+
+    /// <summary>
+    /// Weight pairs for pmaddwd: pairs[o * P + j] holds w[o][2j] in its low 16 bits and w[o][2j + 1]
+    /// (0 past the last row) in its high 16 bits, P = (count + 1) / 2.
+    /// </summary>
+    internal static void PackWeightPairs(sbyte* weights, int count, int outputs, int* pairs)
+    {
+        int p = (count + 1) / 2;
+        for (int o = 0; o < outputs; o++)
+        {
+            sbyte* w = weights + (long)o * count;
+            for (int j = 0; j < p; j++)
+            {
+                int low = (ushort)(short)w[2 * j];
+                int high = 2 * j + 1 < count ? w[2 * j + 1] : 0;
+                pairs[o * p + j] = low | (high << 16);
+            }
+        }
+    }
+
+    /// <summary>
+    /// out[o * outStride + x] = requantize(bias[o] + sum over j &lt; count of weights[o * count + j] * (rows[j][x] - inZero))
+    /// for o &lt; outputs, x &lt; width. Every rows[j] must be readable over [0, width).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void DotRows(sbyte** rows, int count, nint width, sbyte* weights, int* pairs, int* bias, ChannelRequant* requant,
+        int outputs, sbyte* output, nint outStride, int inZero)
+    {
+        if (Avx2.IsSupported && width >= 16)
+            DotRowsAvx2(rows, count, width, pairs, bias, requant, outputs, output, outStride, inZero);
+        else if ((Sse41.IsSupported || AdvSimd.Arm64.IsSupported) && width >= 8)
+            DotRows128(rows, count, width, pairs, bias, requant, outputs, output, outStride, inZero);
+        else
+            DotRowsScalar(rows, count, width, weights, bias, requant, outputs, output, outStride, inZero);
+    }
+
+    private static void DotRowsScalar(sbyte** rows, int count, nint width, sbyte* weights, int* bias, ChannelRequant* requant,
+        int outputs, sbyte* output, nint outStride, int inZero)
+    {
+        for (int o = 0; o < outputs; o++)
+        {
+            sbyte* w = weights + (long)o * count;
+            for (nint x = 0; x < width; x++)
+            {
+                int acc = bias[o];
+                for (int j = 0; j < count; j++) acc += w[j] * (rows[j][x] - inZero);
+                output[o * outStride + x] = requant[o].Scalar(acc);
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void DotRowsAvx2(sbyte** rows, int count, nint width, int* pairs, int* bias, ChannelRequant* requant,
+        int outputs, sbyte* output, nint outStride, int inZero)
+    {
+        int p = (count + 1) / 2;
+        // per pair of rows: positions {0-3, 8-11} then {4-7, 12-15} of the tile (unpack works within 128-bit lanes)
+        Vector256<short>* packed = stackalloc Vector256<short>[2 * p];
+        var zero = Vector256.Create((short)inZero);
+        for (nint x = 0; ; x += 16)
+        {
+            if (x > width - 16) x = width - 16; // the last tile overlaps the one before
+            for (int j = 0; j < p; j++)
+            {
+                var a = Avx2.Subtract(Avx2.ConvertToVector256Int16(rows[2 * j] + x), zero);
+                var b = 2 * j + 1 < count ? Avx2.Subtract(Avx2.ConvertToVector256Int16(rows[2 * j + 1] + x), zero) : Vector256<short>.Zero;
+                packed[2 * j] = Avx2.UnpackLow(a, b);
+                packed[2 * j + 1] = Avx2.UnpackHigh(a, b);
+            }
+            int o = 0;
+            for (; o + 2 <= outputs; o += 2)
+            {
+                int* w0 = pairs + o * p, w1 = w0 + p;
+                Vector256<int> a0 = default, b0 = default, a1 = default, b1 = default;
+                for (int j = 0; j < p; j++)
+                {
+                    var lo = packed[2 * j];
+                    var hi = packed[2 * j + 1];
+                    var v0 = Vector256.Create(w0[j]).AsInt16();
+                    var v1 = Vector256.Create(w1[j]).AsInt16();
+                    a0 = Avx2.Add(a0, Avx2.MultiplyAddAdjacent(lo, v0));
+                    b0 = Avx2.Add(b0, Avx2.MultiplyAddAdjacent(hi, v0));
+                    a1 = Avx2.Add(a1, Avx2.MultiplyAddAdjacent(lo, v1));
+                    b1 = Avx2.Add(b1, Avx2.MultiplyAddAdjacent(hi, v1));
+                }
+                StoreTile16(a0, b0, bias[o], requant[o], output + o * outStride + x);
+                StoreTile16(a1, b1, bias[o + 1], requant[o + 1], output + (o + 1) * outStride + x);
+            }
+            if (o < outputs)
+            {
+                int* w0 = pairs + o * p;
+                Vector256<int> a0 = default, b0 = default;
+                for (int j = 0; j < p; j++)
+                {
+                    var v0 = Vector256.Create(w0[j]).AsInt16();
+                    a0 = Avx2.Add(a0, Avx2.MultiplyAddAdjacent(packed[2 * j], v0));
+                    b0 = Avx2.Add(b0, Avx2.MultiplyAddAdjacent(packed[2 * j + 1], v0));
+                }
+                StoreTile16(a0, b0, bias[o], requant[o], output + o * outStride + x);
+            }
+            if (x == width - 16) break;
+        }
+    }
+
+    /// <summary>Sums of positions {0-3, 8-11} and {4-7, 12-15}: back in order, biased, requantized, 16 bytes stored.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreTile16(Vector256<int> low, Vector256<int> high, int bias, in ChannelRequant r, sbyte* destination)
+    {
+        var b = Vector256.Create(bias);
+        var first = Requantize(Avx2.Add(Avx2.Permute2x128(low, high, 0x20), b), r);   // positions 0-7
+        var second = Requantize(Avx2.Add(Avx2.Permute2x128(low, high, 0x31), b), r);  // positions 8-15
+        // both in [-128, 127]: packing with saturation is exact; packs work per 128-bit lane, so
+        // the 16-bit halves come out as {0-3, 8-11, 4-7, 12-15} and the permute restores the order
+        var words = Avx2.Permute4x64(Avx2.PackSignedSaturate(first, second).AsInt64(), 0b11_01_10_00).AsInt16();
+        var bytes = Avx2.PackSignedSaturate(words, words);
+        Avx2.Permute4x64(bytes.AsInt64(), 0b11_01_10_00).AsSByte().GetLower().Store(destination);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void DotRows128(sbyte** rows, int count, nint width, int* pairs, int* bias, ChannelRequant* requant,
+        int outputs, sbyte* output, nint outStride, int inZero)
+    {
+        int p = (count + 1) / 2;
+        Vector128<short>* packed = stackalloc Vector128<short>[2 * p]; // per pair: positions 0-3, then 4-7
+        var zero = Vector128.Create((short)inZero);
+        for (nint x = 0; ; x += 8)
+        {
+            if (x > width - 8) x = width - 8;
+            for (int j = 0; j < p; j++)
+            {
+                var a = Widen8(rows[2 * j] + x) - zero;
+                var b = 2 * j + 1 < count ? Widen8(rows[2 * j + 1] + x) - zero : Vector128<short>.Zero;
+                packed[2 * j] = InterleaveLow(a, b);
+                packed[2 * j + 1] = InterleaveHigh(a, b);
+            }
+            for (int o = 0; o < outputs; o++)
+            {
+                int* w = pairs + o * p;
+                Vector128<int> a0 = default, b0 = default;
+                for (int j = 0; j < p; j++)
+                {
+                    var v = Vector128.Create(w[j]).AsInt16();
+                    a0 += PairProducts(packed[2 * j], v);
+                    b0 += PairProducts(packed[2 * j + 1], v);
+                }
+                var b = Vector128.Create(bias[o]);
+                var first = Requantize(a0 + b, requant[o]);
+                var second = Requantize(b0 + b, requant[o]);
+                // in [-128, 127]: narrowing (truncating) is exact
+                var words = Vector128.Narrow(first, second);
+                Vector128.Narrow(words, words).AsSByte().GetLower().Store(output + o * outStride + x);
+            }
+            if (x == width - 8) break;
+        }
+    }
+
+    /// <summary>8 int8 values sign-extended to int16.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<short> Widen8(sbyte* source) =>
+        Sse41.IsSupported ? Sse41.ConvertToVector128Int16(source) : AdvSimd.SignExtendWideningLower(Vector64.Load(source));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<short> InterleaveLow(Vector128<short> a, Vector128<short> b) =>
+        Sse2.IsSupported ? Sse2.UnpackLow(a, b) : AdvSimd.Arm64.ZipLow(a, b);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<short> InterleaveHigh(Vector128<short> a, Vector128<short> b) =>
+        Sse2.IsSupported ? Sse2.UnpackHigh(a, b) : AdvSimd.Arm64.ZipHigh(a, b);
+
+    /// <summary>pmaddwd: lane i = a[2i] * w[2i] + a[2i + 1] * w[2i + 1] in int32 (ARM64: smull, smull2, addp).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<int> PairProducts(Vector128<short> a, Vector128<short> w)
+    {
+        if (Sse2.IsSupported) return Sse2.MultiplyAddAdjacent(a, w);
+        var low = AdvSimd.MultiplyWideningLower(a.GetLower(), w.GetLower());
+        var high = AdvSimd.MultiplyWideningUpper(a, w);
+        return AdvSimd.Arm64.AddPairwise(low, high);
+    }
+}
