@@ -117,16 +117,21 @@ internal sealed class Int8Emitter
         _w.Line("fixed (float* x = input)");
         _w.Line("fixed (float* y = output)");
         _w.Open("fixed (byte* arena = scratch)");
+        bool profile = _plan.Class.Profile;
+        if (profile) _w.Line("long t0 = global::System.Diagnostics.Stopwatch.GetTimestamp(), t1;");
         int block = int.MinValue;
-        foreach (var step in _plan.Steps)
+        for (int i = 0; i < _plan.Steps.Count; i++)
         {
+            var step = _plan.Steps[i];
             if (step.Layer.Block != block)
             {
                 block = step.Layer.Block;
                 _w.Line(block == -2 ? "// input" : block < 0 ? "// head" : "// features." + I(block));
             }
             _w.Line(step.Method + "(x, y, arena, w);");
+            if (profile) _w.Line("t1 = global::System.Diagnostics.Stopwatch.GetTimestamp(); s_profileTicks[" + I(i) + "] += t1 - t0; t0 = t1;");
         }
+        if (profile) _w.Line("s_profileRuns++;");
         _w.Close();
         _w.Close();
         _w.Line();
@@ -148,6 +153,7 @@ internal sealed class Int8Emitter
         _w.Close();
         _w.Line();
         WriteBatch(input);
+        if (_plan.Class.Profile) WriteProfileSupport();
         _w.Open("private static void ThrowLength(string name, string relation, int expected, int actual, string what)");
         _w.Line("throw new global::System.ArgumentException($\"{name} must hold {relation} {expected} {what}; it holds {actual}.\", name);");
         _w.Close();
@@ -223,6 +229,40 @@ internal sealed class Int8Emitter
         _w.Line("byte[] arena = t_arena ??= new byte[ScratchLength];");
         _w.Line("for (int i = global::System.Threading.Interlocked.Increment(ref s->Next) - 1; i < s->Images; i = global::System.Threading.Interlocked.Increment(ref s->Next) - 1)");
         _w.Line("    Run(new global::System.ReadOnlySpan<float>(s->X + (long)i * InputLength, InputLength), new global::System.Span<float>(s->Y + (long)i * OutputLength, OutputLength), arena);");
+        _w.Close();
+        _w.Line();
+    }
+
+    /// <summary>The per-step profile of a MicroNetProfile=true build (the float class's ResetProfile / ProfileReport).</summary>
+    private void WriteProfileSupport()
+    {
+        var steps = _plan.Steps;
+        _w.Line("// Per-step profile (built with MicroNetProfile=true). Accumulates across calls; not thread-safe.");
+        _w.Line("private static readonly long[] s_profileTicks = new long[" + I(steps.Count) + "];");
+        _w.Line("private static long s_profileRuns;");
+        _w.Line("private static readonly string[] s_profileNames = { " + string.Join(", ", steps.Select(s => Literal(s.Layer.Name))) + " };");
+        _w.Line("private static readonly string[] s_profileOps = { " + string.Join(", ", steps.Select(s => Literal("int8 " + s.Layer.Op))) + " };");
+        _w.Line("private static readonly long[] s_profileMacs = { " + string.Join(", ", steps.Select(s => I(s.Layer.Macs))) + " };");
+        _w.Line();
+        _w.Line("/// <summary>Clears the per-step profile (the times <see cref=\"ProfileReport\"/> reports).</summary>");
+        _w.Line("public static void ResetProfile() { global::System.Array.Clear(s_profileTicks); s_profileRuns = 0; }");
+        _w.Line();
+        _w.Line("/// <summary>The per-step profile since the last <see cref=\"ResetProfile\"/>.</summary>");
+        _w.Line("/// <returns>A Markdown table, a row per step: time per run, share, MACs, GMAC/s.</returns>");
+        _w.Open("public static string ProfileReport()");
+        _w.Line("var sb = new global::System.Text.StringBuilder();");
+        _w.Line("double runs = global::System.Math.Max(1, s_profileRuns), total = 0;");
+        _w.Line("foreach (long t in s_profileTicks) total += t;");
+        _w.Line("double toUs = 1e6 / global::System.Diagnostics.Stopwatch.Frequency / runs;");
+        _w.Line("sb.AppendLine(\"| # | layer | op | us/run | share | MACs | GMAC/s |\");");
+        _w.Line("sb.AppendLine(\"|---|---|---|---:|---:|---:|---:|\");");
+        _w.Open("for (int i = 0; i < s_profileTicks.Length; i++)");
+        _w.Line("double us = s_profileTicks[i] * toUs;");
+        _w.Line("string rate = s_profileMacs[i] > 0 && us > 0 ? (s_profileMacs[i] / us / 1e3).ToString(\"F2\", global::System.Globalization.CultureInfo.InvariantCulture) : \"\";");
+        _w.Line("sb.AppendLine(string.Create(global::System.Globalization.CultureInfo.InvariantCulture, $\"| {i} | {s_profileNames[i]} | {s_profileOps[i]} | {us:F2} | {(100 * s_profileTicks[i] / global::System.Math.Max(1, total)):F1}% | {s_profileMacs[i]:N0} | {rate} |\"));");
+        _w.Close();
+        _w.Line("sb.AppendLine(string.Create(global::System.Globalization.CultureInfo.InvariantCulture, $\"| | total | | {total * toUs:F2} | 100% | {Macs:N0} | {(Macs / global::System.Math.Max(1e-9, total * toUs) / 1e3):F2} |\"));");
+        _w.Line("return sb.ToString();");
         _w.Close();
         _w.Line();
     }

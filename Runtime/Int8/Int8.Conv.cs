@@ -59,10 +59,12 @@ public static unsafe partial class Int8
         int* pairs = stackalloc int[s.OutPerGroup * pairsPerOutput];
         ChannelRequant* requant = stackalloc ChannelRequant[s.OutPerGroup];
         sbyte** rows = stackalloc sbyte*[count];
-        // a row of the input's zero point: what a tap in the padding reads (q = z is the real 0)
-        int zeroRowLength = System.Math.Max(s.InWidth, s.OutWidth) + 16;
-        sbyte* zeroRow = stackalloc sbyte[zeroRowLength];
-        new System.Span<sbyte>(zeroRow, zeroRowLength).Fill((sbyte)inZero);
+        // the packed input tile of DotRows, 32-byte aligned
+        byte* tileSpace = stackalloc byte[TileBytes(count) + 32];
+        void* tile = (void*)(((nint)tileSpace + 31) & ~(nint)31);
+        // the padded (and for stride 2 deinterleaved) copies of the k x 1 and 1 x k convs, and their wide outputs
+        sbyte* copies = stackalloc sbyte[CopyBytes];
+        sbyte* wide = stackalloc sbyte[WideBytes];
         for (int g = 0; g < groups; g++)
         {
             int first = g * s.OutPerGroup;
@@ -72,17 +74,40 @@ public static unsafe partial class Int8
                 requant[o] = new ChannelRequant(multipliers[first + o], shifts[first + o], outZero, sbyte.MinValue, sbyte.MaxValue);
             int* groupPlanes = planes + g * s.InPerGroup;
             sbyte* groupOutput = output + (long)first * outPlane;
+            var group = new GroupArgs(groupWeights, pairs, bias + first, requant, rows, tile, inZero);
             if (s.KernelH == 1 && s.KernelW == 1)
             {
                 // 1x1, stride 1: the group's input planes are the rows, a whole plane at a time
                 for (int ci = 0; ci < s.InPerGroup; ci++) rows[ci] = input + (long)groupPlanes[ci] * inPlane;
-                DotRows(rows, count, outPlane, groupWeights, pairs, bias + first, requant, s.OutPerGroup, groupOutput, outPlane, inZero);
+                DotRows(rows, count, outPlane, groupWeights, pairs, bias + first, requant, s.OutPerGroup, groupOutput, outPlane, inZero, tile);
             }
             else if (s.KernelW == 1)
-                ColumnConv(input, groupPlanes, groupOutput, s, groupWeights, pairs, bias + first, requant, rows, zeroRow, inZero);
+                ColumnConv(input, groupPlanes, groupOutput, s, group, copies);
             else
-                RowConv(input, groupPlanes, groupOutput, s, groupWeights, pairs, bias + first, requant, rows, inZero);
+                RowConv(input, groupPlanes, groupOutput, s, group, copies, wide);
         }
+    }
+
+    /// <summary>Stack bytes for the padded input copies (per group).</summary>
+    private const int CopyBytes = 8192;
+
+    /// <summary>Stack bytes for the wide outputs of a 1 x k band (per group).</summary>
+    private const int WideBytes = 8192;
+
+    /// <summary>What a group's DotRows calls share.</summary>
+    private readonly struct GroupArgs
+    {
+        public GroupArgs(sbyte* weights, int* pairs, int* bias, ChannelRequant* requant, sbyte** rows, void* tile, int inZero)
+        {
+            Weights = weights; Pairs = pairs; Bias = bias; Requant = requant; Rows = rows; Tile = tile; InZero = inZero;
+        }
+        public sbyte* Weights { get; }
+        public int* Pairs { get; }
+        public int* Bias { get; }
+        public ChannelRequant* Requant { get; }
+        public sbyte** Rows { get; }
+        public void* Tile { get; }
+        public int InZero { get; }
     }
 
     /// <summary>The shapes the vector kernels take: MicroNet's factorized convs, within the stack budgets.</summary>
@@ -93,84 +118,125 @@ public static unsafe partial class Int8
         if (count > MaxDotRows || s.OutPerGroup * ((count + 1) / 2) > 8192) return false;
         if (s.KernelH == 1 && s.KernelW == 1)
             return s.StrideH == 1 && s.StrideW == 1 && s.PadH == 0 && s.PadW == 0 && s.InHeight == s.OutHeight && s.InWidth == s.OutWidth;
-        if (s.KernelW == 1) // k x 1: rows of the input, whole
-            return s.StrideW == 1 && s.PadW == 0 && s.InWidth == s.OutWidth && s.InWidth <= 4096;
-        if (s.KernelH == 1) // 1 x k: each row padded (and deinterleaved for stride 2) on the stack
+        if (s.KernelW == 1) // k x 1: whole rows of the input
+            return s.StrideW == 1 && s.PadW == 0 && s.InWidth == s.OutWidth && (s.StrideH == 1 || s.StrideH == 2) && s.InWidth + 16 <= CopyBytes;
+        if (s.KernelH == 1) // 1 x k: bands of padded rows; one row of every input of the group must fit
             return s.StrideH == 1 && s.PadH == 0 && s.InHeight == s.OutHeight && (s.StrideW == 1 || s.StrideW == 2) &&
-                (long)s.InPerGroup * 2 * (s.InWidth + s.KernelW + 32) <= 16384;
+                (long)s.InPerGroup * (s.InWidth + 2 * s.PadW + 2) + 16 <= CopyBytes && (long)s.OutPerGroup * (s.InWidth + 2 * s.PadW + 2) <= WideBytes;
         return false;
     }
 
-    /// <summary>k x 1 (stride 1 or 2 along H): output row oy reads input rows oy * stride + ty - pad, the zero row outside.</summary>
-    private static void ColumnConv(sbyte* input, int* groupPlanes, sbyte* output, in ConvShape s, sbyte* weights, int* pairs, int* bias,
-        ChannelRequant* requant, sbyte** rows, sbyte* zeroRow, int inZero)
+    /// <summary>
+    /// k x 1 along H (stride 1 or 2). Stride 1: each input plane copied between pad rows of its zero
+    /// point when it fits, then the whole output plane is one span whose tap ty reads the copy shifted
+    /// by ty rows; otherwise the rows whose taps all lie inside as one span and the others row by row.
+    /// Stride 2: row by row, a tap in the padding reading a row of the zero point.
+    /// </summary>
+    private static void ColumnConv(sbyte* input, int* groupPlanes, sbyte* output, in ConvShape s, in GroupArgs g, sbyte* copies)
     {
         int k = s.KernelH, count = s.InPerGroup * k, width = s.InWidth;
         int inPlane = s.InHeight * width, outPlane = s.OutHeight * s.OutWidth;
+        sbyte** rows = g.Rows;
+        long paddedPlane = (long)(s.InHeight + k) * width; // pad rows above and below (k - 1 - pad <= k below)
+        if (s.StrideH == 1 && s.InPerGroup * paddedPlane + 16 <= CopyBytes)
+        {
+            new System.Span<sbyte>(copies, (int)(s.InPerGroup * paddedPlane)).Fill((sbyte)g.InZero);
+            for (int ci = 0; ci < s.InPerGroup; ci++)
+            {
+                sbyte* copy = copies + ci * paddedPlane;
+                new System.ReadOnlySpan<sbyte>(input + (long)groupPlanes[ci] * inPlane, inPlane).CopyTo(new System.Span<sbyte>(copy + (long)s.PadH * width, inPlane));
+                for (int ty = 0; ty < k; ty++) rows[ci * k + ty] = copy + (long)ty * width;
+            }
+            DotRows(rows, count, outPlane, g.Weights, g.Pairs, g.Bias, g.Requant, s.OutPerGroup, output, outPlane, g.InZero, g.Tile);
+            return;
+        }
+        // a row of the input's zero point: what a tap in the padding reads (q = z is the real 0)
+        sbyte* zeroRow = copies;
+        new System.Span<sbyte>(zeroRow, width + 16).Fill((sbyte)g.InZero);
         // the output rows whose taps all lie inside the input
         int interiorFirst = (s.PadH + s.StrideH - 1) / s.StrideH;
         int interiorEnd = s.InHeight - k + s.PadH < 0 ? 0 : (s.InHeight - k + s.PadH) / s.StrideH + 1;
         if (interiorEnd > s.OutHeight) interiorEnd = s.OutHeight;
         if (interiorFirst > interiorEnd) interiorFirst = interiorEnd;
-        if (s.StrideH == 1 && interiorEnd > interiorFirst)
+        bool band = s.StrideH == 1 && interiorEnd > interiorFirst;
+        if (band)
         {
             // stride 1: the interior rows are one contiguous span in the input as in the output
             for (int ci = 0; ci < s.InPerGroup; ci++)
                 for (int ty = 0; ty < k; ty++)
                     rows[ci * k + ty] = input + (long)groupPlanes[ci] * inPlane + (long)(interiorFirst + ty - s.PadH) * width;
-            DotRows(rows, count, (nint)(interiorEnd - interiorFirst) * width, weights, pairs, bias, requant, s.OutPerGroup,
-                output + (long)interiorFirst * width, outPlane, inZero);
+            DotRows(rows, count, (nint)(interiorEnd - interiorFirst) * width, g.Weights, g.Pairs, g.Bias, g.Requant, s.OutPerGroup,
+                output + (long)interiorFirst * width, outPlane, g.InZero, g.Tile);
         }
         for (int oy = 0; oy < s.OutHeight; oy++)
         {
-            if (s.StrideH == 1 && oy >= interiorFirst && oy < interiorEnd) continue;
+            if (band && oy >= interiorFirst && oy < interiorEnd) continue;
             for (int ci = 0; ci < s.InPerGroup; ci++)
                 for (int ty = 0; ty < k; ty++)
                 {
                     int iy = oy * s.StrideH + ty - s.PadH;
                     rows[ci * k + ty] = (uint)iy < (uint)s.InHeight ? input + (long)groupPlanes[ci] * inPlane + (long)iy * width : zeroRow;
                 }
-            DotRows(rows, count, width, weights, pairs, bias, requant, s.OutPerGroup, output + (long)oy * width, outPlane, inZero);
+            DotRows(rows, count, width, g.Weights, g.Pairs, g.Bias, g.Requant, s.OutPerGroup, output + (long)oy * width, outPlane, g.InZero, g.Tile);
         }
     }
 
     /// <summary>
-    /// 1 x k (stride 1 or 2 along W): each input row copied with its padding (the zero point) into a
-    /// stack row, for stride 2 split into its even and odd columns, so that tap tx of output column ox
-    /// is column ox (+ tx / 2) of one of them.
+    /// 1 x k along W (stride 1 or 2), in bands of rows: each input row copied with its padding (the
+    /// zero point) into a stack row of length L, for stride 2 split into its even and odd columns (two
+    /// rows of L / 2), the band's rows back to back. Tap tx of output column ox of band row r is then
+    /// position r * L' + ox (+ tx or + tx / 2) of one copy, so the whole band is one span of "wide"
+    /// outputs (L' per row, the first OutWidth of each valid), compacted into the output afterwards.
     /// </summary>
-    private static void RowConv(sbyte* input, int* groupPlanes, sbyte* output, in ConvShape s, sbyte* weights, int* pairs, int* bias,
-        ChannelRequant* requant, sbyte** rows, int inZero)
+    private static void RowConv(sbyte* input, int* groupPlanes, sbyte* output, in ConvShape s, in GroupArgs g, sbyte* copies, sbyte* wide)
     {
         int k = s.KernelW, count = s.InPerGroup * k, inWidth = s.InWidth, outWidth = s.OutWidth;
         int inPlane = s.InHeight * inWidth, outPlane = s.OutHeight * outWidth;
-        int padded = inWidth + k + 32; // the padded row, with room for a tile's reads past the last output
-        int perChannel = s.StrideW == 1 ? padded : 2 * padded;
-        sbyte* buffer = stackalloc sbyte[s.InPerGroup * perChannel];
-        new System.Span<sbyte>(buffer, s.InPerGroup * perChannel).Fill((sbyte)inZero);
+        sbyte** rows = g.Rows;
+        bool stride2 = s.StrideW == 2;
+        int padded = inWidth + 2 * s.PadW;
+        if (stride2 && (padded & 1) != 0) padded++;               // even, so that its halves have equal length
+        int rowLength = stride2 ? padded / 2 : padded;             // L': the wide output per band row
+        int perChannelRow = stride2 ? padded : padded;             // bytes one row of one input takes in the copies
+        int bandRows = System.Math.Min(System.Math.Min((CopyBytes - 16) / (s.InPerGroup * perChannelRow), WideBytes / (s.OutPerGroup * rowLength)), s.OutHeight);
+        long perChannel = (long)bandRows * perChannelRow;           // one input's band in the copies
+        new System.Span<sbyte>(copies, (int)(s.InPerGroup * perChannel + 16)).Fill((sbyte)g.InZero);
         for (int ci = 0; ci < s.InPerGroup; ci++)
             for (int tx = 0; tx < k; tx++)
             {
-                sbyte* channel = buffer + ci * perChannel;
-                rows[ci * k + tx] = s.StrideW == 1 ? channel + tx : (tx % 2 == 0 ? channel + tx / 2 : channel + padded + tx / 2);
+                sbyte* channel = copies + ci * perChannel;
+                // stride 2: the even columns of the band's rows, then the odd ones (bandRows x L / 2 each)
+                rows[ci * k + tx] = !stride2 ? channel + tx : (tx % 2 == 0 ? channel + tx / 2 : channel + (long)bandRows * rowLength + tx / 2);
             }
-        for (int oy = 0; oy < s.OutHeight; oy++)
+        for (int y0 = 0; y0 < s.OutHeight; y0 += bandRows)
         {
+            int r = System.Math.Min(bandRows, s.OutHeight - y0);
             for (int ci = 0; ci < s.InPerGroup; ci++)
             {
-                sbyte* source = input + (long)groupPlanes[ci] * inPlane + (long)oy * inWidth;
-                sbyte* channel = buffer + ci * perChannel;
-                if (s.StrideW == 1)
-                    new System.ReadOnlySpan<sbyte>(source, inWidth).CopyTo(new System.Span<sbyte>(channel + s.PadW, inWidth));
-                else
-                    for (int ix = 0; ix < inWidth; ix++)
+                sbyte* channel = copies + ci * perChannel;
+                for (int row = 0; row < r; row++)
+                {
+                    sbyte* source = input + (long)groupPlanes[ci] * inPlane + (long)(y0 + row) * inWidth;
+                    if (!stride2)
+                        new System.ReadOnlySpan<sbyte>(source, inWidth).CopyTo(new System.Span<sbyte>(channel + (long)row * padded + s.PadW, inWidth));
+                    else
                     {
-                        // padded column i = ix + pad: even columns first, odd ones after
-                        int i = ix + s.PadW;
-                        channel[(i & 1) * padded + (i >> 1)] = source[ix];
+                        sbyte* even = channel + (long)row * rowLength, odd = channel + (long)bandRows * rowLength + (long)row * rowLength;
+                        for (int ix = 0; ix < inWidth; ix++)
+                        {
+                            int i = ix + s.PadW; // the padded column
+                            if ((i & 1) == 0) even[i >> 1] = source[ix]; else odd[i >> 1] = source[ix];
+                        }
                     }
+                }
             }
-            DotRows(rows, count, outWidth, weights, pairs, bias, requant, s.OutPerGroup, output + (long)oy * outWidth, outPlane, inZero);
+            // the wide span: every band row's L' positions but the last row's, which stops at OutWidth
+            nint span = (nint)(r - 1) * rowLength + outWidth;
+            DotRows(rows, count, span, g.Weights, g.Pairs, g.Bias, g.Requant, s.OutPerGroup, wide, (nint)bandRows * rowLength, g.InZero, g.Tile);
+            for (int o = 0; o < s.OutPerGroup; o++)
+                for (int row = 0; row < r; row++)
+                    new System.ReadOnlySpan<sbyte>(wide + (long)o * bandRows * rowLength + (long)row * rowLength, outWidth)
+                        .CopyTo(new System.Span<sbyte>(output + (long)o * outPlane + (long)(y0 + row) * outWidth, outWidth));
         }
     }
 

@@ -22,6 +22,9 @@ public static unsafe partial class Int8
     /// <summary>Most rows (inputs per group x taps) the fast kernels take: the packed tile stays under 16 KB of stack.</summary>
     internal const int MaxDotRows = 256;
 
+    /// <summary>The bytes of the packed tile <see cref="DotRows"/> needs for <paramref name="count"/> rows: (count + 1) / 2 pairs of 32-byte vectors.</summary>
+    internal static int TileBytes(int count) => (count + 1) / 2 * 64;
+
     /// <summary>Whether this machine has a vector form of <see cref="DotRows"/>.</summary>
     internal static bool DotRowsAccelerated => Avx2.IsSupported || Sse41.IsSupported || AdvSimd.Arm64.IsSupported;
 
@@ -46,16 +49,17 @@ public static unsafe partial class Int8
 
     /// <summary>
     /// out[o * outStride + x] = requantize(bias[o] + sum over j &lt; count of weights[o * count + j] * (rows[j][x] - inZero))
-    /// for o &lt; outputs, x &lt; width. Every rows[j] must be readable over [0, width).
+    /// for o &lt; outputs, x &lt; width. Every rows[j] must be readable over [0, width); <paramref name="tile"/>
+    /// holds <see cref="TileBytes"/>(count) bytes, 32-byte aligned.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void DotRows(sbyte** rows, int count, nint width, sbyte* weights, int* pairs, int* bias, ChannelRequant* requant,
-        int outputs, sbyte* output, nint outStride, int inZero)
+        int outputs, sbyte* output, nint outStride, int inZero, void* tile)
     {
         if (Avx2.IsSupported && width >= 16)
-            DotRowsAvx2(rows, count, width, pairs, bias, requant, outputs, output, outStride, inZero);
+            DotRowsAvx2(rows, count, width, pairs, bias, requant, outputs, output, outStride, inZero, (Vector256<short>*)tile);
         else if ((Sse41.IsSupported || AdvSimd.Arm64.IsSupported) && width >= 8)
-            DotRows128(rows, count, width, pairs, bias, requant, outputs, output, outStride, inZero);
+            DotRows128(rows, count, width, pairs, bias, requant, outputs, output, outStride, inZero, (Vector128<short>*)tile);
         else
             DotRowsScalar(rows, count, width, weights, bias, requant, outputs, output, outStride, inZero);
     }
@@ -77,11 +81,10 @@ public static unsafe partial class Int8
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void DotRowsAvx2(sbyte** rows, int count, nint width, int* pairs, int* bias, ChannelRequant* requant,
-        int outputs, sbyte* output, nint outStride, int inZero)
+        int outputs, sbyte* output, nint outStride, int inZero, Vector256<short>* packed)
     {
         int p = (count + 1) / 2;
-        // per pair of rows: positions {0-3, 8-11} then {4-7, 12-15} of the tile (unpack works within 128-bit lanes)
-        Vector256<short>* packed = stackalloc Vector256<short>[2 * p];
+        // packed: per pair of rows, positions {0-3, 8-11} then {4-7, 12-15} of the tile (unpack works within 128-bit lanes)
         var zero = Vector256.Create((short)inZero);
         for (nint x = 0; ; x += 16)
         {
@@ -144,10 +147,9 @@ public static unsafe partial class Int8
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void DotRows128(sbyte** rows, int count, nint width, int* pairs, int* bias, ChannelRequant* requant,
-        int outputs, sbyte* output, nint outStride, int inZero)
+        int outputs, sbyte* output, nint outStride, int inZero, Vector128<short>* packed)
     {
-        int p = (count + 1) / 2;
-        Vector128<short>* packed = stackalloc Vector128<short>[2 * p]; // per pair: positions 0-3, then 4-7
+        int p = (count + 1) / 2; // packed: per pair, positions 0-3, then 4-7
         var zero = Vector128.Create((short)inZero);
         for (nint x = 0; ; x += 8)
         {

@@ -1,6 +1,9 @@
 // int8 kernels that move, clamp or add values (docs/int8.md): the input's quantization, ReLU6,
 // max-group pooling, the residual add; and the float32 helpers the scheme defines exactly.
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.Arm;
+using System.Runtime.Intrinsics.X86;
 
 namespace MicroNet.Aot.Runtime;
 
@@ -28,11 +31,63 @@ public static unsafe partial class Int8
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float HSwish(float v) => v * (Relu6(v + 3f) / 6f);
 
-    /// <summary>The network input to int8 (Run's first step).</summary>
+    /// <summary>The network input to int8 (Run's first step): <see cref="QuantizeValue"/> on every value, 8 or 4 at a time where the hardware rounds half to even in one instruction.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void QuantizeInput(float* input, sbyte* output, int count, float inverseScale, int zero)
     {
-        for (int i = 0; i < count; i++) output[i] = QuantizeValue(input[i], inverseScale, zero);
+        int i = 0;
+        float lo = -128 - zero, hi = 127 - zero;
+        if (Avx2.IsSupported)
+        {
+            var scale = Vector256.Create(inverseScale);
+            var low = Vector256.Create(lo);
+            var high = Vector256.Create(hi);
+            var z = Vector256.Create(zero);
+            for (; i + 16 <= count; i += 16)
+            {
+                var first = Avx2.Add(Avx.ConvertToVector256Int32WithTruncation(QuantizeLanes(Vector256.Load(input + i), scale, low, high)), z);
+                var second = Avx2.Add(Avx.ConvertToVector256Int32WithTruncation(QuantizeLanes(Vector256.Load(input + i + 8), scale, low, high)), z);
+                // in [-128, 127]: narrowing is exact
+                var words = Vector256.Narrow(first, second);
+                Vector256.Narrow(words, words).AsSByte().GetLower().Store(output + i);
+            }
+        }
+        else if (Sse41.IsSupported || AdvSimd.IsSupported)
+        {
+            var scale = Vector128.Create(inverseScale);
+            var low = Vector128.Create(lo);
+            var high = Vector128.Create(hi);
+            var z = Vector128.Create(zero);
+            for (; i + 8 <= count; i += 8)
+            {
+                var first = Vector128.ConvertToInt32(QuantizeLanes(Vector128.Load(input + i), scale, low, high)) + z;
+                var second = Vector128.ConvertToInt32(QuantizeLanes(Vector128.Load(input + i + 4), scale, low, high)) + z;
+                var words = Vector128.Narrow(first, second);
+                Vector128.Narrow(words, words).AsSByte().GetLower().Store(output + i);
+            }
+        }
+        for (; i < count; i++) output[i] = QuantizeValue(input[i], inverseScale, zero);
+    }
+
+    /// <summary>QuantizeValue's float steps on 8 lanes: the product, NaN to 0, the clamp, rounding half to even.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> QuantizeLanes(Vector256<float> x, Vector256<float> scale, Vector256<float> low, Vector256<float> high)
+    {
+        var v = Avx.Multiply(x, scale);
+        v = Avx.And(v, Avx.CompareOrdered(v, v)); // NaN -> +0
+        v = Avx.Min(Avx.Max(v, low), high);       // no NaN left: maxps / minps are the scalar comparisons
+        return Avx.RoundToNearestInteger(v);      // half to even, as MathF.Round
+    }
+
+    /// <summary>QuantizeValue's float steps on 4 lanes (SSE4.1 or ARM64).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<float> QuantizeLanes(Vector128<float> x, Vector128<float> scale, Vector128<float> low, Vector128<float> high)
+    {
+        var v = x * scale;
+        v &= Vector128.Equals(v, v);
+        v = Vector128.ConditionalSelect(Vector128.LessThan(v, low), low, v);
+        v = Vector128.ConditionalSelect(Vector128.GreaterThan(v, high), high, v);
+        return Sse41.IsSupported ? Sse41.RoundToNearestInteger(v) : AdvSimd.RoundToNearest(v);
     }
 
     /// <summary>ReLU6 on int8 values: clamp to [lo, hi] (the images of 0 and 6), channel c read from plane planes[c].</summary>
@@ -43,7 +98,20 @@ public static unsafe partial class Int8
         {
             sbyte* source = input + (long)planes[c] * plane;
             sbyte* result = output + (long)c * plane;
-            for (int i = 0; i < plane; i++)
+            int i = 0;
+            if (Vector128.IsHardwareAccelerated && plane >= 16)
+            {
+                var low = Vector128.Create((sbyte)lo);
+                var high = Vector128.Create((sbyte)hi);
+                for (; ; i += 16)
+                {
+                    if (i > plane - 16) i = plane - 16; // the last vector overlaps the one before (the same values again)
+                    Vector128.Min(Vector128.Max(Vector128.Load(source + i), low), high).Store(result + i);
+                    if (i == plane - 16) break;
+                }
+                continue;
+            }
+            for (; i < plane; i++)
             {
                 int v = source[i];
                 result[i] = (sbyte)(v < lo ? lo : v > hi ? hi : v);
@@ -63,7 +131,11 @@ public static unsafe partial class Int8
             for (int k = 1; k < perGroup; k++)
             {
                 sbyte* other = input + (long)planes[c * perGroup + k] * plane;
-                for (int i = 0; i < plane; i++) if (other[i] > result[i]) result[i] = other[i];
+                int i = 0;
+                if (Vector128.IsHardwareAccelerated)
+                    for (; i + 16 <= plane; i += 16)
+                        Vector128.Max(Vector128.Load(result + i), Vector128.Load(other + i)).Store(result + i);
+                for (; i < plane; i++) if (other[i] > result[i]) result[i] = other[i];
             }
         }
     }

@@ -16,13 +16,9 @@ public static unsafe partial class Int8
     {
         for (int c = 0; c < channels; c++)
         {
-            sbyte* source = input + (long)planes[c] * plane;
-            int sum = 0;
-            for (int i = 0; i < plane; i++)
-            {
-                int v = source[i] - inZero;
-                sum += v < 0 ? 0 : v > six ? six : v;
-            }
+            // clamp(q - z, 0, six) summed = clamp(q, z, z + six) summed - z * plane (q <= 127 bounds z + six)
+            int top = inZero + six > sbyte.MaxValue ? sbyte.MaxValue : inZero + six;
+            int sum = SumClamped(input + (long)planes[c] * plane, plane, (sbyte)inZero, (sbyte)top) - inZero * plane;
             output[c] = QuantizeValue(HSwish((float)sum * meanScale), outInverseScale, outZero);
         }
     }
@@ -35,11 +31,18 @@ public static unsafe partial class Int8
     public static void Linear(sbyte* input, int inFeatures, int outFeatures, sbyte* weights, int* bias, float* weightScales, float inScale, int inZero,
         sbyte* quantized, float outInverseScale, int outZero, float* floats)
     {
+        // the input less its zero point, as int16, once: every row's dot product reads it
+        bool widened = inFeatures <= 8192;
+        short* x = stackalloc short[widened ? inFeatures : 0];
+        if (widened)
+            for (int i = 0; i < inFeatures; i++) x[i] = (short)(input[i] - inZero);
         for (int o = 0; o < outFeatures; o++)
         {
             sbyte* row = weights + (long)o * inFeatures;
             int acc = bias[o];
-            for (int i = 0; i < inFeatures; i++) acc += row[i] * (input[i] - inZero);
+            if (widened) acc += Dot(row, x, inFeatures);
+            else
+                for (int i = 0; i < inFeatures; i++) acc += row[i] * (input[i] - inZero);
             float v = HSwish((float)acc * (float)((double)inScale * weightScales[o]));
             if (floats != null) floats[o] = v;
             else quantized[o] = QuantizeValue(v, outInverseScale, outZero);

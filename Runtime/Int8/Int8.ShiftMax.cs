@@ -2,6 +2,9 @@
 // squeeze-excite MLP in float32 one operation at a time in a fixed order (int8 weights with a
 // per-row scale), int16 coefficients, then integer mixes and one requantization.
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.Arm;
+using System.Runtime.Intrinsics.X86;
 
 namespace MicroNet.Aot.Runtime;
 
@@ -56,9 +59,7 @@ public static unsafe partial class Int8
         // 1. the channel means: an exact integer sum, one float32 product
         for (int ch = 0; ch < c; ch++)
         {
-            sbyte* source = input + (long)ownPlanes[ch] * plane;
-            int sum = 0;
-            for (int i = 0; i < plane; i++) sum += source[i] - p.InZero;
+            int sum = Sum(input + (long)ownPlanes[ch] * plane, plane) - p.InZero * plane;
             mean[ch] = (float)sum * p.MeanScale;
         }
         // 2. the MLP: each output accumulates its inputs in order, then bias + scale * sum
@@ -89,28 +90,85 @@ public static unsafe partial class Int8
             coefficients[i] = r < -32767f ? -32767 : r > 32767f ? 32767 : (int)r;
         }
         // 4. the integer mixes and one requantization
+        var requant = new ChannelRequant(p.Multiplier, p.Shift, p.OutZero, sbyte.MinValue, sbyte.MaxValue);
         for (int ch = 0; ch < c; ch++)
         {
             sbyte* own = input + (long)ownPlanes[ch] * plane;
             sbyte* other = input + (long)partnerPlanes[ch] * plane;
             sbyte* result = output + (long)ch * plane;
             int a1 = coefficients[ch], b1 = coefficients[c + ch];
-            if (e == 2)
-            {
-                for (int i = 0; i < plane; i++)
-                {
-                    int d = own[i] - p.InZero, x = other[i] - p.InZero;
-                    result[i] = Requantization.Requantize(a1 * d + b1 * x, p.Multiplier, p.Shift, p.OutZero);
-                }
-                continue;
-            }
-            int a2 = coefficients[2 * c + ch], b2 = coefficients[3 * c + ch];
-            for (int i = 0; i < plane; i++)
+            int a2 = e == 2 ? 0 : coefficients[2 * c + ch], b2 = e == 2 ? 0 : coefficients[3 * c + ch];
+            int i = Mixes(own, other, result, plane, p.InZero, e == 4, a1, b1, a2, b2, requant);
+            for (; i < plane; i++)
             {
                 int d = own[i] - p.InZero, x = other[i] - p.InZero;
-                int first = a1 * d + b1 * x, second = a2 * d + b2 * x;
-                result[i] = Requantization.Requantize(first > second ? first : second, p.Multiplier, p.Shift, p.OutZero);
+                int first = a1 * d + b1 * x;
+                if (e == 4)
+                {
+                    int second = a2 * d + b2 * x;
+                    if (second > first) first = second;
+                }
+                result[i] = requant.Scalar(first);
             }
         }
+    }
+
+    /// <summary>
+    /// The mixes on vectors: (d, x) interleaved as int16 pairs, times the coefficient pair (a, b) by
+    /// pmaddwd (smull + addp on ARM64): a d + b x in int32, exactly (|d|, |x| &lt;= 255, |a|, |b| &lt;= 32767).
+    /// Returns how many positions it wrote (all, or none for a plane shorter than a vector).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static int Mixes(sbyte* own, sbyte* other, sbyte* result, int plane, int inZero, bool two, int a1, int b1, int a2, int b2, in ChannelRequant requant)
+    {
+        int first = (ushort)(short)a1 | (b1 << 16), second = (ushort)(short)a2 | (b2 << 16);
+        if (Avx2.IsSupported && plane >= 16)
+        {
+            var zero = Vector256.Create((short)inZero);
+            var c1 = Vector256.Create(first).AsInt16();
+            var c2 = Vector256.Create(second).AsInt16();
+            for (int i = 0; ; i += 16)
+            {
+                if (i > plane - 16) i = plane - 16; // the last tile overlaps the one before
+                var d = Avx2.Subtract(Avx2.ConvertToVector256Int16(own + i), zero);
+                var x = Avx2.Subtract(Avx2.ConvertToVector256Int16(other + i), zero);
+                var lo = Avx2.UnpackLow(d, x);
+                var hi = Avx2.UnpackHigh(d, x);
+                var mlo = Avx2.MultiplyAddAdjacent(lo, c1);
+                var mhi = Avx2.MultiplyAddAdjacent(hi, c1);
+                if (two)
+                {
+                    mlo = Avx2.Max(mlo, Avx2.MultiplyAddAdjacent(lo, c2));
+                    mhi = Avx2.Max(mhi, Avx2.MultiplyAddAdjacent(hi, c2));
+                }
+                StoreTile16(mlo, mhi, 0, requant, result + i);
+                if (i == plane - 16) return plane;
+            }
+        }
+        if ((Sse41.IsSupported || AdvSimd.Arm64.IsSupported) && plane >= 8)
+        {
+            var zero = Vector128.Create((short)inZero);
+            var c1 = Vector128.Create(first).AsInt16();
+            var c2 = Vector128.Create(second).AsInt16();
+            for (int i = 0; ; i += 8)
+            {
+                if (i > plane - 8) i = plane - 8;
+                var d = Widen8(own + i) - zero;
+                var x = Widen8(other + i) - zero;
+                var lo = InterleaveLow(d, x);
+                var hi = InterleaveHigh(d, x);
+                var mlo = PairProducts(lo, c1);
+                var mhi = PairProducts(hi, c1);
+                if (two)
+                {
+                    mlo = Vector128.Max(mlo, PairProducts(lo, c2));
+                    mhi = Vector128.Max(mhi, PairProducts(hi, c2));
+                }
+                var words = Vector128.Narrow(Requantize(mlo, requant), Requantize(mhi, requant));
+                Vector128.Narrow(words, words).AsSByte().GetLower().Store(result + i);
+                if (i == plane - 8) return plane;
+            }
+        }
+        return 0;
     }
 }
