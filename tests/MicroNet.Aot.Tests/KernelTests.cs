@@ -12,7 +12,7 @@ namespace MicroNet.Aot.Tests;
 /// sizes, both strides, odd sizes, borders, fused ReLU6. test.sh runs them at every SIMD level
 /// (AVX-512, AVX2, Vector128 only, scalar).
 /// </summary>
-public unsafe class KernelTests
+public unsafe partial class KernelTests
 {
     private static float[] Random(int n, int seed)
     {
