@@ -2,7 +2,7 @@
 # The benchmark (about 15 minutes): seeded M0-M3 made by the PyTorch reference, imported with
 # `micronet import` and exported to ONNX; then BenchmarkDotNet (MicroNet.Aot JIT vs ONNX Runtime),
 # the NativeAOT harness (x86-64-v4 on a CPU with AVX-512, else x86-64-v3) and its JIT twin, PyTorch eager, the per-layer profile of M3;
-# several threads and cold start (results/threads.json, coldstart.jsonl: their tables are
+# several threads and cold start; int8 against float (results/int8.json, docs/benchmarks/int8.md) (results/threads.json, coldstart.jsonl: their tables are
 # docs/benchmarks/threads.md and coldstart.md); finally docs/benchmarks/README.md and chart.svg. Needs Debian's python3-torch and python3-onnx.
 #   bench/run.sh
 set -euo pipefail
@@ -27,6 +27,13 @@ for m in 0 1 2 3; do
     "$py" "$ref" export-onnx --arch "$arch" --checkpoint "$ckpt" --out "$models/M$m.onnx" 2>/dev/null
   fi
   [ -f "$models/input.f32" ] || "$py" "$ref" random-input --arch "$arch" --seed 3 --out "$models/input.f32"
+  # the int8 model (docs/int8.md): calibrated on 8 seeded random inputs (seeds 10-17), not on the benchmark's input
+  if [ ! -f "$models/calibration.f32" ]; then
+    for s in 10 11 12 13 14 15 16 17; do "$py" "$ref" random-input --arch "$arch" --seed $s --out "$models/cal-$s.f32"; done
+    cat "$models"/cal-1?.f32 > "$models/calibration.f32" && rm -f "$models"/cal-1?.f32
+  fi
+  [ -f "$models/MicroNetM${m}Int8.micronet.json" ] || dotnet "$root/Cli/bin/Release/net10.0/micronet.dll" quantize "$models/MicroNetM$m.micronet.json" \
+    --calibration "$models/calibration.f32" --name MicroNetM${m}Int8 --out "$models" >/dev/null
   "$py" "$ref" run --arch "$arch" --checkpoint "$ckpt" --input "$models/input.f32" --output "$models/M$m.reference.f32"
   t=$("$py" "$ref" time --arch "$arch" --checkpoint "$ckpt" --input "$models/input.f32")
   echo "PyTorch M$m: $t"
@@ -61,6 +68,8 @@ for pass in 1 2 3; do
   dotnet run --project "$bench" -c Release --no-build -- harness jit "$results/harness-jit-$pass.json"
   "$results/aot/micronet-aot-runner" "$results/harness-aot-$pass.json"
 done
+echo "== int8 against float32, both generated, paired rounds (docs/benchmarks/int8.md)"
+dotnet run --project "$bench" -c Release --no-build -- int8 "$results/int8.json"
 echo "== several threads: 1, 2, 4 (oversubscribed on fewer cores) and batches of 16 (docs/benchmarks/threads.md)"
 dotnet run --project "$bench" -c Release --no-build -- threads "$results/threads.json"
 dotnet run --project "$bench" -c Release --no-build -- handoff | tee "$results/handoff.txt"

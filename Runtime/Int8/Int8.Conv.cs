@@ -59,11 +59,14 @@ public static unsafe partial class Int8
         int* pairs = stackalloc int[s.OutPerGroup * pairsPerOutput];
         ChannelRequant* requant = stackalloc ChannelRequant[s.OutPerGroup];
         sbyte** rows = stackalloc sbyte*[count];
-        // the packed input tile of DotRows, 32-byte aligned
-        byte* tileSpace = stackalloc byte[TileBytes(count) + 32];
-        void* tile = (void*)(((nint)tileSpace + 31) & ~(nint)31);
+        // the packed input tile of DotRows, 64-byte aligned
+        byte* tileSpace = stackalloc byte[TileBytes(count) + 64];
+        void* tile = (void*)(((nint)tileSpace + 63) & ~(nint)63);
         // the padded (and for stride 2 deinterleaved) copies of the k x 1 and 1 x k convs, and their wide outputs
         sbyte* copies = stackalloc sbyte[CopyBytes];
+        // filled with the input's zero point once: the groups' copies overwrite only their data, so
+        // the padding (rows, columns, the zero row of a stride-2 k x 1) keeps reading the real 0
+        new System.Span<sbyte>(copies, CopyBytes).Fill((sbyte)inZero);
         sbyte* wide = stackalloc sbyte[WideBytes];
         for (int g = 0; g < groups; g++)
         {
@@ -140,7 +143,6 @@ public static unsafe partial class Int8
         long paddedPlane = (long)(s.InHeight + k) * width; // pad rows above and below (k - 1 - pad <= k below)
         if (s.StrideH == 1 && s.InPerGroup * paddedPlane + 16 <= CopyBytes)
         {
-            new System.Span<sbyte>(copies, (int)(s.InPerGroup * paddedPlane)).Fill((sbyte)g.InZero);
             for (int ci = 0; ci < s.InPerGroup; ci++)
             {
                 sbyte* copy = copies + ci * paddedPlane;
@@ -150,9 +152,8 @@ public static unsafe partial class Int8
             DotRows(rows, count, outPlane, g.Weights, g.Pairs, g.Bias, g.Requant, s.OutPerGroup, output, outPlane, g.InZero, g.Tile);
             return;
         }
-        // a row of the input's zero point: what a tap in the padding reads (q = z is the real 0)
+        // a row of the input's zero point (copies is filled with it): what a tap in the padding reads
         sbyte* zeroRow = copies;
-        new System.Span<sbyte>(zeroRow, width + 16).Fill((sbyte)g.InZero);
         // the output rows whose taps all lie inside the input
         int interiorFirst = (s.PadH + s.StrideH - 1) / s.StrideH;
         int interiorEnd = s.InHeight - k + s.PadH < 0 ? 0 : (s.InHeight - k + s.PadH) / s.StrideH + 1;
@@ -200,7 +201,6 @@ public static unsafe partial class Int8
         int perChannelRow = stride2 ? padded : padded;             // bytes one row of one input takes in the copies
         int bandRows = System.Math.Min(System.Math.Min((CopyBytes - 16) / (s.InPerGroup * perChannelRow), WideBytes / (s.OutPerGroup * rowLength)), s.OutHeight);
         long perChannel = (long)bandRows * perChannelRow;           // one input's band in the copies
-        new System.Span<sbyte>(copies, (int)(s.InPerGroup * perChannel + 16)).Fill((sbyte)g.InZero);
         for (int ci = 0; ci < s.InPerGroup; ci++)
             for (int tx = 0; tx < k; tx++)
             {

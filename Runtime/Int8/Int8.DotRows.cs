@@ -22,8 +22,8 @@ public static unsafe partial class Int8
     /// <summary>Most rows (inputs per group x taps) the fast kernels take: the packed tile stays under 16 KB of stack.</summary>
     internal const int MaxDotRows = 256;
 
-    /// <summary>The bytes of the packed tile <see cref="DotRows"/> needs for <paramref name="count"/> rows: (count + 1) / 2 pairs of 32-byte vectors.</summary>
-    internal static int TileBytes(int count) => (count + 1) / 2 * 64;
+    /// <summary>The bytes of the packed tile <see cref="DotRows"/> needs for <paramref name="count"/> rows: (count + 1) / 2 pairs of 64-byte vectors.</summary>
+    internal static int TileBytes(int count) => (count + 1) / 2 * 128;
 
     /// <summary>Whether this machine has a vector form of <see cref="DotRows"/>.</summary>
     internal static bool DotRowsAccelerated => Avx2.IsSupported || Sse41.IsSupported || AdvSimd.Arm64.IsSupported;
@@ -50,13 +50,15 @@ public static unsafe partial class Int8
     /// <summary>
     /// out[o * outStride + x] = requantize(bias[o] + sum over j &lt; count of weights[o * count + j] * (rows[j][x] - inZero))
     /// for o &lt; outputs, x &lt; width. Every rows[j] must be readable over [0, width); <paramref name="tile"/>
-    /// holds <see cref="TileBytes"/>(count) bytes, 32-byte aligned.
+    /// holds <see cref="TileBytes"/>(count) bytes, 64-byte aligned.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void DotRows(sbyte** rows, int count, nint width, sbyte* weights, int* pairs, int* bias, ChannelRequant* requant,
         int outputs, sbyte* output, nint outStride, int inZero, void* tile)
     {
-        if (Avx2.IsSupported && width >= 16)
+        if (Int8Avx512 && width >= 32)
+            DotRowsAvx512(rows, count, width, pairs, bias, requant, outputs, output, outStride, inZero, (Vector512<short>*)tile);
+        else if (Avx2.IsSupported && width >= 16)
             DotRowsAvx2(rows, count, width, pairs, bias, requant, outputs, output, outStride, inZero, (Vector256<short>*)tile);
         else if ((Sse41.IsSupported || AdvSimd.Arm64.IsSupported) && width >= 8)
             DotRows128(rows, count, width, pairs, bias, requant, outputs, output, outStride, inZero, (Vector128<short>*)tile);

@@ -49,6 +49,14 @@ public static unsafe partial class Int8
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static Vector256<int> Requantize(Vector256<int> x, in ChannelRequant r)
     {
+        var high = Avx2.Add(MultiplyByQuantizedMultiplier(x, r), Vector256.Create(r.Zero));
+        return Avx2.Min(Avx2.Max(high, Vector256.Create(r.Min)), Vector256.Create(r.Max));
+    }
+
+    /// <summary>Requantization.MultiplyByQuantizedMultiplier on 8 lanes (AVX2): no zero point, no clamp.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector256<int> MultiplyByQuantizedMultiplier(Vector256<int> x, in ChannelRequant r)
+    {
         if (r.Left > 0)
         {
             // (long)x << left, saturated to int32: the lanes beyond int.MaxValue >> left (or below
@@ -72,13 +80,20 @@ public static unsafe partial class Int8
             var threshold = Vector256.Create(((1 << r.Right) - 1) >> 1) + Avx2.ShiftRightLogical(high, 31);
             high = Avx2.Subtract(Vector256.ShiftRightArithmetic(high, r.Right), Avx2.CompareGreaterThan(remainder, threshold));
         }
-        high = Avx2.Add(high, Vector256.Create(r.Zero));
-        return Avx2.Min(Avx2.Max(high, Vector256.Create(r.Min)), Vector256.Create(r.Max));
+        return high;
     }
 
     /// <summary>Requantize on 4 lanes (SSE4.1 or ARM64 AdvSimd; callers check <see cref="Requantize128Supported"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static Vector128<int> Requantize(Vector128<int> x, in ChannelRequant r)
+    {
+        var high = MultiplyByQuantizedMultiplier(x, r) + Vector128.Create(r.Zero);
+        return Vector128.Min(Vector128.Max(high, Vector128.Create(r.Min)), Vector128.Create(r.Max));
+    }
+
+    /// <summary>Requantization.MultiplyByQuantizedMultiplier on 4 lanes (SSE4.1 or ARM64 AdvSimd): no zero point, no clamp.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector128<int> MultiplyByQuantizedMultiplier(Vector128<int> x, in ChannelRequant r)
     {
         if (r.Left > 0)
         {
@@ -106,8 +121,7 @@ public static unsafe partial class Int8
             var threshold = Vector128.Create(((1 << r.Right) - 1) >> 1) + Vector128.ShiftRightLogical(high, 31);
             high = Vector128.ShiftRightArithmetic(high, r.Right) - Vector128.GreaterThan(remainder, threshold); // a true lane is -1
         }
-        high += Vector128.Create(r.Zero);
-        return Vector128.Min(Vector128.Max(high, Vector128.Create(r.Min)), Vector128.Create(r.Max));
+        return high;
     }
 
     /// <summary>Whether <see cref="Requantize(Vector128{int}, in ChannelRequant)"/> runs on this machine.</summary>

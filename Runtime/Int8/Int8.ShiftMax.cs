@@ -63,21 +63,14 @@ public static unsafe partial class Int8
             mean[ch] = (float)sum * p.MeanScale;
         }
         // 2. the MLP: each output accumulates its inputs in order, then bias + scale * sum
+        RowSums(fc0Weights, mean, c, sq, hidden);
         for (int j = 0; j < sq; j++)
         {
-            sbyte* row = fc0Weights + (long)j * c;
-            float acc = 0f;
-            for (int k = 0; k < c; k++) acc += (float)row[k] * mean[k];
-            float h = fc0Bias[j] + fc0Scales[j] * acc;
+            float h = fc0Bias[j] + fc0Scales[j] * hidden[j];
             hidden[j] = h < 0f ? 0f : h;
         }
-        for (int i = 0; i < e * c; i++)
-        {
-            sbyte* row = fc2Weights + (long)i * sq;
-            float acc = 0f;
-            for (int j = 0; j < sq; j++) acc += (float)row[j] * hidden[j];
-            y[i] = fc2Bias[i] + fc2Scales[i] * acc;
-        }
+        RowSums(fc2Weights, hidden, sq, e * c, y);
+        for (int i = 0; i < e * c; i++) y[i] = fc2Bias[i] + fc2Scales[i] * y[i];
         // 3. the coefficients: (h_sigmoid(y) - 0.5) * 2 act_max + init, then int16 at 2^-bits
         float unit = (float)(1 << p.CoefficientBits);
         for (int i = 0; i < e * c; i++)
@@ -110,6 +103,39 @@ public static unsafe partial class Int8
                 }
                 result[i] = requant.Scalar(first);
             }
+        }
+    }
+
+    /// <summary>
+    /// sums[r] = ((0 + w[r, 0] v[0]) + w[r, 1] v[1]) + ... in float32, each product and each sum
+    /// rounded on its own (no fused multiply-add), the terms in order: the scheme's definition. Four
+    /// rows at a time, so that four independent chains of additions keep the core busy instead of one
+    /// waiting on each add's latency; the order within a row is unchanged, so is every bit.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void RowSums(sbyte* weights, float* v, int length, int rows, float* sums)
+    {
+        int r = 0;
+        for (; r + 4 <= rows; r += 4)
+        {
+            sbyte* w0 = weights + (long)r * length, w1 = w0 + length, w2 = w1 + length, w3 = w2 + length;
+            float a0 = 0f, a1 = 0f, a2 = 0f, a3 = 0f;
+            for (int k = 0; k < length; k++)
+            {
+                float x = v[k];
+                a0 += (float)w0[k] * x;
+                a1 += (float)w1[k] * x;
+                a2 += (float)w2[k] * x;
+                a3 += (float)w3[k] * x;
+            }
+            sums[r] = a0; sums[r + 1] = a1; sums[r + 2] = a2; sums[r + 3] = a3;
+        }
+        for (; r < rows; r++)
+        {
+            sbyte* w = weights + (long)r * length;
+            float a = 0f;
+            for (int k = 0; k < length; k++) a += (float)w[k] * v[k];
+            sums[r] = a;
         }
     }
 

@@ -11,6 +11,7 @@ using MicroNet.Aot.Bench;
 // micronet-bench harness MODE OUT.json [MODELS]     the documented harness (MODE: jit or aot)
 // micronet-bench interleaved OUT.json [MODELS]      ONNX Runtime and generated in alternating rounds, one process
 // micronet-bench threads OUT.json [MODELS]         1, 2, 4 threads and batches of 16 in paired rounds (InferencePool)
+// micronet-bench int8 OUT.json [OUT.md]            int8 against float32 (both generated) in paired rounds
 // micronet-bench handoff                           the cost of handing a buffer between two cores (the parallel cost model's input)
 // micronet-bench coldstart MODEL                    first call, calls 2-51, steady state of a fresh process (one JSON line)
 // micronet-bench profile MODEL [OUT.md]             per-layer table (a MicroNetProfile=true build)
@@ -44,6 +45,14 @@ switch (args.FirstOrDefault())
         {
             var models = args.Length > 2 ? args[2].Split(',') : GeneratedModel.Names;
             Threads.Save(args[1], Threads.Run(models));
+            return 0;
+        }
+    case "int8" when args.Length >= 2:
+        {
+            var results = Int8Bench.Run(GeneratedModel.Names);
+            Int8Bench.Save(args[1], results);
+            Console.Write(Int8Bench.Table(results));
+            if (args.Length >= 3) File.WriteAllText(args[2], Int8Bench.Table(results));
             return 0;
         }
     case "handoff":

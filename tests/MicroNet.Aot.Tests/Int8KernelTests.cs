@@ -64,7 +64,7 @@ public unsafe partial class KernelTests
     [Theory]
     [CombinatorialData]
     public void Int8_pointwise_conv_equals_the_reference(
-        [CombinatorialValues(1, 7, 8, 9, 15, 16, 17, 49, 196)] int plane,
+        [CombinatorialValues(1, 7, 8, 9, 15, 16, 17, 31, 32, 33, 49, 196)] int plane,
         [CombinatorialValues(1, 2, 3, 8, 13)] int inPerGroup,
         [CombinatorialValues(1, 2, 3, 6)] int outPerGroup,
         bool bigMultipliers) =>
@@ -74,7 +74,7 @@ public unsafe partial class KernelTests
     [CombinatorialData]
     public void Int8_kx1_conv_equals_the_reference(
         [CombinatorialValues(1, 2, 5, 7, 14, 28)] int height,
-        [CombinatorialValues(1, 7, 8, 9, 16, 17, 33)] int width,
+        [CombinatorialValues(1, 7, 8, 9, 16, 17, 32, 33, 65)] int width,
         [CombinatorialValues(3, 5)] int k,
         [CombinatorialValues(1, 2)] int stride,
         [CombinatorialValues(1, 3)] int inPerGroup) =>
@@ -117,6 +117,13 @@ public unsafe partial class KernelTests
                     for (int lane = 0; lane < 8; lane++, checkedLanes++)
                         Assert.True((sbyte)v[lane] == Requantization.Requantize(accumulators[i + lane], q, shift, zero, min, max),
                             $"AVX2 lane {lane}: requantize({accumulators[i + lane]}, {q}, {shift}) gave {v[lane]}");
+                }
+                if (Int8.Int8Avx512 && i + 16 <= accumulators.Length)
+                {
+                    var v = Int8.Requantize(Vector512.Create(accumulators, i), requant);
+                    for (int lane = 0; lane < 16; lane++, checkedLanes++)
+                        Assert.True((sbyte)v[lane] == Requantization.Requantize(accumulators[i + lane], q, shift, zero, min, max),
+                            $"AVX-512 lane {lane}: requantize({accumulators[i + lane]}, {q}, {shift}) gave {v[lane]}");
                 }
                 if (Int8.Requantize128Supported)
                 {
@@ -227,6 +234,43 @@ public unsafe partial class KernelTests
                 if (coefficients == 4) m = Math.Max(m, coeffs[2 * c + ch] * d + coeffs[3 * c + ch] * e);
                 Assert.True(output[ch * plane + i] == Requantization.Requantize(m, q, shift, outZero), $"channel {ch}, position {i}");
             }
+        }
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(7)]
+    [InlineData(8)]
+    [InlineData(15)]
+    [InlineData(16)]
+    [InlineData(49)]
+    [InlineData(784)]
+    public void Int8_residual_add_equals_its_formula(int plane)
+    {
+        var r = new Random(plane);
+        int c = 3;
+        var a = RandomBytes(c * plane, r);
+        var b = RandomBytes(c * plane, r);
+        var planes = new[] { 2, 0, 1 };
+        foreach (var (sa, sb, so) in new[] { (0.02, 0.05, 0.04), (0.3, 0.01, 0.2), (0.001, 0.002, 0.0005) })
+        {
+            // TFLite's add: both inputs to 2^-20 of twice the larger scale, the sum to the output's
+            double twice = 2 * Math.Max(sa, sb);
+            Requantization.QuantizeMultiplier(sa / twice, out int ma, out int ea);
+            Requantization.QuantizeMultiplier(sb / twice, out int mb, out int eb);
+            Requantization.QuantizeMultiplier(twice / ((1 << 20) * so), out int mo, out int eo);
+            var p = new Int8.AddParams(r.Next(-128, 128), ma, ea, r.Next(-128, 128), mb, eb, mo, eo, r.Next(-128, 128));
+            var output = new sbyte[c * plane];
+            fixed (sbyte* pa = a, pb = b, py = output)
+            fixed (int* pp = planes)
+                Int8.Add(pa, pp, pb, pp, py, c, plane, p);
+            for (int ch = 0; ch < c; ch++)
+                for (int i = 0; i < plane; i++)
+                {
+                    int x = Requantization.MultiplyByQuantizedMultiplier((a[planes[ch] * plane + i] - p.AZero) << 20, ma, ea);
+                    int y = Requantization.MultiplyByQuantizedMultiplier((b[planes[ch] * plane + i] - p.BZero) << 20, mb, eb);
+                    Assert.True(output[ch * plane + i] == Requantization.Requantize(x + y, mo, eo, p.OutZero), $"add: channel {ch}, position {i}");
+                }
         }
     }
 }
