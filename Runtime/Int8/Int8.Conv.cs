@@ -55,8 +55,7 @@ public static unsafe partial class Int8
         }
         int taps = s.KernelH * s.KernelW, count = s.InPerGroup * taps, groups = s.OutChannels / s.OutPerGroup;
         int inPlane = s.InHeight * s.InWidth, outPlane = s.OutHeight * s.OutWidth;
-        int pairsPerOutput = (count + 1) / 2;
-        int* pairs = stackalloc int[s.OutPerGroup * pairsPerOutput];
+        int* pairs = stackalloc int[PackedWeightInts(count, s.OutPerGroup)];
         ChannelRequant* requant = stackalloc ChannelRequant[s.OutPerGroup];
         sbyte** rows = stackalloc sbyte*[count];
         // the packed input tile of DotRows, 64-byte aligned
@@ -72,7 +71,7 @@ public static unsafe partial class Int8
         {
             int first = g * s.OutPerGroup;
             sbyte* groupWeights = weights + (long)first * count;
-            PackWeightPairs(groupWeights, count, s.OutPerGroup, pairs);
+            PackWeights(groupWeights, count, s.OutPerGroup, bias + first, inZero, pairs);
             for (int o = 0; o < s.OutPerGroup; o++)
                 requant[o] = new ChannelRequant(multipliers[first + o], shifts[first + o], outZero, sbyte.MinValue, sbyte.MaxValue);
             int* groupPlanes = planes + g * s.InPerGroup;

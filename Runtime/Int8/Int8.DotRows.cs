@@ -28,6 +28,40 @@ public static unsafe partial class Int8
     /// <summary>Whether this machine has a vector form of <see cref="DotRows"/>.</summary>
     internal static bool DotRowsAccelerated => Avx2.IsSupported || Sse41.IsSupported || AdvSimd.Arm64.IsSupported;
 
+    /// <summary>The ints <see cref="PackWeights"/> writes for a group.</summary>
+    internal static int PackedWeightInts(int count, int outputs) => outputs * ((count + 1) / 2) + outputs;
+
+    /// <summary>
+    /// The group's weights as the vector form wants them: on ARM64 with SDOT (<see cref="Dp"/>) quads
+    /// (packed[o * Q + j] = the bytes w[o][4j .. 4j + 3], 0 past the last row, Q = (count + 3) / 4) and after
+    /// them the biases less inZero times each output's weight sum (SDOT multiplies the raw int8 values:
+    /// sum of w (x - z) = sum of w x - z sum of w, exactly, in int32); elsewhere pairs for pmaddwd.
+    /// </summary>
+    internal static void PackWeights(sbyte* weights, int count, int outputs, int* bias, int inZero, int* packed)
+    {
+        if (!Dp.IsSupported)
+        {
+            PackWeightPairs(weights, count, outputs, packed);
+            return;
+        }
+        int q = (count + 3) / 4;
+        int* corrected = packed + outputs * q;
+        for (int o = 0; o < outputs; o++)
+        {
+            sbyte* w = weights + (long)o * count;
+            int sum = 0;
+            for (int j = 0; j < count; j++) sum += w[j];
+            corrected[o] = bias[o] - inZero * sum;
+            for (int j = 0; j < q; j++)
+            {
+                int quad = 0;
+                for (int t = 0; t < 4; t++)
+                    if (4 * j + t < count) quad |= (byte)w[4 * j + t] << (8 * t);
+                packed[o * q + j] = quad;
+            }
+        }
+    }
+
     /// <summary>
     /// Weight pairs for pmaddwd: pairs[o * P + j] holds w[o][2j] in its low 16 bits and w[o][2j + 1]
     /// (0 past the last row) in its high 16 bits, P = (count + 1) / 2.
@@ -60,7 +94,9 @@ public static unsafe partial class Int8
             DotRowsAvx512(rows, count, width, pairs, bias, requant, outputs, output, outStride, inZero, (Vector512<short>*)tile);
         else if (Avx2.IsSupported && width >= 16)
             DotRowsAvx2(rows, count, width, pairs, bias, requant, outputs, output, outStride, inZero, (Vector256<short>*)tile);
-        else if ((Sse41.IsSupported || AdvSimd.Arm64.IsSupported) && width >= 8)
+        else if (Dp.IsSupported && width >= 16)
+            DotRowsDp(rows, count, width, pairs, requant, outputs, output, outStride, (Vector128<sbyte>*)tile);
+        else if ((Sse41.IsSupported || AdvSimd.Arm64.IsSupported) && width >= 8 && !Dp.IsSupported)
             DotRows128(rows, count, width, pairs, bias, requant, outputs, output, outStride, inZero, (Vector128<short>*)tile);
         else
             DotRowsScalar(rows, count, width, weights, bias, requant, outputs, output, outStride, inZero);
@@ -181,6 +217,58 @@ public static unsafe partial class Int8
                 Vector128.Narrow(words, words).AsSByte().GetLower().Store(output + o * outStride + x);
             }
             if (x == width - 8) break;
+        }
+    }
+
+    /// <summary>
+    /// ARM64 with SDOT (Armv8.2 dot product: Raspberry Pi 5, Jetson Orin): tiles of 16 positions; per
+    /// quad of rows the raw bytes interleaved so that each 32-bit lane holds one position's four rows
+    /// (two rounds of zips), then one SDOT per 4 positions and output adds the four products to the
+    /// lane. The zero point is in the corrected biases (<see cref="PackWeights"/>).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void DotRowsDp(sbyte** rows, int count, nint width, int* packedWeights, ChannelRequant* requant,
+        int outputs, sbyte* output, nint outStride, Vector128<sbyte>* packed)
+    {
+        int q = (count + 3) / 4;
+        int* corrected = packedWeights + outputs * q;
+        for (nint x = 0; ; x += 16)
+        {
+            if (x > width - 16) x = width - 16; // the last tile overlaps the one before
+            for (int j = 0; j < q; j++)
+            {
+                var r0 = Vector128.Load(rows[4 * j] + x);
+                var r1 = 4 * j + 1 < count ? Vector128.Load(rows[4 * j + 1] + x) : Vector128<sbyte>.Zero;
+                var r2 = 4 * j + 2 < count ? Vector128.Load(rows[4 * j + 2] + x) : Vector128<sbyte>.Zero;
+                var r3 = 4 * j + 3 < count ? Vector128.Load(rows[4 * j + 3] + x) : Vector128<sbyte>.Zero;
+                var a = AdvSimd.Arm64.ZipLow(r0, r1).AsInt16();  // positions 0-7: (r0, r1) byte pairs
+                var b = AdvSimd.Arm64.ZipHigh(r0, r1).AsInt16(); // positions 8-15
+                var c = AdvSimd.Arm64.ZipLow(r2, r3).AsInt16();
+                var d = AdvSimd.Arm64.ZipHigh(r2, r3).AsInt16();
+                packed[4 * j] = AdvSimd.Arm64.ZipLow(a, c).AsSByte();      // positions 0-3, each (r0, r1, r2, r3)
+                packed[4 * j + 1] = AdvSimd.Arm64.ZipHigh(a, c).AsSByte(); // 4-7
+                packed[4 * j + 2] = AdvSimd.Arm64.ZipLow(b, d).AsSByte();  // 8-11
+                packed[4 * j + 3] = AdvSimd.Arm64.ZipHigh(b, d).AsSByte(); // 12-15
+            }
+            for (int o = 0; o < outputs; o++)
+            {
+                int* w = packedWeights + o * q;
+                var bias = Vector128.Create(corrected[o]);
+                Vector128<int> s0 = bias, s1 = bias, s2 = bias, s3 = bias;
+                for (int j = 0; j < q; j++)
+                {
+                    var v = Vector128.Create(w[j]).AsSByte();
+                    s0 = Dp.DotProduct(s0, packed[4 * j], v);
+                    s1 = Dp.DotProduct(s1, packed[4 * j + 1], v);
+                    s2 = Dp.DotProduct(s2, packed[4 * j + 2], v);
+                    s3 = Dp.DotProduct(s3, packed[4 * j + 3], v);
+                }
+                // in [-128, 127] after requantization: narrowing is exact
+                var low = Vector128.Narrow(Requantize(s0, requant[o]), Requantize(s1, requant[o]));
+                var high = Vector128.Narrow(Requantize(s2, requant[o]), Requantize(s3, requant[o]));
+                Vector128.Narrow(low, high).AsSByte().Store(output + o * outStride + x);
+            }
+            if (x == width - 16) break;
         }
     }
 

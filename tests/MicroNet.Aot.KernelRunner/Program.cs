@@ -38,7 +38,7 @@ internal static class Program
             }
         }
         Console.WriteLine($"kernel tests on {System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture}: {passed} passed, {failed} failed " +
-            $"(Vector128.IsHardwareAccelerated={System.Runtime.Intrinsics.Vector128.IsHardwareAccelerated}, AdvSimd.Arm64={System.Runtime.Intrinsics.Arm.AdvSimd.Arm64.IsSupported})");
+            $"(Vector128.IsHardwareAccelerated={System.Runtime.Intrinsics.Vector128.IsHardwareAccelerated}, AdvSimd.Arm64={System.Runtime.Intrinsics.Arm.AdvSimd.Arm64.IsSupported}, Dp={System.Runtime.Intrinsics.Arm.Dp.IsSupported})");
         return failed == 0 && passed > 0 ? 0 : 1;
     }
 
