@@ -3,6 +3,7 @@
 // accumulation, per-channel requantization. MicroNet's shapes (1x1, k x 1, 1 x k) run on the vector
 // kernels of Int8.DotRows.cs; the definition, and the fallback, is Reference/Reference.Int8.cs.
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 
 namespace MicroNet.Aot.Runtime;
 
@@ -88,6 +89,28 @@ public static unsafe partial class Int8
             else
                 RowConv(input, groupPlanes, groupOutput, s, group, copies, wide);
         }
+    }
+
+    /// <summary>
+    /// The vector part of a stride-2 row copy: 16 source bytes at a time split into their even and odd
+    /// columns (pshufb / tbl with a constant table), stored to the copies of the padded columns' parity.
+    /// Returns the first column it did not copy.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int Deinterleave(sbyte* source, int width, int pad, sbyte* even, sbyte* odd)
+    {
+        int ix = 0;
+        if (!Vector128.IsHardwareAccelerated) return 0;
+        // padded column i = ix + pad: with an odd pad, the source's even columns are the padded odd ones
+        sbyte* first = (pad & 1) == 0 ? even : odd, second = (pad & 1) == 0 ? odd : even;
+        var split = Vector128.Create((sbyte)0, 2, 4, 6, 8, 10, 12, 14, 1, 3, 5, 7, 9, 11, 13, 15);
+        for (; ix + 16 <= width; ix += 16)
+        {
+            var v = Vector128.Shuffle(Vector128.Load(source + ix), split).AsInt64();
+            *(long*)(first + ((ix + pad) >> 1)) = v.GetElement(0);
+            *(long*)(second + ((ix + 1 + pad) >> 1)) = v.GetElement(1);
+        }
+        return ix;
     }
 
     /// <summary>Stack bytes for the padded input copies (per group).</summary>
@@ -221,7 +244,8 @@ public static unsafe partial class Int8
                     else
                     {
                         sbyte* even = channel + (long)row * rowLength, odd = channel + (long)bandRows * rowLength + (long)row * rowLength;
-                        for (int ix = 0; ix < inWidth; ix++)
+                        int ix = Deinterleave(source, inWidth, s.PadW, even, odd);
+                        for (; ix < inWidth; ix++)
                         {
                             int i = ix + s.PadW; // the padded column
                             if ((i & 1) == 0) even[i >> 1] = source[ix]; else odd[i >> 1] = source[ix];

@@ -29,22 +29,24 @@ public static unsafe partial class Int8
     internal static bool DotRowsAccelerated => Avx2.IsSupported || Sse41.IsSupported || AdvSimd.Arm64.IsSupported;
 
     /// <summary>The ints <see cref="PackWeights"/> writes for a group.</summary>
-    internal static int PackedWeightInts(int count, int outputs) => outputs * ((count + 1) / 2) + outputs;
+    internal static int PackedWeightInts(int count, int outputs) => outputs * ((count + 1) / 2) + outputs * ((count + 3) / 4) + outputs;
+
+    /// <summary>Where the SDOT quads start in <see cref="PackWeights"/>'s output (after the pairs).</summary>
+    private static int* Quads(int* packed, int count, int outputs) => packed + outputs * ((count + 1) / 2);
 
     /// <summary>
-    /// The group's weights as the vector form wants them: on ARM64 with SDOT (<see cref="Dp"/>) quads
-    /// (packed[o * Q + j] = the bytes w[o][4j .. 4j + 3], 0 past the last row, Q = (count + 3) / 4) and after
-    /// them the biases less inZero times each output's weight sum (SDOT multiplies the raw int8 values:
-    /// sum of w (x - z) = sum of w x - z sum of w, exactly, in int32); elsewhere pairs for pmaddwd.
+    /// The group's weights as the vector forms want them: pairs for pmaddwd (and the 128-bit forms)
+    /// first; on ARM64 with SDOT (<see cref="Dp"/>) then quads (quads[o * Q + j] = the bytes
+    /// w[o][4j .. 4j + 3], 0 past the last row, Q = (count + 3) / 4) and after them the biases less
+    /// inZero times each output's weight sum (SDOT multiplies the raw int8 values: sum of w (x - z) =
+    /// sum of w x - z sum of w, exactly, in int32).
     /// </summary>
     internal static void PackWeights(sbyte* weights, int count, int outputs, int* bias, int inZero, int* packed)
     {
-        if (!Dp.IsSupported)
-        {
-            PackWeightPairs(weights, count, outputs, packed);
-            return;
-        }
+        PackWeightPairs(weights, count, outputs, packed);
+        if (!Dp.IsSupported) return;
         int q = (count + 3) / 4;
+        packed = Quads(packed, count, outputs);
         int* corrected = packed + outputs * q;
         for (int o = 0; o < outputs; o++)
         {
@@ -95,8 +97,8 @@ public static unsafe partial class Int8
         else if (Avx2.IsSupported && width >= 16)
             DotRowsAvx2(rows, count, width, pairs, bias, requant, outputs, output, outStride, inZero, (Vector256<short>*)tile);
         else if (Dp.IsSupported && width >= 16)
-            DotRowsDp(rows, count, width, pairs, requant, outputs, output, outStride, (Vector128<sbyte>*)tile);
-        else if ((Sse41.IsSupported || AdvSimd.Arm64.IsSupported) && width >= 8 && !Dp.IsSupported)
+            DotRowsDp(rows, count, width, Quads(pairs, count, outputs), requant, outputs, output, outStride, (Vector128<sbyte>*)tile);
+        else if ((Sse41.IsSupported || AdvSimd.Arm64.IsSupported) && width >= 8)
             DotRows128(rows, count, width, pairs, bias, requant, outputs, output, outStride, inZero, (Vector128<short>*)tile);
         else
             DotRowsScalar(rows, count, width, weights, bias, requant, outputs, output, outStride, inZero);

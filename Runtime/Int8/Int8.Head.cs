@@ -1,6 +1,7 @@
 // The int8 head (docs/int8.md, "Head" and "Linear"): ReLU6 + global average pool + h_swish, and the
 // classifier's linear layers with an integer accumulator and a float32 h_swish.
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics.Arm;
 
 namespace MicroNet.Aot.Runtime;
 
@@ -31,6 +32,20 @@ public static unsafe partial class Int8
     public static void Linear(sbyte* input, int inFeatures, int outFeatures, sbyte* weights, int* bias, float* weightScales, float inScale, int inZero,
         sbyte* quantized, float outInverseScale, int outZero, float* floats)
     {
+        if (Dp.IsSupported)
+        {
+            // ARM64 with SDOT: on the raw bytes, the zero point's share subtracted afterwards
+            // (sum of w (x - z) = sum of w x - z sum of w, exactly in int32)
+            for (int o = 0; o < outFeatures; o++)
+            {
+                sbyte* row = weights + (long)o * inFeatures;
+                int acc = bias[o] + DotRaw(row, input, inFeatures, inZero);
+                float v = HSwish((float)acc * (float)((double)inScale * weightScales[o]));
+                if (floats != null) floats[o] = v;
+                else quantized[o] = QuantizeValue(v, outInverseScale, outZero);
+            }
+            return;
+        }
         // the input less its zero point, as int16, once: every row's dot product reads it
         bool widened = inFeatures <= 8192;
         short* x = stackalloc short[widened ? inFeatures : 0];

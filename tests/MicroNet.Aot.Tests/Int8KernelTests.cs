@@ -192,6 +192,12 @@ public unsafe partial class KernelTests
             long dot = 0;
             for (int i = 0; i < n; i++) dot += w[i] * h[i];
             Assert.Equal(dot, (long)Int8.Dot(pw, ph, n));
+            foreach (int zero in new[] { -128, 5, 127 })
+            {
+                long raw = 0;
+                for (int i = 0; i < n; i++) raw += w[i] * (x[i] - zero);
+                Assert.Equal(raw, (long)Int8.DotRaw(pw, px, n, zero));
+            }
         }
     }
 
